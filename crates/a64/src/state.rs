@@ -1,0 +1,115 @@
+//! The aarch64 guest CPU state, reached from IR by byte offset.
+
+use archway_ir::StateHeader;
+use core::mem::offset_of;
+
+/// Architectural state of one aarch64 guest thread (`#[repr(C)]`: IR and the JIT
+/// address fields by the offsets below).
+#[repr(C, align(16))]
+#[derive(Debug, Clone)]
+pub struct CpuState {
+    pub header: StateHeader,
+    /// X0..X30.
+    pub x: [u64; 31],
+    pub sp: u64,
+    /// NZCV in bits 31..28, as `MRS NZCV` reads it.
+    pub nzcv: u32,
+    pub fpcr: u32,
+    /// Cumulative FP exception flags (IOC, DZC, OFC, UFC, IXC, IDC) and QC.
+    pub fpsr: u32,
+    pub _pad0: u32,
+    /// TPIDR_EL0 (thread pointer).
+    pub tpidr: u64,
+    /// Exclusive monitor: address of the last load-exclusive, or `NO_EXCLUSIVE`.
+    pub excl_addr: u64,
+    /// Exclusive monitor: value(s) read by the last load-exclusive.
+    pub excl_value: [u64; 2],
+    /// Exclusive monitor: size in bytes of the last load-exclusive (pairs: total).
+    pub excl_size: u64,
+    /// V0..V31, each as two little-endian 64-bit halves (low, high).
+    pub v: [[u64; 2]; 32],
+}
+
+/// `excl_addr` value meaning the monitor is open (no reservation).
+pub const NO_EXCLUSIVE: u64 = u64::MAX;
+
+impl Default for CpuState {
+    fn default() -> Self {
+        CpuState {
+            header: StateHeader::default(),
+            x: [0; 31],
+            sp: 0,
+            nzcv: 0,
+            fpcr: 0,
+            fpsr: 0,
+            _pad0: 0,
+            tpidr: 0,
+            excl_addr: NO_EXCLUSIVE,
+            excl_value: [0; 2],
+            excl_size: 0,
+            v: [[0; 2]; 32],
+        }
+    }
+}
+
+/// Byte offsets of the fields, for IR `GetState`/`SetState`.
+pub mod off {
+    use super::*;
+    /// Offset of X`n` (n < 31).
+    pub const fn x(n: u32) -> u32 {
+        offset_of!(CpuState, x) as u32 + 8 * n
+    }
+    pub const SP: u32 = offset_of!(CpuState, sp) as u32;
+    pub const NZCV: u32 = offset_of!(CpuState, nzcv) as u32;
+    pub const FPCR: u32 = offset_of!(CpuState, fpcr) as u32;
+    pub const FPSR: u32 = offset_of!(CpuState, fpsr) as u32;
+    pub const TPIDR: u32 = offset_of!(CpuState, tpidr) as u32;
+    pub const EXCL_ADDR: u32 = offset_of!(CpuState, excl_addr) as u32;
+    pub const EXCL_VALUE: u32 = offset_of!(CpuState, excl_value) as u32;
+    pub const EXCL_SIZE: u32 = offset_of!(CpuState, excl_size) as u32;
+    /// Offset of the low 64 bits of V`n`.
+    pub const fn v_lo(n: u32) -> u32 {
+        offset_of!(CpuState, v) as u32 + 16 * n
+    }
+    /// Offset of the high 64 bits of V`n`.
+    pub const fn v_hi(n: u32) -> u32 {
+        v_lo(n) + 8
+    }
+}
+
+impl CpuState {
+    /// A view of the state as the raw pointer IR and helpers take.
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        self as *mut CpuState as *mut u8
+    }
+
+    /// The state behind a raw pointer handed to a helper.
+    ///
+    /// # Safety
+    /// `p` must point to a live `CpuState` not otherwise borrowed.
+    pub unsafe fn from_ptr<'a>(p: *mut u8) -> &'a mut CpuState {
+        &mut *(p as *mut CpuState)
+    }
+
+    /// V`n` as a u128.
+    pub fn vreg(&self, n: usize) -> u128 {
+        (self.v[n][0] as u128) | ((self.v[n][1] as u128) << 64)
+    }
+
+    /// Set V`n` from a u128.
+    pub fn set_vreg(&mut self, n: usize, value: u128) {
+        self.v[n] = [value as u64, (value >> 64) as u64];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_stable() {
+        assert_eq!(off::x(0), 32);
+        assert_eq!(off::SP, 32 + 31 * 8);
+        assert_eq!(off::v_lo(0) % 16, 0);
+    }
+}

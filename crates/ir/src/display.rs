@@ -1,0 +1,1 @@
+//! Text form of IR for logs and tests.

@@ -1,0 +1,42 @@
+//! archway's intermediate representation.
+//!
+//! A guest front end (aarch64 in `archway-a64`, later x86_64) turns one guest basic
+//! block into a [`Block`]: a straight-line list of typed SSA instructions ([`Inst`])
+//! followed by exactly one [`Terminal`] that says where control goes next.
+//!
+//! The IR knows nothing about a particular guest. Guest registers live in a
+//! guest-defined state struct that begins with a [`StateHeader`]; the IR reaches
+//! them with [`Op::GetState`]/[`Op::SetState`] at byte offsets. Guest memory is
+//! host memory: [`Op::Load`]/[`Op::Store`] take host addresses.
+//!
+//! Everything here has a reference meaning given by [`interp`], which runs any
+//! verified block. The JIT back ends must agree with it; tests compare the two.
+//!
+//! Modules:
+//! - [`types`]: value types.
+//! - [`op`]: operations and terminals.
+//! - [`block`]: blocks and the builder front ends use to make them.
+//! - [`helper`]: out-of-line helper functions callable from IR.
+//! - [`state`]: the header every guest state struct starts with.
+//! - [`verify`]: the verifier.
+//! - [`interp`]: the reference interpreter.
+//! - [`passes`]: optimisation passes (get/set elimination, constant folding, DCE).
+//! - [`display`]: a readable text form for logs and tests.
+
+pub mod block;
+pub mod display;
+pub mod frontend;
+pub mod helper;
+pub mod interp;
+pub mod op;
+pub mod passes;
+pub mod state;
+pub mod types;
+pub mod verify;
+
+pub use block::{Block, BlockBuilder, GuestInsn, Inst};
+pub use frontend::Frontend;
+pub use helper::{Helper, HelperFn};
+pub use op::{BinOp, CmpOp, FenceKind, MemOrder, Op, RmwOp, Terminal, UnOp};
+pub use state::{ExitReason, StateHeader};
+pub use types::{Type, Value};

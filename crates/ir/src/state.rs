@@ -1,0 +1,72 @@
+//! The header every guest state struct begins with.
+//!
+//! Back ends and the dispatcher only need these fields; everything after the
+//! header belongs to the guest front end and is reached by offset from IR.
+
+/// Common prefix of every guest CPU state struct (`#[repr(C)]`, offset 0).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StateHeader {
+    /// The guest PC to run next. Terminals write it before leaving a block.
+    pub pc: u64,
+    /// Non-zero asks translated code to return to the dispatcher at the next
+    /// block boundary (set by signal handlers and other threads).
+    pub exit_request: u32,
+    /// Why the last block returned to the dispatcher ([`ExitReason`] as u32).
+    pub exit_reason: u32,
+    /// Extra word for the exit reason (the signal number of a trap).
+    pub exit_arg: u64,
+    /// Scratch the back ends may use (e.g. spill slots are elsewhere; this is one word).
+    pub scratch: u64,
+}
+
+/// Byte offset of [`StateHeader::pc`].
+pub const PC_OFFSET: u32 = 0;
+/// Byte offset of [`StateHeader::exit_request`].
+pub const EXIT_REQUEST_OFFSET: u32 = 8;
+/// Byte offset of [`StateHeader::exit_reason`].
+pub const EXIT_REASON_OFFSET: u32 = 12;
+/// Byte offset of [`StateHeader::exit_arg`].
+pub const EXIT_ARG_OFFSET: u32 = 16;
+/// Size of the header; guest fields start at or after this offset.
+pub const HEADER_SIZE: u32 = core::mem::size_of::<StateHeader>() as u32;
+
+/// Why control came back to the dispatcher.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitReason {
+    /// The next block is not translated or not linked: look up `pc`.
+    Lookup = 0,
+    /// The guest made a system call; `pc` is the instruction after it.
+    Syscall = 1,
+    /// The guest raised a synchronous signal (`exit_arg`) at `pc`.
+    Trap = 2,
+    /// `exit_request` was set: deliver pending work, then continue at `pc`.
+    Requested = 3,
+}
+
+impl ExitReason {
+    pub fn from_u32(v: u32) -> Option<Self> {
+        Some(match v {
+            0 => ExitReason::Lookup,
+            1 => ExitReason::Syscall,
+            2 => ExitReason::Trap,
+            3 => ExitReason::Requested,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::offset_of;
+
+    #[test]
+    fn offsets_match_the_struct() {
+        assert_eq!(offset_of!(StateHeader, pc) as u32, PC_OFFSET);
+        assert_eq!(offset_of!(StateHeader, exit_request) as u32, EXIT_REQUEST_OFFSET);
+        assert_eq!(offset_of!(StateHeader, exit_reason) as u32, EXIT_REASON_OFFSET);
+        assert_eq!(offset_of!(StateHeader, exit_arg) as u32, EXIT_ARG_OFFSET);
+    }
+}

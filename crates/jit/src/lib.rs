@@ -1,0 +1,71 @@
+//! Execution engines.
+//!
+//! An [`Engine`] runs guest code, starting at the PC in the guest state's
+//! [`archway_ir::StateHeader`], until something needs the Linux layer: a system call,
+//! a synchronous signal, or an exit request. Two engines share one interface:
+//!
+//! - [`interp::InterpEngine`]: translates blocks to IR, optimises them, and runs
+//!   them in the reference interpreter (`--engine interp`).
+//! - [`x64::JitEngine`]: compiles IR to x86_64 host code with a code cache, direct
+//!   block chaining and an inline indirect-branch lookup.
+
+pub mod interp;
+
+use archway_ir::Frontend;
+use std::sync::Arc;
+
+/// Why an engine stopped running guest code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// A system call; the state's PC is the instruction after it.
+    Syscall,
+    /// A synchronous signal raised by guest code at `pc` (e.g. SIGILL).
+    Trap { signal: i32, pc: u64 },
+    /// `exit_request` was set; the state's PC is where to continue.
+    Interrupted,
+}
+
+/// Something that runs guest code.
+pub trait Engine {
+    /// Run from `state.header.pc` until an [`Exit`].
+    ///
+    /// # Safety
+    /// `state` must point to a live guest state struct of the front end's layout, and
+    /// guest memory must be mapped as the guest expects (guest memory is host memory).
+    unsafe fn run(&mut self, state: *mut u8) -> Exit;
+
+    /// Forget translations overlapping guest addresses `[start, end)`
+    /// (code modified or unmapped).
+    fn invalidate(&mut self, start: u64, end: u64);
+}
+
+/// Which engine to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    Jit,
+    Interp,
+}
+
+impl std::str::FromStr for EngineKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "jit" => Ok(EngineKind::Jit),
+            "interp" => Ok(EngineKind::Interp),
+            other => Err(format!("unknown engine '{other}' (expected 'jit' or 'interp')")),
+        }
+    }
+}
+
+/// Make an engine of the given kind for a guest front end.
+pub fn new_engine(kind: EngineKind, frontend: Arc<dyn Frontend>) -> Box<dyn Engine> {
+    match kind {
+        EngineKind::Interp => Box::new(interp::InterpEngine::new(frontend)),
+        EngineKind::Jit => unimplemented_jit(frontend),
+    }
+}
+
+fn unimplemented_jit(frontend: Arc<dyn Frontend>) -> Box<dyn Engine> {
+    // Replaced by the x64 back end.
+    Box::new(interp::InterpEngine::new(frontend))
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what archway's tests need on a Debian bookworm machine, idempotently:
+# the aarch64 cross compiler (fixtures), qemu-user-static (the oracle) and
+# capstone's build needs. Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+need=()
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
+command -v busybox >/dev/null || need+=(busybox-static)
+
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Installing qemu-user-static may register qemu-* binfmt handlers. Tests run the
+# oracle explicitly as qemu-aarch64-static and must never depend on binfmt, so
+# nothing here relies on those entries.

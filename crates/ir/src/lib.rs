@@ -25,6 +25,7 @@
 
 pub mod block;
 pub mod display;
+pub mod eval;
 pub mod frontend;
 pub mod helper;
 pub mod interp;

@@ -5,7 +5,7 @@
 
 /// Common prefix of every guest CPU state struct (`#[repr(C)]`, offset 0).
 #[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct StateHeader {
     /// The guest PC to run next. Terminals write it before leaving a block.
     pub pc: u64,

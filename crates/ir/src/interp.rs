@@ -115,12 +115,7 @@ pub unsafe fn run_block(block: &Block, state: *mut u8) -> BlockExit {
 /// A trap raised by IR instruction `inst` (e.g. a misaligned atomic): the guest PC is
 /// that of the guest instruction containing it.
 unsafe fn trap_at(block: &Block, inst: usize, state: *mut u8, signal: i32) -> BlockExit {
-    let pc = block
-        .guest_insns
-        .iter()
-        .rev()
-        .find(|g| g.first_inst as usize <= inst)
-        .map_or(block.guest_pc, |g| g.pc);
+    let pc = block.guest_insns.iter().rev().find(|g| g.first_inst as usize <= inst).map_or(block.guest_pc, |g| g.pc);
     (*(state as *mut StateHeader)).pc = pc;
     BlockExit::Trap { signal, pc }
 }
@@ -205,6 +200,7 @@ macro_rules! with_atomic {
 }
 
 /// Atomic read-modify-write at an aligned address; returns the old value.
+#[allow(clippy::unnecessary_cast)] // `with_atomic!` also instantiates the body for u64
 unsafe fn atomic_rmw(op: RmwOp, ty: Type, addr: u64, v: u64) -> u64 {
     let sc = Ordering::SeqCst;
     with_atomic!(ty, addr, |a, T| {
@@ -236,6 +232,7 @@ unsafe fn atomic_rmw(op: RmwOp, ty: Type, addr: u64, v: u64) -> u64 {
 }
 
 /// Atomic compare-and-swap at an aligned address; returns the old value.
+#[allow(clippy::unnecessary_cast)] // `with_atomic!` also instantiates the body for u64
 unsafe fn cmpxchg(ty: Type, addr: u64, expected: u64, new: u64) -> u64 {
     let sc = Ordering::SeqCst;
     with_atomic!(ty, addr, |a, T| match a.compare_exchange(expected as T, new as T, sc, sc) {

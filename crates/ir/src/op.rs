@@ -108,14 +108,34 @@ pub enum Op {
     /// A constant (zero-extended to 64 bits).
     Const(u64),
     /// Read the guest state field at `offset` (type from the instruction).
-    GetState { offset: u32 },
+    GetState {
+        offset: u32,
+    },
     /// Write `value` to the guest state field at `offset`.
-    SetState { offset: u32, value: Value },
-    Bin { op: BinOp, a: Value, b: Value },
-    Un { op: UnOp, a: Value },
-    Cmp { op: CmpOp, a: Value, b: Value },
+    SetState {
+        offset: u32,
+        value: Value,
+    },
+    Bin {
+        op: BinOp,
+        a: Value,
+        b: Value,
+    },
+    Un {
+        op: UnOp,
+        a: Value,
+    },
+    Cmp {
+        op: CmpOp,
+        a: Value,
+        b: Value,
+    },
     /// `cond ? a : b`
-    Select { cond: Value, a: Value, b: Value },
+    Select {
+        cond: Value,
+        a: Value,
+        b: Value,
+    },
     /// Zero-extend to the instruction's type.
     ZExt(Value),
     /// Sign-extend to the instruction's type.
@@ -123,25 +143,57 @@ pub enum Op {
     /// Keep the low bits of a wider value.
     Trunc(Value),
     /// NZCV of `a + b + carry` (`carry` is I1); `a`, `b` are I32 or I64.
-    AddFlags { a: Value, b: Value, carry: Value },
+    AddFlags {
+        a: Value,
+        b: Value,
+        carry: Value,
+    },
     /// NZCV of `a - b` (C set when no borrow, as AArch64 `SUBS`).
-    SubFlags { a: Value, b: Value },
+    SubFlags {
+        a: Value,
+        b: Value,
+    },
     /// NZCV with N and Z from `a`, C and V clear (AArch64 `ANDS`).
-    LogicFlags { a: Value },
+    LogicFlags {
+        a: Value,
+    },
     /// Whether AArch64 condition `cond` (0..15) holds for the NZCV value `nzcv`.
-    CondHolds { cond: u8, nzcv: Value },
+    CondHolds {
+        cond: u8,
+        nzcv: Value,
+    },
     /// Load from host address `addr` (I64).
-    Load { addr: Value, order: MemOrder },
+    Load {
+        addr: Value,
+        order: MemOrder,
+    },
     /// Store `value` to host address `addr`.
-    Store { addr: Value, value: Value, order: MemOrder },
+    Store {
+        addr: Value,
+        value: Value,
+        order: MemOrder,
+    },
     /// Atomic read-modify-write; returns the old value. Always at least acquire/release
     /// as `order` says; on x86_64 hosts every RMW is sequentially consistent anyway.
-    AtomicRmw { op: RmwOp, addr: Value, value: Value, order: MemOrder },
+    AtomicRmw {
+        op: RmwOp,
+        addr: Value,
+        value: Value,
+        order: MemOrder,
+    },
     /// Atomic compare-and-swap; returns the old value.
-    CmpXchg { addr: Value, expected: Value, new: Value, order: MemOrder },
+    CmpXchg {
+        addr: Value,
+        expected: Value,
+        new: Value,
+        order: MemOrder,
+    },
     Fence(FenceKind),
     /// Call a helper with up to four I64 arguments; the result is I64 (or Void).
-    Call { helper: &'static Helper, args: Vec<Value> },
+    Call {
+        helper: &'static Helper,
+        args: Vec<Value>,
+    },
 }
 
 impl Op {
@@ -174,9 +226,7 @@ impl Op {
                 *a = f(*a);
                 *b = f(*b);
             }
-            Op::Un { a, .. } | Op::ZExt(a) | Op::SExt(a) | Op::Trunc(a) | Op::LogicFlags { a } => {
-                *a = f(*a)
-            }
+            Op::Un { a, .. } | Op::ZExt(a) | Op::SExt(a) | Op::Trunc(a) | Op::LogicFlags { a } => *a = f(*a),
             Op::Select { cond, a, b } => {
                 *cond = f(*cond);
                 *a = f(*a);

@@ -38,15 +38,19 @@ pub fn verify(block: &Block) -> Result<(), VerifyError> {
             Op::GetState { .. } => want(ty != Type::Void, "GetState needs a value type")?,
             Op::SetState { .. } | Op::Store { .. } | Op::Fence(_) => want(ty == Type::Void, "op has no result")?,
             Op::Bin { op, a, b } => {
-                want(ty.is_int() && ty_of(*a)? == ty && ty_of(*b)? == ty, "binary op operands must match the result type")?;
+                want(
+                    ty.is_int() && ty_of(*a)? == ty && ty_of(*b)? == ty,
+                    "binary op operands must match the result type",
+                )?;
                 if matches!(op, BinOp::UMulHi | BinOp::SMulHi) {
                     want(ty == Type::I64, "high multiply is I64 only")?;
                 }
             }
             Op::Un { a, .. } => want(ty.is_int() && ty_of(*a)? == ty, "unary op operand must match the result type")?,
-            Op::Cmp { a, b, .. } => {
-                want(ty == Type::I1 && ty_of(*a)?.is_int() && ty_of(*a)? == ty_of(*b)?, "comparison of mismatched types")?
-            }
+            Op::Cmp { a, b, .. } => want(
+                ty == Type::I1 && ty_of(*a)?.is_int() && ty_of(*a)? == ty_of(*b)?,
+                "comparison of mismatched types",
+            )?,
             Op::Select { cond, a, b } => want(
                 ty_of(*cond)? == Type::I1 && ty_of(*a)? == ty && ty_of(*b)? == ty,
                 "select needs an I1 condition and operands of the result type",
@@ -96,7 +100,10 @@ pub fn verify(block: &Block) -> Result<(), VerifyError> {
             }
         }
         if let Op::Store { addr, value, .. } = &inst.op {
-            want(ty_of(*addr)? == Type::I64 && ty_of(*value)?.is_int(), "store needs an I64 address and an integer value")?;
+            want(
+                ty_of(*addr)? == Type::I64 && ty_of(*value)?.is_int(),
+                "store needs an I64 address and an integer value",
+            )?;
         }
     }
     let n = block.insts.len();

@@ -12,15 +12,13 @@ pub fn run(block: &mut Block) {
     let mut subst = vec![None; block.insts.len()];
     for (i, inst) in block.insts.iter().enumerate() {
         match &inst.op {
-            Op::GetState { offset } => {
-                match known.iter().find(|(o, t, _)| *o == *offset && *t == inst.ty) {
-                    Some(&(_, _, v)) => subst[i] = Some(v),
-                    None => {
-                        forget_overlapping(&mut known, *offset, inst.ty);
-                        known.push((*offset, inst.ty, Value(i as u32)));
-                    }
+            Op::GetState { offset } => match known.iter().find(|(o, t, _)| *o == *offset && *t == inst.ty) {
+                Some(&(_, _, v)) => subst[i] = Some(v),
+                None => {
+                    forget_overlapping(&mut known, *offset, inst.ty);
+                    known.push((*offset, inst.ty, Value(i as u32)));
                 }
-            }
+            },
             Op::SetState { offset, value } => {
                 let ty = block.insts[value.index()].ty;
                 forget_overlapping(&mut known, *offset, ty);

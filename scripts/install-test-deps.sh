@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what archway's tests need on a Debian bookworm machine, idempotently:
-# the aarch64 cross compiler (fixtures), qemu-user-static (the oracle) and
-# capstone's build needs. Safe to run again: it installs only what is missing.
+# the aarch64 cross compiler (fixtures), qemu-user-static (the oracle), the host
+# C compiler (x86_64 builds for benchmarks) and capstone's build needs. Debian's
+# arm64/amd64 busybox-static packages come from scripts/fetch-busybox.sh.
+# Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 need=()
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 command -v busybox >/dev/null || need+=(busybox-static)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)          # x86_64 builds of fixtures and benchmarks
 
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -1,1 +1,104 @@
-//! End-to-end tests live in `tests/tests/`; this library is empty on purpose.
+//! Support for archway's end-to-end tests: finding the binaries under test and the
+//! oracle, running programs with a time limit, and describing how they ended.
+
+pub mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ lives in the workspace").to_path_buf()
+}
+
+/// The `archway` binary under test: `$ARCHWAY_BIN`, else the release build.
+pub fn archway_bin() -> PathBuf {
+    let path = std::env::var_os("ARCHWAY_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/release/archway"));
+    assert!(
+        path.is_file(),
+        "{} is missing: build it first (`cargo build --release --bins`, which scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// A binary next to `archway` (e.g. `archway-aarch64`).
+pub fn sibling_bin(name: &str) -> PathBuf {
+    archway_bin().with_file_name(name)
+}
+
+/// The oracle: qemu-aarch64-static, installed by scripts/install-test-deps.sh.
+pub fn qemu() -> PathBuf {
+    let path = PathBuf::from("/usr/bin/qemu-aarch64-static");
+    assert!(path.is_file(), "qemu-aarch64-static is missing: run scripts/install-test-deps.sh");
+    path
+}
+
+/// How a program ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    Signaled(i32),
+    TimedOut,
+}
+
+/// Output and ending of a finished program.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub ending: Ending,
+}
+
+impl Outcome {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// Run `cmd` with stdin closed, killing it after `limit`.
+pub fn run_with_limit(cmd: &mut Command, limit: Duration) -> Outcome {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut out = child.stdout.take().expect("piped stdout");
+    let mut err = child.stderr.take().expect("piped stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    let ending = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break match (status.code(), status.signal()) {
+                (Some(code), _) => Ending::Exited(code),
+                (None, Some(sig)) => Ending::Signaled(sig),
+                _ => Ending::Exited(-1),
+            };
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Ending::TimedOut;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Outcome { stdout: out_reader.join().unwrap_or_default(), stderr: err_reader.join().unwrap_or_default(), ending }
+}

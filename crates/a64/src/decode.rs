@@ -62,15 +62,22 @@ pub const fn inst(name: &'static str, pattern: &str, handler: Handler) -> Entry 
     Entry { name, pattern: Pattern::new(pattern), handler }
 }
 
-/// All encoding-class tables, in no particular order.
-fn all_tables() -> [&'static [Entry]; 5] {
+/// Every encoding-class table with its class name (the [`crate::translate`] module it
+/// comes from), in no particular order. Tests use the names to report coverage.
+pub fn tables() -> [(&'static str, &'static [Entry]); 6] {
     [
-        crate::translate::dp_imm::TABLE,
-        crate::translate::dp_reg::TABLE,
-        crate::translate::branch::TABLE,
-        crate::translate::ldst::TABLE,
-        crate::translate::fpsimd::TABLE,
+        ("dp_imm", crate::translate::dp_imm::TABLE),
+        ("dp_reg", crate::translate::dp_reg::TABLE),
+        ("branch", crate::translate::branch::TABLE),
+        ("ldst", crate::translate::ldst::TABLE),
+        ("fp", crate::translate::fp::TABLE),
+        ("simd", crate::translate::simd::TABLE),
     ]
+}
+
+/// All encoding-class tables, in no particular order.
+fn all_tables() -> [&'static [Entry]; 6] {
+    tables().map(|(_, table)| table)
 }
 
 /// The table split by major class (bits 28..25), each bucket most specific first.

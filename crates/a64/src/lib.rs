@@ -2,10 +2,17 @@
 //!
 //! - [`state`]: the guest CPU state struct and its field offsets.
 //! - [`decode`]: the decoder table: bit patterns per encoding class.
+//! - [`features`]: the CPU features advertised to guests (hwcaps, ID registers).
 //! - [`translate`]: A64 -> IR, one module per encoding class.
+//! - [`frontend`]: [`A64Frontend`], the front end the engines drive.
 
 pub mod decode;
+pub mod frontend;
+pub mod features;
+pub mod fp;
+pub mod simd;
 pub mod state;
 pub mod translate;
 
+pub use frontend::A64Frontend;
 pub use state::CpuState;

@@ -26,6 +26,8 @@ pub struct CpuState {
     pub excl_value: [u64; 2],
     /// Exclusive monitor: size in bytes of the last load-exclusive (pairs: total).
     pub excl_size: u64,
+    /// Keeps `v` 16-byte aligned (checked by a test).
+    pub _pad1: u64,
     /// V0..V31, each as two little-endian 64-bit halves (low, high).
     pub v: [[u64; 2]; 32],
 }
@@ -47,6 +49,7 @@ impl Default for CpuState {
             excl_addr: NO_EXCLUSIVE,
             excl_value: [0; 2],
             excl_size: 0,
+            _pad1: 0,
             v: [[0; 2]; 32],
         }
     }

@@ -1,1 +1,58 @@
-fn main() {}
+//! `archway`: run foreign-architecture Linux programs.
+
+use archway_cli::{launch, logging};
+use archway_jit::EngineKind;
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "archway",
+    version,
+    about = "Run aarch64 Linux programs on x86_64 hosts with a JIT translator",
+    long_about = "archway translates aarch64 Linux programs to x86_64 code as they run.\n\n\
+        Examples:\n  archway run ./hello-arm64\n  archway run --engine interp ./prog arg1 arg2\n  \
+        ARCHWAY_LOG=debug archway run ./prog   # show each translated block\n\n\
+        Environment: ARCHWAY_ENGINE (jit|interp), ARCHWAY_ROOT (guest root), ARCHWAY_LOG (log filter)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an aarch64 program under the translator; the exit status is the guest's.
+    Run {
+        /// Execution engine: the JIT, or the reference interpreter (slow, for checking).
+        #[arg(long, env = "ARCHWAY_ENGINE", default_value = "jit", value_parser = parse_engine)]
+        engine: EngineKind,
+        /// Guest root directory: absolute paths the guest uses resolve inside it first
+        /// (like qemu's -L).
+        #[arg(short = 'L', long = "root", env = "ARCHWAY_ROOT", value_name = "ROOT")]
+        root: Option<PathBuf>,
+        /// The program to run.
+        program: PathBuf,
+        /// Arguments passed to the program unchanged.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+}
+
+fn parse_engine(s: &str) -> Result<EngineKind, String> {
+    s.parse()
+}
+
+fn main() {
+    logging::init();
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::Run { engine, root, program, args } => {
+            let mut argv = vec![program.clone().into_os_string()];
+            argv.extend(args);
+            launch::launch(launch::Launch { program, argv, engine, root })
+        }
+    };
+    std::process::exit(status);
+}

@@ -1,3 +1,437 @@
-//! (being written)
-use crate::decode::Entry;
-pub const TABLE: &[Entry] = &[];
+//! Floating point, scalar and Advanced SIMD: the decoder rows and their translation.
+//!
+//! Arithmetic, compares and conversions become a call to one helper per encoding
+//! class (in [`crate::fp::scalar`] and [`crate::fp::vector`]) with the instruction word
+//! as argument; the helper re-reads its fields, computes with exact AArch64 semantics
+//! on the guest state and raises the FPSR flags. The class's `decode_*` function
+//! (shared with the helper) decides here whether the encoding is allocated; if not
+//! the instruction is undefined. Pure bit moves (FMOV between registers and of
+//! immediates, FABS, FNEG, FCSEL) need no FP environment and are translated to IR.
+//!
+//! Rows claim only floating-point opcodes: the integer Advanced SIMD instructions of
+//! the same classes (and URECPE/URSQRTE) belong to [`super::simd`].
+
+use super::field::{bit, bits, rd, rn};
+use super::{Ctx, Flow};
+use crate::decode::{inst, Entry};
+use crate::fp::format::Fmt;
+use crate::fp::scalar::{self, arith_fmt};
+use crate::fp::vector;
+use crate::state::off;
+use archway_ir::{BinOp, Helper, Type, Value};
+
+pub const TABLE: &[Entry] = &[
+    // Scalar floating point.
+    inst("FMOV_reg", "00011110tt100000010000nnnnnddddd", scalar_move),
+    inst("FABS_scalar", "00011110tt100000110000nnnnnddddd", scalar_move),
+    inst("FNEG_scalar", "00011110tt100001010000nnnnnddddd", scalar_move),
+    inst("FSQRT_scalar", "00011110tt100001110000nnnnnddddd", dp1),
+    inst("FCVT_precision", "00011110tt10001oo10000nnnnnddddd", dp1),
+    inst("FRINT_scalar", "00011110tt1001ooo10000nnnnnddddd", dp1),
+    inst("FCMP_FCMPE", "00011110tt1mmmmm001000nnnnnez000", compare),
+    inst("FCCMP_FCCMPE", "00011110tt1mmmmmcccc01nnnnnenzcv", cond_compare),
+    inst("FCSEL", "00011110tt1mmmmmcccc11nnnnnddddd", fcsel),
+    inst("FMOV_imm_scalar", "00011110tt1iiiiiiii10000000ddddd", fmov_imm),
+    inst("FMUL_FDIV_FADD_FSUB_FMAX_FMIN_FMAXNM_FMINNM", "00011110tt1mmmmm0ooo10nnnnnddddd", dp2),
+    inst("FNMUL", "00011110tt1mmmmm100010nnnnnddddd", dp2),
+    inst("FMADD_FMSUB_FNMADD_FNMSUB", "00011111ttommmmmoaaaaannnnnddddd", dp3),
+    inst("FCVTNS_FCVTPS_FCVTMS_FCVTZS_int", "x0011110tt1rr00o000000nnnnnddddd", gpr_conversion),
+    inst("FCVTAS_FCVTAU_int", "x0011110tt10010o000000nnnnnddddd", gpr_conversion),
+    inst("SCVTF_UCVTF_int", "x0011110tt10001o000000nnnnnddddd", gpr_conversion),
+    inst("SCVTF_UCVTF_fixed", "x0011110tt00001ossssssnnnnnddddd", gpr_conversion),
+    inst("FCVTZS_FCVTZU_fixed", "x0011110tt01100ossssssnnnnnddddd", gpr_conversion),
+    inst("FMOV_gpr", "x0011110tt10011o000000nnnnnddddd", fmov_gpr),
+    inst("FMOV_gpr_top", "x0011110tt10111o000000nnnnnddddd", fmov_gpr_top),
+    // Advanced SIMD three same.
+    inst("FP_three_same", "0qu01110as1mmmmm11ooo1nnnnnddddd", three_same),
+    inst("FP_three_same_scalar", "01u11110as1mmmmm11ooo1nnnnnddddd", three_same),
+    // Advanced SIMD two-register miscellaneous.
+    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero", "0qu011101s100000110o10nnnnnddddd", misc),
+    inst("FCMLT_zero", "0q0011101s100000111010nnnnnddddd", misc),
+    inst("FABS_FNEG_vector", "0qu011101s100000111110nnnnnddddd", vector_abs_neg),
+    inst("FCVTN_FCVTL", "0q0011100s100001011o10nnnnnddddd", misc),
+    inst("FCVTXN", "0q1011100s100001011010nnnnnddddd", misc),
+    inst("FRINTNMAX_FCVTNS_FCVTMS_FCVTAS_SCVTF", "0qu011100s1000011ooo10nnnnnddddd", misc),
+    inst("FRINTPZI_FCVTPS_FCVTZS", "0qu011101s10000110oo10nnnnnddddd", misc),
+    inst("FRECPE_FRSQRTE", "0qu011101s100001110110nnnnnddddd", misc),
+    inst("FSQRT_vector", "0q1011101s100001111110nnnnnddddd", misc),
+    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero_scalar", "01u111101s100000110o10nnnnnddddd", misc),
+    inst("FCMLT_zero_scalar", "010111101s100000111010nnnnnddddd", misc),
+    inst("FCVTXN_scalar", "011111100s100001011010nnnnnddddd", misc),
+    inst("FCVTNS_FCVTMS_FCVTAS_SCVTF_scalar", "01u111100s1000011ooo10nnnnnddddd", misc),
+    inst("FCVTPS_FCVTZS_scalar", "01u111101s10000110oo10nnnnnddddd", misc),
+    inst("FRECPE_FRSQRTE_scalar", "01u111101s100001110110nnnnnddddd", misc),
+    inst("FRECPX", "010111101s100001111110nnnnnddddd", misc),
+    // Advanced SIMD by element.
+    inst("FMLA_FMLS_element", "0q0011111slmrrrr0o01h0nnnnnddddd", by_element),
+    inst("FMUL_FMULX_element", "0qu011111slmrrrr1001h0nnnnnddddd", by_element),
+    inst("FMLA_FMLS_element_scalar", "010111111slmrrrr0o01h0nnnnnddddd", by_element),
+    inst("FMUL_FMULX_element_scalar", "01u111111slmrrrr1001h0nnnnnddddd", by_element),
+    // Advanced SIMD pairwise and across lanes.
+    inst("FADDP_FMAXP_FMINP_FMAXNMP_FMINNMP_scalar", "01111110as11000011oo10nnnnnddddd", reduce),
+    inst("FMAXV_FMINV_FMAXNMV_FMINNMV", "0q101110as11000011oo10nnnnnddddd", reduce),
+    // Advanced SIMD shift by immediate: fixed-point conversions (immh 01xx, 1xxx).
+    inst("SCVTF_UCVTF_fixed_vector_S", "0qu01111001iiiii111001nnnnnddddd", fixed_point),
+    inst("SCVTF_UCVTF_fixed_vector_D", "0qu0111101iiiiii111001nnnnnddddd", fixed_point),
+    inst("FCVTZS_FCVTZU_fixed_vector_S", "0qu01111001iiiii111111nnnnnddddd", fixed_point),
+    inst("FCVTZS_FCVTZU_fixed_vector_D", "0qu0111101iiiiii111111nnnnnddddd", fixed_point),
+    inst("SCVTF_UCVTF_fixed_scalar_S", "01u11111001iiiii111001nnnnnddddd", fixed_point),
+    inst("SCVTF_UCVTF_fixed_scalar_D", "01u1111101iiiiii111001nnnnnddddd", fixed_point),
+    inst("FCVTZS_FCVTZU_fixed_scalar_S", "01u11111001iiiii111111nnnnnddddd", fixed_point),
+    inst("FCVTZS_FCVTZU_fixed_scalar_D", "01u1111101iiiiii111111nnnnnddddd", fixed_point),
+    // Advanced SIMD modified immediate, cmode 1111 with o2 = 0.
+    inst("FMOV_vector_imm", "0qo0111100000iii111101iiiiiddddd", fmov_vector_imm),
+];
+
+/// Emit a call of `helper` with the instruction word, if `valid`; else undefined.
+fn call_if(ctx: &mut Ctx, valid: bool, helper: &'static Helper, insn: u32) -> Flow {
+    if !valid {
+        return Flow::Undefined;
+    }
+    let word = ctx.k64(insn as u64);
+    ctx.b.call_void(helper, &[word]);
+    Flow::Continue
+}
+
+fn dp1(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, scalar::decode_dp1(insn).is_some(), &scalar::FP_DP1, insn)
+}
+
+fn dp2(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, scalar::decode_dp2(insn).is_some(), &scalar::FP_DP2, insn)
+}
+
+fn dp3(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, arith_fmt(insn).is_some(), &scalar::FP_DP3, insn)
+}
+
+fn gpr_conversion(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, scalar::decode_gpr_conversion(insn).is_some(), &scalar::FP_GPR_CONVERSION, insn)
+}
+
+fn three_same(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, vector::decode_three_same(insn).is_some(), &vector::FP_THREE_SAME, insn)
+}
+
+fn misc(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, vector::decode_misc(insn).is_some(), &vector::FP_MISC, insn)
+}
+
+fn by_element(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, vector::decode_by_element(insn).is_some(), &vector::FP_BY_ELEMENT, insn)
+}
+
+fn reduce(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, vector::decode_reduce(insn).is_some(), &vector::FP_REDUCE, insn)
+}
+
+fn fixed_point(ctx: &mut Ctx, insn: u32) -> Flow {
+    call_if(ctx, vector::decode_fixed_point(insn).is_some(), &vector::FP_FIXED_POINT, insn)
+}
+
+/// FCMP, FCMPE: the helper's condition argument is simply true.
+fn compare(ctx: &mut Ctx, insn: u32) -> Flow {
+    if arith_fmt(insn).is_none() {
+        return Flow::Undefined;
+    }
+    let (word, holds) = (ctx.k64(insn as u64), ctx.k64(1));
+    ctx.b.call_void(&scalar::FP_COMPARE, &[word, holds]);
+    Flow::Continue
+}
+
+/// FCCMP, FCCMPE: the condition is evaluated in IR and passed to the helper, which
+/// compares (raising FP exceptions) only when it holds.
+fn cond_compare(ctx: &mut Ctx, insn: u32) -> Flow {
+    if arith_fmt(insn).is_none() {
+        return Flow::Undefined;
+    }
+    let nzcv = ctx.nzcv();
+    let holds = ctx.b.cond_holds(bits(insn, 15, 12) as u8, nzcv);
+    let holds = ctx.b.zext_or_trunc(Type::I64, holds);
+    let word = ctx.k64(insn as u64);
+    ctx.b.call_void(&scalar::FP_COMPARE, &[word, holds]);
+    Flow::Continue
+}
+
+/// The low 64 bits of V`n`.
+fn v_lo(ctx: &mut Ctx, n: u32) -> Value {
+    ctx.b.get_state(Type::I64, off::v_lo(n))
+}
+
+/// Write a scalar (I64, already masked to its width) to V`d`, zeroing the rest.
+fn set_scalar(ctx: &mut Ctx, d: u32, v: Value) {
+    ctx.b.set_state(off::v_lo(d), v);
+    let zero = ctx.k64(0);
+    ctx.b.set_state(off::v_hi(d), zero);
+}
+
+/// `a op constant` on I64.
+fn bin_k(ctx: &mut Ctx, op: BinOp, a: Value, k: u64) -> Value {
+    let k = ctx.k64(k);
+    ctx.b.bin(op, a, k)
+}
+
+/// FMOV, FABS, FNEG (scalar register, by opcode bits 16:15): sign bit kept, cleared
+/// or flipped.
+fn scalar_move(ctx: &mut Ctx, insn: u32) -> Flow {
+    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
+    let v = v_lo(ctx, rn(insn));
+    let v = match bits(insn, 16, 15) {
+        0 => bin_k(ctx, BinOp::And, v, fmt.mask()),
+        1 => bin_k(ctx, BinOp::And, v, fmt.mask() >> 1),
+        _ => {
+            let v = bin_k(ctx, BinOp::And, v, fmt.mask());
+            bin_k(ctx, BinOp::Xor, v, fmt.sign_bit())
+        }
+    };
+    set_scalar(ctx, rd(insn), v);
+    Flow::Continue
+}
+
+/// FCSEL: `Vd = cond ? Vn : Vm`.
+fn fcsel(ctx: &mut Ctx, insn: u32) -> Flow {
+    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
+    let nzcv = ctx.nzcv();
+    let holds = ctx.b.cond_holds(bits(insn, 15, 12) as u8, nzcv);
+    let (n, m) = (v_lo(ctx, rn(insn)), v_lo(ctx, super::field::rm(insn)));
+    let v = ctx.b.select(holds, n, m);
+    let v = bin_k(ctx, BinOp::And, v, fmt.mask());
+    set_scalar(ctx, rd(insn), v);
+    Flow::Continue
+}
+
+/// `VFPExpandImm`: the value an 8-bit FMOV immediate encodes in `fmt`:
+/// sign `imm8<7>`, exponent `NOT(imm8<6>):Replicate(imm8<6>):imm8<5:4>`, fraction
+/// `imm8<3:0>` followed by zeros.
+pub fn expand_imm8(fmt: Fmt, imm8: u32) -> u64 {
+    let imm8 = imm8 as u64;
+    let b6 = (imm8 >> 6) & 1;
+    let exp_low = (imm8 >> 4) & 3;
+    let replicated = if b6 != 0 { (1 << (fmt.exp_bits - 1)) - 4 } else { 0 };
+    let exp = ((b6 ^ 1) << (fmt.exp_bits - 1)) | replicated | exp_low;
+    let frac = (imm8 & 15) << (fmt.frac_bits - 4);
+    ((imm8 >> 7) << (fmt.width() - 1)) | (exp << fmt.frac_bits) | frac
+}
+
+/// FMOV (scalar, immediate).
+fn fmov_imm(ctx: &mut Ctx, insn: u32) -> Flow {
+    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
+    let v = ctx.k64(expand_imm8(fmt, bits(insn, 20, 13)));
+    set_scalar(ctx, rd(insn), v);
+    Flow::Continue
+}
+
+/// FMOV between a general register and the low lanes: `Wd <-> Sn` (sf 0, ftype 00)
+/// or `Xd <-> Dn` (sf 1, ftype 01); opcode bit 16 set moves into the FP register.
+fn fmov_gpr(ctx: &mut Ctx, insn: u32) -> Flow {
+    let sf = bit(insn, 31);
+    if bits(insn, 23, 22) != sf as u32 {
+        return Flow::Undefined;
+    }
+    if bit(insn, 16) {
+        let x = ctx.reg(sf, rn(insn));
+        let x = ctx.b.zext_or_trunc(Type::I64, x);
+        set_scalar(ctx, rd(insn), x);
+    } else {
+        let v = v_lo(ctx, rn(insn));
+        let v = if sf { v } else { ctx.b.zext_or_trunc(Type::I32, v) };
+        ctx.set_x(rd(insn), v);
+    }
+    Flow::Continue
+}
+
+/// FMOV between X registers and the top half of a V register (`Vd.D[1]`; sf 1,
+/// ftype 10 only). Writing the top half keeps the bottom one.
+fn fmov_gpr_top(ctx: &mut Ctx, insn: u32) -> Flow {
+    if !bit(insn, 31) || bits(insn, 23, 22) != 0b10 {
+        return Flow::Undefined;
+    }
+    if bit(insn, 16) {
+        let x = ctx.x(rn(insn));
+        ctx.b.set_state(off::v_hi(rd(insn)), x);
+    } else {
+        let v = ctx.b.get_state(Type::I64, off::v_hi(rn(insn)));
+        ctx.set_x(rd(insn), v);
+    }
+    Flow::Continue
+}
+
+/// Write both halves of V`d`: `lo` and, for 128-bit vectors, `hi` (else zero).
+fn set_vector(ctx: &mut Ctx, d: u32, lo: Value, hi: Option<Value>) {
+    ctx.b.set_state(off::v_lo(d), lo);
+    let hi = hi.unwrap_or_else(|| ctx.k64(0));
+    ctx.b.set_state(off::v_hi(d), hi);
+}
+
+/// FABS, FNEG (vector): clear or flip every lane's sign bit.
+fn vector_abs_neg(ctx: &mut Ctx, insn: u32) -> Flow {
+    let Some((fmt, lanes)) = vector::shape(insn) else { return Flow::Undefined };
+    let signs = crate::fp::host::from_lanes(fmt, 64 / fmt.width(), |_| fmt.sign_bit()) as u64;
+    let (op, k) = if bit(insn, 29) { (BinOp::Xor, signs) } else { (BinOp::And, !signs) };
+    let half = |ctx: &mut Ctx, offset: u32| {
+        let v = ctx.b.get_state(Type::I64, offset);
+        bin_k(ctx, op, v, k)
+    };
+    let lo = half(ctx, off::v_lo(rn(insn)));
+    let hi = (lanes * fmt.width() == 128).then(|| half(ctx, off::v_hi(rn(insn))));
+    set_vector(ctx, rd(insn), lo, hi);
+    Flow::Continue
+}
+
+/// FMOV (vector, immediate): single lanes (op 0) or double lanes (op 1, Q = 1 only).
+fn fmov_vector_imm(ctx: &mut Ctx, insn: u32) -> Flow {
+    let imm8 = bits(insn, 18, 16) << 5 | bits(insn, 9, 5);
+    let (q, double) = (bit(insn, 30), bit(insn, 29));
+    let half = match (double, q) {
+        (true, false) => return Flow::Undefined,
+        (true, true) => expand_imm8(Fmt::D, imm8),
+        (false, _) => expand_imm8(Fmt::S, imm8) * 0x1_0000_0001,
+    };
+    let lo = ctx.k64(half);
+    let hi = q.then(|| ctx.k64(half));
+    set_vector(ctx, rd(insn), lo, hi);
+    Flow::Continue
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::dp_imm::tests::{assert_undefined, run};
+    use super::*;
+    use crate::decode::{self, Pattern};
+    use crate::CpuState;
+
+    /// V1 = [1.0, -2.0, 3.5, qNaN] and V2 = [0.5, 0.25, -inf, 1.0] as singles,
+    /// V0 = [1.0; 4].
+    fn vector_state() -> CpuState {
+        let mut state = CpuState::default();
+        state.v[0] = [0x3f80_0000_3f80_0000; 2];
+        state.v[1] = [0xc000_0000_3f80_0000, 0x7fc0_0001_4060_0000];
+        state.v[2] = [0x3e80_0000_3f00_0000, 0x3f80_0000_ff80_0000];
+        state
+    }
+
+    /// Run `word` on [`vector_state`]: V0 and FPSR afterwards.
+    fn vector(word: u32) -> ([u64; 2], u32) {
+        let mut state = vector_state();
+        run(&mut state, &[word]);
+        (state.v[0], state.fpsr)
+    }
+
+    // Expected values from qemu-aarch64.
+    #[test]
+    fn vector_arithmetic() {
+        // FADD V0.4S, V1.4S, V2.4S; the 2S form zeroes the top half.
+        assert_eq!(vector(0x4e22_d420), ([0xbfe0_0000_3fc0_0000, 0x7fc0_0001_ff80_0000], 0));
+        assert_eq!(vector(0x0e22_d420), ([0xbfe0_0000_3fc0_0000, 0], 0));
+        // FMLA V0.4S, V1.4S, V2.S[3].
+        assert_eq!(vector(0x4fa2_1820), ([0xbf80_0000_4000_0000, 0x7fc0_0001_4090_0000], 0));
+        // FADDP V0.4S, V1.4S, V2.4S.
+        assert_eq!(vector(0x6e22_d420), ([0x7fc0_0001_bf80_0000, 0xff80_0000_3f40_0000], 0));
+        // FRECPS V0.4S, V1.4S, V2.4S: the NaN comes out negated.
+        assert_eq!(vector(0x4e22_fc20), ([0x4020_0000_3fc0_0000, 0xffc0_0001_7f80_0000], 0));
+        // FRSQRTS S0, S1, S2.
+        assert_eq!(vector(0x5ea2_fc20), ([0x3fa0_0000, 0], 0));
+        // FADD V0.2D, V1.2D, V2.2D.
+        assert_eq!(vector(0x4ee2_d420), ([0xc000_0000_4f80_003f, 0x7fc0_0001_4060_0000], 0x10));
+    }
+
+    #[test]
+    fn vector_reductions_compares_and_conversions() {
+        // FMAXNMV S0, V1.4S skips the quiet NaN.
+        assert_eq!(vector(0x6e30_c820), ([0x4060_0000, 0], 0));
+        // FCMGT V0.4S, V1.4S, #0.0: the NaN lane is false and raises Invalid.
+        assert_eq!(vector(0x4ea0_c820), ([0xffff_ffff, 0xffff_ffff], 1));
+        // FCVTZS V0.4S, V1.4S, #8.
+        assert_eq!(vector(0x4f38_fc20), ([0xffff_fe00_0000_0100, 0x380], 1));
+        // FCVTN2 V0.4S, V1.2D keeps the low half; the high double overflows.
+        assert_eq!(vector(0x4e61_6820), ([0x3f80_0000_3f80_0000, 0x7f80_0000_c000_0002], 0x14));
+        // FCVTL2 V0.2D, V1.4S.
+        assert_eq!(vector(0x4e61_7820), ([0x400c_0000_0000_0000, 0x7ff8_0000_2000_0000], 0));
+        // FCVTXN S0, D1 rounds to odd.
+        assert_eq!(vector(0x7e61_6820), ([0xc000_0001, 0], 0x10));
+    }
+
+    #[test]
+    fn bit_moves_are_translated_inline() {
+        // FMOV V0.4S, #1.0; FABS V0.2D, V1.2D; FNEG V0.2S, V1.2S.
+        assert_eq!(vector(0x4f03_f600), ([0x3f80_0000_3f80_0000; 2], 0));
+        assert_eq!(vector(0x4ee0_f820), ([0x4000_0000_3f80_0000, 0x7fc0_0001_4060_0000], 0));
+        assert_eq!(vector(0x2ea0_f820), ([0x4000_0000_bf80_0000, 0], 0));
+        // FMOV D0, #-2.5; FNEG S0, S1; FABS D0, D1.
+        assert_eq!(vector(0x1e70_9000), ([0xc004_0000_0000_0000, 0], 0));
+        assert_eq!(vector(0x1e21_4020), ([0xbf80_0000, 0], 0));
+        assert_eq!(vector(0x1e60_c020), ([0x4000_0000_3f80_0000, 0], 0));
+        let mut state = vector_state();
+        state.x[3] = 0x1234_5678_9abc_def0;
+        // FMOV V0.D[1], X3; FMOV W4, S1; FMOV X5, V2.D[1]; FMOV D6, X3.
+        run(&mut state, &[0x9eaf_0060, 0x1e26_0024, 0x9eae_0045, 0x9e67_0066]);
+        assert_eq!(state.v[0], [0x3f80_0000_3f80_0000, 0x1234_5678_9abc_def0]);
+        assert_eq!(state.x[4], 0x3f80_0000);
+        assert_eq!(state.x[5], 0x3f80_0000_ff80_0000);
+        assert_eq!(state.v[6], [0x1234_5678_9abc_def0, 0]);
+    }
+
+    #[test]
+    fn conditional_select_and_compare_use_nzcv() {
+        let mut state = vector_state();
+        state.nzcv = 0b0100 << 28; // Z: EQ holds
+        // FCSEL S3, S1, S2, EQ; FCSEL S4, S1, S2, NE.
+        run(&mut state, &[0x1e22_0c23, 0x1e22_1c24]);
+        assert_eq!((state.v[3], state.v[4]), ([0x3f80_0000, 0], [0x3f00_0000, 0]));
+        // FCCMP S1, S2, #0b1010, NE: the condition fails, NZCV = 1010, no compare.
+        run(&mut state, &[0x1e22_142a]);
+        assert_eq!(state.nzcv, 0b1010 << 28);
+        // FCCMP S1, S2, #0, NE now holds: 1.0 > 0.5.
+        run(&mut state, &[0x1e22_1420]);
+        assert_eq!(state.nzcv, 0b0010 << 28);
+    }
+
+    #[test]
+    fn unallocated_and_unimplemented_encodings_are_undefined() {
+        for word in [
+            0x1ea2_2820u32, // FADD with ftype = 10
+            0x1ee2_2820,    // FADD H0, H1, H2 (FP16 not implemented)
+            0x0e62_d420,    // FADD with Q = 0 and double lanes
+            0x1e62_c020,    // FCVT D0, D1 (same precision)
+            0x1e63_4020,    // BFCVT
+            0x1e26_c020,    // FRINT with opcode 001101
+            0x1e66_0024,    // FMOV W4, D1 (sf/type mismatch)
+            0x2f03_f600,    // FMOV (vector, immediate) with op = 1, Q = 0
+            0x4fe2_1820,    // FMLA (by element, double) with L set
+            0x2e30_c820,    // FMAXNMV with Q = 0
+            0x5e61_8820,    // FRINTN has no scalar Advanced SIMD form
+        ] {
+            assert_undefined(word);
+        }
+    }
+
+    #[test]
+    fn fp_rows_do_not_overlap_the_simd_rows() {
+        let overlap = |a: Pattern, b: Pattern| (a.value ^ b.value) & a.mask & b.mask == 0;
+        for fp in TABLE {
+            for simd in super::super::simd::TABLE {
+                assert!(!overlap(fp.pattern, simd.pattern), "{} and {} both match some word", fp.name, simd.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_word_of_every_row_translates_without_panicking() {
+        // A deterministic xorshift walk over the operand bits of each row.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for entry in TABLE {
+            for _ in 0..400 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let word = entry.pattern.value | (seed as u32 & !entry.pattern.mask);
+                assert!(decode::lookup(word).is_some());
+                let mut state = CpuState { fpcr: (seed >> 32) as u32 & 0x07c0_0000, ..Default::default() };
+                for (i, v) in state.v.iter_mut().enumerate() {
+                    *v = [seed.rotate_left(i as u32), seed.rotate_right(i as u32) ^ (i as u64)];
+                }
+                run(&mut state, &[word]);
+            }
+        }
+    }
+}

@@ -11,14 +11,16 @@
 //!   conditional select/compare, multiply/divide, one- and two-source ops).
 //! - [`branch`]: branches, exception generation and system instructions.
 //! - [`ldst`]: loads and stores of general and FP/SIMD registers, exclusives, acquire/release, LSE atomics.
-//! - [`fpsimd`]: scalar floating point and Advanced SIMD (via helpers in [`crate::fpsimd`]),
-//!   including the SIMD structure loads and stores.
+//! - [`fp`]: floating point, scalar and vector lanes (via helpers in [`crate::fp`]).
+//! - [`simd`]: Advanced SIMD integer, permute and structure load/store instructions (via
+//!   helpers in [`crate::simd`]).
 
 pub mod branch;
 pub mod dp_imm;
 pub mod dp_reg;
-pub mod fpsimd;
+pub mod fp;
 pub mod ldst;
+pub mod simd;
 
 use crate::decode;
 use crate::state::off;

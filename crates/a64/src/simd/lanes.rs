@@ -1,0 +1,310 @@
+//! Vector lanes: the element types helpers compute on and the arrangement fields
+//! every Advanced SIMD instruction word shares.
+//!
+//! A register is handled as its 16 little-endian bytes ([`Bytes`]); a [`Lane`] type
+//! reads and writes element `i` of such an array. Loops over `16 / T::BYTES` lanes
+//! have a constant trip count per lane type, which the compiler unrolls and
+//! vectorises. Operations that need more range than the lane (saturation, halving,
+//! rounding, widening) compute on `i128` values from [`Lane::wide`] and come back
+//! with [`Lane::wrap`] or [`saturate`].
+
+use crate::state::CpuState;
+
+/// The bytes of a vector register, lane 0 first.
+pub type Bytes = [u8; 16];
+
+/// FPSR.QC, the cumulative saturation flag.
+pub const FPSR_QC: u32 = 1 << 27;
+
+/// One element type of a vector (`u8`..`u64`, `i8`..`i64`).
+pub trait Lane: Copy + Ord + Default {
+    const BYTES: usize;
+    const BITS: u32;
+    /// The smallest and largest values, widened.
+    const MIN: i128;
+    const MAX: i128;
+    /// Element `i` of `v`.
+    fn load(v: &Bytes, i: usize) -> Self;
+    /// Write element `i` of `v`.
+    fn store(self, v: &mut Bytes, i: usize);
+    /// The value, sign- or zero-extended as the type's signedness says.
+    fn wide(self) -> i128;
+    /// The low `BITS` bits of `x`.
+    fn wrap(x: i128) -> Self;
+    /// The raw bits, zero-extended.
+    fn bits(self) -> u64;
+    fn wrapping_add(self, other: Self) -> Self;
+    fn wrapping_sub(self, other: Self) -> Self;
+    fn wrapping_mul(self, other: Self) -> Self;
+}
+
+macro_rules! impl_lane {
+    ($($t:ty => $unsigned:ty),*) => {$(
+        impl Lane for $t {
+            const BYTES: usize = core::mem::size_of::<$t>();
+            const BITS: u32 = <$t>::BITS;
+            const MIN: i128 = <$t>::MIN as i128;
+            const MAX: i128 = <$t>::MAX as i128;
+            #[inline(always)]
+            fn load(v: &Bytes, i: usize) -> Self {
+                let mut raw = [0u8; core::mem::size_of::<$t>()];
+                raw.copy_from_slice(&v[i * Self::BYTES..(i + 1) * Self::BYTES]);
+                <$t>::from_le_bytes(raw)
+            }
+            #[inline(always)]
+            fn store(self, v: &mut Bytes, i: usize) {
+                v[i * Self::BYTES..(i + 1) * Self::BYTES].copy_from_slice(&self.to_le_bytes());
+            }
+            #[inline(always)]
+            fn wide(self) -> i128 {
+                self as i128
+            }
+            #[inline(always)]
+            fn wrap(x: i128) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn bits(self) -> u64 {
+                self as $unsigned as u64
+            }
+            #[inline(always)]
+            fn wrapping_add(self, other: Self) -> Self {
+                <$t>::wrapping_add(self, other)
+            }
+            #[inline(always)]
+            fn wrapping_sub(self, other: Self) -> Self {
+                <$t>::wrapping_sub(self, other)
+            }
+            #[inline(always)]
+            fn wrapping_mul(self, other: Self) -> Self {
+                <$t>::wrapping_mul(self, other)
+            }
+        }
+    )*};
+}
+
+impl_lane!(u8 => u8, u16 => u16, u32 => u32, u64 => u64, i8 => u8, i16 => u16, i32 => u32, i64 => u64);
+
+/// The lane types of one signedness, by the `size` field (B, H, S, D).
+pub trait Family {
+    type B: Lane;
+    type H: Lane;
+    type S: Lane;
+    type D: Lane;
+}
+
+/// Lanes read as unsigned integers (`U` = 1 forms, and sign-agnostic operations).
+pub struct Unsigned;
+/// Lanes read as two's-complement integers.
+pub struct Signed;
+
+impl Family for Unsigned {
+    type B = u8;
+    type H = u16;
+    type S = u32;
+    type D = u64;
+}
+
+impl Family for Signed {
+    type B = i8;
+    type H = i16;
+    type S = i32;
+    type D = i64;
+}
+
+/// Call the generic function `f` with the lane type of `family` that `size` (0..=3)
+/// selects as its first type argument: `by_size!(size, F, lanewise::<O>(a, b))`.
+macro_rules! by_size {
+    ($size:expr, $family:ty, $f:ident $(::<$($g:ty),*>)? ($($arg:expr),* $(,)?)) => {
+        match $size & 3 {
+            0 => $f::<<$family as $crate::simd::lanes::Family>::B $($(, $g)*)?>($($arg),*),
+            1 => $f::<<$family as $crate::simd::lanes::Family>::H $($(, $g)*)?>($($arg),*),
+            2 => $f::<<$family as $crate::simd::lanes::Family>::S $($(, $g)*)?>($($arg),*),
+            _ => $f::<<$family as $crate::simd::lanes::Family>::D $($(, $g)*)?>($($arg),*),
+        }
+    };
+}
+pub(crate) use by_size;
+
+/// Define helpers whose whole body is written out: each gets the state as `$s` and
+/// the instruction word (`u32`) as `$insn`.
+/// `helpers! { /// doc
+/// NAME = "MNEMONIC", fn entry(s, insn) { ... } }`
+macro_rules! helpers {
+    ($($(#[$doc:meta])* $name:ident = $label:literal, fn $func:ident($s:ident, $insn:ident) $body:block)*) => {$(
+        $(#[$doc])*
+        pub static $name: archway_ir::Helper =
+            archway_ir::Helper { name: $label, func: $func, reads_state: true, writes_state: true };
+        unsafe extern "C" fn $func(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
+            let $s = $crate::simd::lanes::cpu(state);
+            let $insn = insn as u32;
+            $body
+            0
+        }
+    )*};
+}
+pub(crate) use helpers;
+
+/// `x` clamped to the range of `T`; sets `qc` when it had to clamp.
+#[inline(always)]
+pub fn saturate<T: Lane>(x: i128, qc: &mut bool) -> T {
+    saturate_to::<T>(x, T::MIN, T::MAX, qc)
+}
+
+/// `x` clamped to `[lo, hi]` and stored in `T`'s bits; sets `qc` when it had to clamp.
+#[inline(always)]
+pub fn saturate_to<T: Lane>(x: i128, lo: i128, hi: i128, qc: &mut bool) -> T {
+    let clamped = x.clamp(lo, hi);
+    *qc |= clamped != x;
+    T::wrap(clamped)
+}
+
+/// The largest value of the unsigned type as wide as `T`.
+#[inline(always)]
+pub const fn unsigned_max(bits: u32) -> i128 {
+    (1i128 << bits) - 1
+}
+
+/// The element with all bits set when `cond` holds, else zero (comparison results).
+#[inline(always)]
+pub fn mask_if<T: Lane>(cond: bool) -> T {
+    T::wrap(-(cond as i128))
+}
+
+/// `bits` (the low `width` bits of a value) read as a signed number.
+#[inline(always)]
+pub fn signed(bits: u64, width: u32) -> i128 {
+    ((bits as i128) << (128 - width)) >> (128 - width)
+}
+
+/// A mask of the low `bits` bits of a register.
+#[inline(always)]
+pub const fn low_bits(bits: u32) -> u128 {
+    if bits >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    }
+}
+
+/// Bit `n` of an instruction word.
+#[inline(always)]
+pub const fn bit(insn: u32, n: u32) -> bool {
+    (insn >> n) & 1 != 0
+}
+
+/// Bits `hi..=lo` of an instruction word.
+#[inline(always)]
+pub const fn bits(insn: u32, hi: u32, lo: u32) -> u32 {
+    (insn >> lo) & ((1 << (hi - lo + 1)) - 1)
+}
+
+/// The register fields and arrangement of an Advanced SIMD data-processing word.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub d: usize,
+    pub n: usize,
+    pub m: usize,
+    /// The `size` field (bits 23..22).
+    pub size: u32,
+    /// Q: a 128-bit vector (bit 30).
+    pub q: bool,
+    /// A scalar form (bit 28): only lane 0 is computed and kept.
+    pub scalar: bool,
+}
+
+impl Fields {
+    #[inline(always)]
+    pub fn of(insn: u64) -> Fields {
+        let insn = insn as u32;
+        Fields {
+            d: (insn & 31) as usize,
+            n: ((insn >> 5) & 31) as usize,
+            m: ((insn >> 16) & 31) as usize,
+            size: bits(insn, 23, 22),
+            q: bit(insn, 30),
+            scalar: bit(insn, 28),
+        }
+    }
+
+    /// The bits an operation with `lane_bytes`-byte elements reads and writes: lane 0
+    /// for scalar forms, the low half for 64-bit vectors, else the whole register.
+    /// Inputs are masked with it too, so lanes outside it never saturate.
+    #[inline(always)]
+    pub fn active(self, lane_bytes: usize) -> u128 {
+        if self.scalar {
+            low_bits(8 * lane_bytes as u32)
+        } else if self.q {
+            u128::MAX
+        } else {
+            u64::MAX as u128
+        }
+    }
+
+    /// Number of bytes of the vector the operation covers (8 or 16; lane 0 for scalars).
+    #[inline(always)]
+    pub fn active_bytes(self, lane_bytes: usize) -> usize {
+        if self.scalar {
+            lane_bytes
+        } else if self.q {
+            16
+        } else {
+            8
+        }
+    }
+}
+
+/// The guest state behind a helper's state pointer.
+///
+/// # Safety
+/// `state` must be the live `CpuState` the helper was called with.
+#[inline(always)]
+pub unsafe fn cpu<'a>(state: *mut u8) -> &'a mut CpuState {
+    CpuState::from_ptr(state)
+}
+
+/// Record saturation in FPSR.QC.
+#[inline(always)]
+pub fn record_qc(state: &mut CpuState, saturated: bool) {
+    if saturated {
+        state.fpsr |= FPSR_QC;
+    }
+}
+
+/// `value` with element `index` (of `lane_bytes` bytes) copied to every lane.
+#[inline(always)]
+pub fn broadcast(value: u128, lane_bytes: usize, index: usize) -> u128 {
+    let bits = 8 * lane_bytes as u32;
+    let element = (value >> ((index * 8 * lane_bytes) & 127)) & low_bits(bits);
+    replicate(element, bits)
+}
+
+/// `element` (of `bits` bits) repeated across 128 bits.
+#[inline(always)]
+pub fn replicate(element: u128, bits: u32) -> u128 {
+    let ones = u128::MAX / low_bits(bits.clamp(8, 128));
+    element.wrapping_mul(ones)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicate_and_broadcast() {
+        assert_eq!(replicate(0xab, 8), 0xabab_abab_abab_abab_abab_abab_abab_abab);
+        assert_eq!(replicate(0x1234, 16), 0x1234_1234_1234_1234_1234_1234_1234_1234);
+        assert_eq!(broadcast(0x1111_2222_3333_4444 << 64, 8, 1), 0x1111_2222_3333_4444_1111_2222_3333_4444);
+        assert_eq!(broadcast(0x0102_0304, 2, 1), 0x0102_0102_0102_0102_0102_0102_0102_0102);
+    }
+
+    #[test]
+    fn saturation_sets_qc() {
+        let mut qc = false;
+        assert_eq!(saturate::<i8>(100, &mut qc), 100);
+        assert!(!qc);
+        assert_eq!(saturate::<i8>(200, &mut qc), 127);
+        assert!(qc);
+        assert_eq!(signed(0xff, 8), -1);
+    }
+}

@@ -1,0 +1,92 @@
+//! The lane-by-lane shape: `Vd[i] = op(Vd[i], Vn[i], Vm[i])`.
+//!
+//! Three-same, two-register-miscellaneous and by-element instructions, vector and
+//! scalar, share this shape: a [`LaneOp`] says what one lane computes, and
+//! [`lanewise`] / [`by_element`] make the helper that applies it to a register
+//! (the element size from `size`, signedness from the [`Family`]). Two-register forms
+//! ignore `m`; accumulating forms read `d`.
+
+use super::lanes::{by_size, cpu, record_qc, Bytes, Family, Fields, Lane};
+use archway_ir::Helper;
+
+/// What one lane of an operation computes from the destination, first and second
+/// operand lanes; sets `qc` when it saturates.
+pub trait LaneOp {
+    fn lane<T: Lane>(d: T, n: T, m: T, qc: &mut bool) -> T;
+}
+
+/// Define [`LaneOp`]s: `lane_ops! { Add(d, n, m, qc) => n.wrapping_add(m); }`.
+macro_rules! lane_ops {
+    ($($(#[$doc:meta])* $name:ident($d:pat, $n:pat, $m:pat, $qc:pat) => $body:expr;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl $crate::simd::lanewise::LaneOp for $name {
+            #[inline(always)]
+            fn lane<T: $crate::simd::lanes::Lane>($d: T, $n: T, $m: T, $qc: &mut bool) -> T {
+                $body
+            }
+        }
+    )*};
+}
+pub(crate) use lane_ops;
+
+/// A helper that applies `O` lane by lane to `Vd`, `Vn`, `Vm` with lanes of `F`.
+pub const fn lanewise<O: LaneOp, F: Family>(name: &'static str) -> Helper {
+    Helper { name, func: lanewise_entry::<O, F>, reads_state: true, writes_state: true }
+}
+
+/// A helper that applies `O` to `Vd`, `Vn` and one element of `Vm` (the by-element forms).
+pub const fn by_element<O: LaneOp, F: Family>(name: &'static str) -> Helper {
+    Helper { name, func: by_element_entry::<O, F>, reads_state: true, writes_state: true }
+}
+
+unsafe extern "C" fn lanewise_entry<O: LaneOp, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
+    let s = cpu(state);
+    let f = Fields::of(insn);
+    let mut qc = false;
+    let (d, n, m) = (s.vreg(f.d), s.vreg(f.n), s.vreg(f.m));
+    let result = by_size!(f.size, F, apply::<O>(f, d, n, m, &mut qc));
+    s.set_vreg(f.d, result);
+    record_qc(s, qc);
+    0
+}
+
+unsafe extern "C" fn by_element_entry<O: LaneOp, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
+    let s = cpu(state);
+    let f = Fields::of(insn);
+    let (m, element) = indexed_element(insn as u32);
+    let mut qc = false;
+    let (d, n) = (s.vreg(f.d), s.vreg(f.n));
+    let m = super::lanes::broadcast(s.vreg(m), 1 << f.size, element);
+    let result = by_size!(f.size, F, apply::<O>(f, d, n, m, &mut qc));
+    s.set_vreg(f.d, result);
+    record_qc(s, qc);
+    0
+}
+
+/// The `Vm` register and element index of a by-element word (H: `Rm` 0..15 and
+/// index H:L:M; S: `Rm` M:Rm and index H:L; D: index H).
+#[inline(always)]
+pub fn indexed_element(insn: u32) -> (usize, usize) {
+    let (h, l, m) = ((insn >> 11) & 1, (insn >> 21) & 1, (insn >> 20) & 1);
+    let rm = ((insn >> 16) & 15) as usize;
+    match (insn >> 22) & 3 {
+        1 => (rm, (h << 2 | l << 1 | m) as usize),
+        2 => (rm | (m as usize) << 4, (h << 1 | l) as usize),
+        _ => (rm | (m as usize) << 4, h as usize),
+    }
+}
+
+/// `O` over the active lanes of `d`, `n`, `m`; inactive bits of the result are zero.
+#[inline(always)]
+pub fn apply<T: Lane, O: LaneOp>(f: Fields, d: u128, n: u128, m: u128, qc: &mut bool) -> u128 {
+    let active = f.active(T::BYTES);
+    let d: Bytes = (d & active).to_le_bytes();
+    let n: Bytes = (n & active).to_le_bytes();
+    let m: Bytes = (m & active).to_le_bytes();
+    let mut r: Bytes = [0; 16];
+    for i in 0..16 / T::BYTES {
+        O::lane(T::load(&d, i), T::load(&n, i), T::load(&m, i), qc).store(&mut r, i);
+    }
+    u128::from_le_bytes(r) & active
+}

@@ -1,3 +1,0 @@
-//! (being written)
-use crate::decode::Entry;
-pub const TABLE: &[Entry] = &[];

@@ -1,0 +1,42 @@
+//! Load-acquire and store-release of one general register at `[Xn|SP]`: `LDAR*`,
+//! `STLR*`, the LORegion forms `LDLAR*`/`STLLR*` (given the stronger `LDAR`/`STLR`
+//! ordering: every address is in one region here), and the RCpc `LDAPR*`.
+
+use super::access::{transfer, Access, Extend};
+use super::address::{base_plus_imm, Index};
+use super::{mem_type, RCSC_ACQUIRE};
+use crate::decode::{inst, Entry};
+use crate::translate::field::{rn, rt};
+use crate::translate::{Ctx, Flow};
+use archway_ir::MemOrder;
+
+pub(super) const TABLE: &[Entry] = &[
+    inst("STLR_STLLR", "zz001000100sssssruuuuunnnnnttttt", store_release),
+    // Rs must read 11111 here (binutils rejects other values; the Arm ARM makes them
+    // CONSTRAINED UNPREDICTABLE, of which UNDEFINED is one choice).
+    inst("LDAR_LDLAR", "zz00100011011111auuuuunnnnnttttt", load_acquire),
+    inst("LDAPR", "zz11100010111111110000nnnnnttttt", load_acquire_pc),
+];
+
+/// One ordered access of Rt at `[Xn|SP]`.
+fn ordered(ctx: &mut Ctx, insn: u32, access: Access, order: MemOrder) -> Flow {
+    let address = base_plus_imm(ctx, rn(insn), 0, Index::Offset);
+    let loaded = transfer(ctx, access, rt(insn), address.addr, order);
+    address.finish(ctx, [loaded]);
+    Flow::Continue
+}
+
+/// `STLR`, `STLRB`, `STLRH`, `STLLR*`
+fn store_release(ctx: &mut Ctx, insn: u32) -> Flow {
+    ordered(ctx, insn, Access::StoreGpr { mem: mem_type(insn) }, MemOrder::Release)
+}
+
+/// `LDAR`, `LDARB`, `LDARH`, `LDLAR*`: RCsc, ordered after earlier store-releases.
+fn load_acquire(ctx: &mut Ctx, insn: u32) -> Flow {
+    ordered(ctx, insn, Access::LoadGpr { mem: mem_type(insn), extend: Extend::Zero }, RCSC_ACQUIRE)
+}
+
+/// `LDAPR`, `LDAPRB`, `LDAPRH`: RCpc, may pass earlier store-releases.
+fn load_acquire_pc(ctx: &mut Ctx, insn: u32) -> Flow {
+    ordered(ctx, insn, Access::LoadGpr { mem: mem_type(insn), extend: Extend::Zero }, MemOrder::Acquire)
+}

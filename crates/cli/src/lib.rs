@@ -1,0 +1,6 @@
+//! The `archway` command line: argument parsing, logging setup, and launching a
+//! guest program. Shared by the `archway` binary and the per-guest interpreter
+//! binaries (`archway-aarch64`) that binfmt_misc runs.
+
+pub mod launch;
+pub mod logging;

@@ -1,0 +1,122 @@
+//! File calls whose flags or answers differ between aarch64 and x86_64.
+//!
+//! - Open flags: arm64 defines four `O_*` bits differently from x86_64 (which uses
+//!   the generic values): `O_DIRECTORY`, `O_NOFOLLOW`, `O_DIRECT`, `O_LARGEFILE`
+//!   (`arch/arm64/include/uapi/asm/fcntl.h`). They are converted in `openat`,
+//!   `pipe2` (`O_DIRECT` means packet mode there) and `fcntl(F_GETFL/F_SETFL)`.
+//!   Every other flag has the same value on both.
+//! - `readlinkat("/proc/self/exe")` answers the guest program, not archway.
+//!
+//! Paths are not rewritten: `-L ROOT` applies to the main program only for now;
+//! resolving file system calls under the guest root comes with dynamic linking.
+
+use super::{host_syscall, ret, Args, Outcome, SyscallContext};
+use crate::guest_memory;
+use std::os::unix::ffi::OsStrExt;
+
+/// `(aarch64 value, x86_64 value)` of the open flags that differ.
+const OPEN_FLAGS_THAT_DIFFER: [(u64, u64); 4] = [
+    (0o040000, 0o200000), // O_DIRECTORY
+    (0o100000, 0o400000), // O_NOFOLLOW
+    (0o200000, 0o040000), // O_DIRECT
+    (0o400000, 0o100000), // O_LARGEFILE
+];
+
+/// aarch64 open flags as x86_64 flags.
+pub fn open_flags_to_host(guest: u64) -> u64 {
+    remap_open_flags(guest, |&(g, _)| g, |&(_, h)| h)
+}
+
+/// x86_64 open flags as aarch64 flags.
+pub fn open_flags_to_guest(host: u64) -> u64 {
+    remap_open_flags(host, |&(_, h)| h, |&(g, _)| g)
+}
+
+/// Replace each differing flag `from(pair)` present in `value` by `to(pair)`.
+fn remap_open_flags(value: u64, from: fn(&(u64, u64)) -> u64, to: fn(&(u64, u64)) -> u64) -> u64 {
+    OPEN_FLAGS_THAT_DIFFER.iter().fold(value, |out, pair| out & !from(pair))
+        | OPEN_FLAGS_THAT_DIFFER.iter().filter(|pair| value & from(pair) != 0).fold(0, |out, pair| out | to(pair))
+}
+
+/// `openat(dirfd, path, flags, mode)`.
+pub fn openat(_: &mut SyscallContext, a: &Args) -> Outcome {
+    let flags = open_flags_to_host(a[2] & 0xffff_ffff);
+    ret(host_syscall(libc::SYS_openat, &[a[0], a[1], flags, a[3], 0, 0]))
+}
+
+/// `pipe2(fds, flags)`.
+pub fn pipe2(_: &mut SyscallContext, a: &Args) -> Outcome {
+    let flags = open_flags_to_host(a[1] & 0xffff_ffff);
+    ret(host_syscall(libc::SYS_pipe2, &[a[0], flags, 0, 0, 0, 0]))
+}
+
+/// `fcntl(fd, cmd, arg)`: file status flags are converted both ways.
+pub fn fcntl(_: &mut SyscallContext, a: &Args) -> Outcome {
+    let cmd = a[1] as u32 as i32;
+    match cmd {
+        libc::F_GETFL => {
+            let flags = host_syscall(libc::SYS_fcntl, a);
+            ret(if flags < 0 { flags } else { open_flags_to_guest(flags as u64) as i64 })
+        }
+        libc::F_SETFL => ret(host_syscall(libc::SYS_fcntl, &[a[0], a[1], open_flags_to_host(a[2]), 0, 0, 0])),
+        _ => ret(host_syscall(libc::SYS_fcntl, a)),
+    }
+}
+
+/// `readlinkat(dirfd, path, buf, size)`: the guest's own `/proc/self/exe` is the
+/// guest program.
+pub fn readlinkat(ctx: &mut SyscallContext, a: &Args) -> Outcome {
+    let Ok(path) = guest_memory::read_c_string(a[1], libc::PATH_MAX as usize) else {
+        return ret(host_syscall(libc::SYS_readlinkat, a));
+    };
+    if !names_own_exe(&path) {
+        return ret(host_syscall(libc::SYS_readlinkat, a));
+    }
+    let size = a[3] as u32 as i32;
+    if size <= 0 {
+        return ret(super::errno(libc::EINVAL));
+    }
+    let target = ctx.process.exe_path.as_os_str().as_bytes();
+    let len = target.len().min(size as usize);
+    super::ret_or_fault(guest_memory::write(a[2], &target[..len]), len as i64)
+}
+
+/// Whether `path` is this process's `exe` link in `/proc`.
+fn names_own_exe(path: &[u8]) -> bool {
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    let own = format!("/proc/{pid}/exe");
+    path == b"/proc/self/exe" || path == b"/proc/thread-self/exe" || path == own.as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_flags_convert_both_ways() {
+        const GUEST_O_DIRECTORY: u64 = 0o040000;
+        const HOST_O_DIRECTORY: u64 = libc::O_DIRECTORY as u64;
+        let guest = GUEST_O_DIRECTORY | libc::O_CLOEXEC as u64 | libc::O_RDONLY as u64;
+        assert_eq!(open_flags_to_host(guest), HOST_O_DIRECTORY | libc::O_CLOEXEC as u64);
+        // The x86_64 kernel's O_LARGEFILE (which F_GETFL reports; glibc defines it as 0) is
+        // arm64's O_NOFOLLOW.
+        assert_eq!(open_flags_to_guest(0o100000 | libc::O_RDWR as u64), 0o400000 | 2);
+        for bit in 0..32 {
+            let flag = 1u64 << bit;
+            assert_eq!(open_flags_to_guest(open_flags_to_host(flag)), flag, "bit {bit}");
+        }
+        assert_eq!(
+            open_flags_to_host(libc::O_NONBLOCK as u64 | libc::O_CREAT as u64),
+            libc::O_NONBLOCK as u64 | libc::O_CREAT as u64
+        );
+    }
+
+    #[test]
+    fn proc_exe_names() {
+        assert!(names_own_exe(b"/proc/self/exe"));
+        assert!(names_own_exe(format!("/proc/{}/exe", std::process::id()).as_bytes()));
+        assert!(!names_own_exe(b"/proc/1/exe"));
+        assert!(!names_own_exe(b"/proc/self/cwd"));
+    }
+}

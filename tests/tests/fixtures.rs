@@ -1,0 +1,92 @@
+//! Every fixture program gives byte-identical stdout and the same ending (exit status
+//! or signal) under `archway run` (JIT), `archway run --engine interp` and
+//! qemu-aarch64-static, and matches the expected output in fixtures/expected/.
+
+use archway_tests::fixtures::{load, Fixture};
+use archway_tests::{archway_bin, qemu, run_with_limit, Outcome};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// How to start a guest program.
+#[derive(Clone, Copy, Debug)]
+enum Runner {
+    Jit,
+    Interp,
+    Qemu,
+}
+
+fn run_fixture(runner: Runner, f: &Fixture) -> Outcome {
+    let tmp = std::env::temp_dir().join(format!("archway-fixture-{}-{:?}-{}", f.name, runner, std::process::id()));
+    let mut cmd = match runner {
+        Runner::Jit => {
+            let mut c = Command::new(archway_bin());
+            c.args(["run", "--engine", "jit"]);
+            c
+        }
+        Runner::Interp => {
+            let mut c = Command::new(archway_bin());
+            c.args(["run", "--engine", "interp"]);
+            c
+        }
+        Runner::Qemu => Command::new(qemu()),
+    };
+    cmd.arg(f.binary());
+    for a in &f.args {
+        if a == b"{tmpdir}" {
+            std::fs::create_dir_all(&tmp).unwrap();
+            cmd.arg(&tmp);
+        } else {
+            cmd.arg(OsStr::from_bytes(a));
+        }
+    }
+    cmd.env_remove("ARCHWAY_ENGINE");
+    for (k, v) in &f.env {
+        cmd.env(OsStr::from_bytes(k), OsStr::from_bytes(v));
+    }
+    let out = run_with_limit(&mut cmd, Duration::from_secs(120));
+    let _ = std::fs::remove_dir_all(&tmp);
+    out
+}
+
+fn check_all(runner: Runner) {
+    let fixtures = load();
+    assert!(fixtures.len() >= 12, "the manifest lists the fixtures");
+    let mut failures = Vec::new();
+    for f in &fixtures {
+        assert!(Path::new(&f.binary()).is_file(), "{} missing: run fixtures/build.sh", f.binary().display());
+        let out = run_fixture(runner, f);
+        let expected = f.expected_stdout();
+        if out.ending != f.expect || out.stdout != expected {
+            failures.push(format!(
+                "{} under {runner:?}: ending {:?} (want {:?}), stdout {} ({} bytes vs {} expected)\n  stderr: {}",
+                f.name,
+                out.ending,
+                f.expect,
+                if out.stdout == expected { "matches" } else { "DIFFERS" },
+                out.stdout.len(),
+                expected.len(),
+                out.stderr_text().lines().take(5).collect::<Vec<_>>().join("\n  ")
+            ));
+        }
+    }
+    println!("{} fixtures under {runner:?}: {} passed, {} failed", fixtures.len(), fixtures.len() - failures.len(), failures.len());
+    assert!(failures.is_empty(), "fixture failures:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn fixtures_under_jit() {
+    check_all(Runner::Jit);
+}
+
+#[test]
+fn fixtures_under_interpreter() {
+    check_all(Runner::Interp);
+}
+
+#[test]
+fn fixtures_under_qemu_oracle() {
+    check_all(Runner::Qemu);
+}

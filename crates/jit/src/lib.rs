@@ -10,6 +10,7 @@
 //!   block chaining and an inline indirect-branch lookup.
 
 pub mod interp;
+pub mod x64;
 
 use archway_ir::Frontend;
 use std::sync::Arc;
@@ -61,11 +62,12 @@ impl std::str::FromStr for EngineKind {
 pub fn new_engine(kind: EngineKind, frontend: Arc<dyn Frontend>) -> Box<dyn Engine> {
     match kind {
         EngineKind::Interp => Box::new(interp::InterpEngine::new(frontend)),
-        EngineKind::Jit => unimplemented_jit(frontend),
+        EngineKind::Jit => match x64::JitEngine::new(frontend.clone(), x64::JitOptions::default()) {
+            Ok(jit) => Box::new(jit),
+            Err(e) => {
+                tracing::warn!("cannot map JIT code memory ({e}); using the interpreter");
+                Box::new(interp::InterpEngine::new(frontend))
+            }
+        },
     }
-}
-
-fn unimplemented_jit(frontend: Arc<dyn Frontend>) -> Box<dyn Engine> {
-    // Replaced by the x64 back end.
-    Box::new(interp::InterpEngine::new(frontend))
 }

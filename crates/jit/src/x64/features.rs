@@ -1,0 +1,42 @@
+//! Optional host CPU features the back end uses when present.
+//!
+//! The emitted code must run on any x86_64 CPU, so instructions outside the x86_64
+//! baseline are used only when CPUID reports them at startup; each has a baseline
+//! fallback sequence. Tests pin a feature set so golden listings do not depend on
+//! the machine they run on.
+
+/// Which optional instructions the emitted code may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostFeatures {
+    /// `popcnt` (otherwise a SWAR bit count).
+    pub popcnt: bool,
+    /// `lzcnt` (otherwise `bsr` with a zero fix-up).
+    pub lzcnt: bool,
+    /// `lahf`/`sahf` in 64-bit mode (otherwise `pushfq; pop` to read host flags).
+    pub lahf: bool,
+}
+
+impl HostFeatures {
+    /// Only the x86_64 baseline (plus `lahf`, present on every x86_64 CPU except
+    /// the earliest Pentium 4 and Athlon 64 steppings).
+    pub const BASELINE: HostFeatures = HostFeatures { popcnt: false, lzcnt: false, lahf: true };
+
+    /// Nothing optional at all (the fallbacks everywhere).
+    pub const NONE: HostFeatures = HostFeatures { popcnt: false, lzcnt: false, lahf: false };
+
+    /// Every optional feature the back end knows.
+    pub const ALL: HostFeatures = HostFeatures { popcnt: true, lzcnt: true, lahf: true };
+
+    /// The features of the CPU we are running on.
+    pub fn detect() -> HostFeatures {
+        // CPUID leaf 0x8000_0001, ECX bit 0: LAHF/SAHF available in 64-bit mode.
+        // SAFETY: CPUID exists on every x86_64 CPU (newer toolchains call it safe).
+        #[allow(unused_unsafe)]
+        let lahf = unsafe { core::arch::x86_64::__cpuid(0x8000_0001) }.ecx & 1 != 0;
+        HostFeatures {
+            popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+            lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
+            lahf,
+        }
+    }
+}

@@ -64,10 +64,19 @@ impl Outcome {
 
 /// Run `cmd` with stdin closed, killing it after `limit`.
 pub fn run_with_limit(cmd: &mut Command, limit: Duration) -> Outcome {
+    run_with_input(cmd, None, limit)
+}
+
+/// Run `cmd` with stdin read from `input` (or closed), killing it after `limit`.
+pub fn run_with_input(cmd: &mut Command, input: Option<&Path>, limit: Duration) -> Outcome {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
+    let stdin = match input {
+        Some(path) => Stdio::from(std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))),
+        None => Stdio::null(),
+    };
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -7,9 +7,9 @@
 //! - [`frontend`]: [`A64Frontend`], the front end the engines drive.
 
 pub mod decode;
-pub mod frontend;
 pub mod features;
 pub mod fp;
+pub mod frontend;
 pub mod simd;
 pub mod state;
 pub mod translate;

@@ -89,6 +89,11 @@ impl Asm {
         self.emit(0xd520_0000 | sysreg << 5 | rt);
     }
 
+    /// `B` to the next instruction: ends the translator's block here.
+    pub fn end_block(&mut self) {
+        self.emit(0x1400_0001);
+    }
+
     pub fn clrex(&mut self) {
         self.emit(0xd503_3f5f);
     }
@@ -100,6 +105,6 @@ impl Asm {
 
 /// `offset / scale`, checked to be exact and to fit `bits` (unsigned) bits.
 fn scaled(offset: usize, scale: usize, bits: u32) -> u32 {
-    assert!(offset % scale == 0 && offset / scale < 1 << bits, "bad offset {offset}");
+    assert!(offset.is_multiple_of(scale) && offset / scale < 1 << bits, "bad offset {offset}");
     (offset / scale) as u32
 }

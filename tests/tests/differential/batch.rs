@@ -48,7 +48,7 @@ impl Tester {
         written.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let timeout = Duration::from_secs(30) + Duration::from_millis(20 * seqs.len() as u64);
         let results = harness::run_all(&path, timeout);
-        //TMP let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&path);
         (image, results)
     }
 
@@ -86,6 +86,30 @@ impl Tester {
         }
     }
 
+    /// Check the harness itself: `seq` (no instructions) must come back from every
+    /// runner exactly as it went in (TPIDR_EL0 is not dumped).
+    pub fn round_trip(&mut self, seq: &Sequence) -> Result<(), String> {
+        let (image, results) = self.execute(&[seq]);
+        let mut expected = seq.initial_regs(image.scratch_address(0));
+        expected.tpidr = 0;
+        for (runner, result) in RUNNERS.iter().zip(results) {
+            let fail = |why: String| format!("{}: {why}", runner.name());
+            let output = result.map_err(fail)?;
+            let dump = image.parse(&output).and_then(|mut d| d.pop()).ok_or_else(|| fail("short output".into()))?;
+            let wrong: Vec<String> = (expected.fields().into_iter().zip(dump.regs.fields()))
+                .filter(|(e, d)| e != d)
+                .map(|(e, d)| format!("{} is {} instead of {}", e.0, d.1, e.1))
+                .collect();
+            if !wrong.is_empty() || dump.memory != seq.memory {
+                return Err(fail(format!(
+                    "state not preserved: {wrong:?}, memory equal: {}",
+                    dump.memory == seq.memory
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether `seq` run alone completes everywhere and disagrees: the differences.
     fn disagreement(&mut self, seq: &Sequence) -> Option<Vec<FieldDiff>> {
         let (image, results) = self.execute(&[seq]);
@@ -121,6 +145,6 @@ impl Tester {
 
 impl Drop for Tester {
     fn drop(&mut self) {
-        //TMP let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -11,7 +11,9 @@
 
 use crate::record::Regs;
 use crate::rng::Rng;
-use crate::rules::{self, reg, Context, ALIGNED_BASE_OFFSET, BASE_OFFSET, INDEX_MAX, MAX_SEQUENCE, QEMU_ONLY_FP_BITS, SCRATCH_BYTES};
+use crate::rules::{
+    self, reg, Context, ALIGNED_BASE_OFFSET, BASE_OFFSET, INDEX_MAX, MAX_SEQUENCE, QEMU_ONLY_FP_BITS, SCRATCH_BYTES,
+};
 use archway_a64::decode::{self, Entry};
 use archway_a64::translate::{translate_block, SIGILL};
 use archway_ir::Terminal;
@@ -126,10 +128,9 @@ impl Catalog {
         }
         let found = decode::lookup(word).ok_or(Reject::Undefined)?;
         let found = self.by_key[&key(found)];
-        let block = catch_unwind(AssertUnwindSafe(|| {
-            translate_block(PROBE_PC, &|pc| (pc == PROBE_PC).then_some(word))
-        }))
-        .map_err(|_| Reject::Panicked(word))?;
+        let block =
+            catch_unwind(AssertUnwindSafe(|| translate_block(PROBE_PC, &|pc| (pc == PROBE_PC).then_some(word))))
+                .map_err(|_| Reject::Panicked(word))?;
         match block.terminal {
             Terminal::Trap { signal: SIGILL, pc: PROBE_PC } => Err(Reject::Undefined),
             _ => Ok((word, found)),
@@ -151,7 +152,7 @@ impl Catalog {
         };
         let active: Vec<usize> = (0..self.classes.len())
             .filter(|&c| !self.classes[c].viable.is_empty())
-            .filter(|&c| only.map_or(true, |name| self.classes[c].name == name))
+            .filter(|&c| only.is_none_or(|name| self.classes[c].name == name))
             .collect();
         if active.is_empty() {
             let names: Vec<&str> = self.classes.iter().map(|c| c.name).collect();
@@ -162,7 +163,7 @@ impl Catalog {
         let mut schedule = Vec::new();
         for &c in &active {
             let quota = (count * weight(&self.classes[c]) / total).max(minimum);
-            schedule.extend(std::iter::repeat(c).take(quota));
+            schedule.extend(std::iter::repeat_n(c, quota));
         }
         Ok(schedule)
     }
@@ -265,6 +266,7 @@ const GPR_EDGES: &[u64] = &[
 /// Single-precision values worth trying: zeros, ones, halves (rounding ties), the
 /// infinities, quiet and signalling NaNs (with payloads and signs), denormals, the
 /// normal extremes and the integer-conversion boundaries.
+#[rustfmt::skip]
 const F32_EDGES: &[u32] = &[
     0x0000_0000, 0x8000_0000, 0x3f80_0000, 0xbf80_0000, 0x3f00_0000, 0x4020_0000, 0xc060_0000, 0x7f80_0000,
     0xff80_0000, 0x7fc0_0000, 0xffc0_0000, 0x7f80_0001, 0xffa0_0000, 0x7fc1_2345, 0x0000_0001, 0x807f_ffff,
@@ -274,6 +276,7 @@ const F32_EDGES: &[u32] = &[
 
 /// Double-precision values worth trying (as [`F32_EDGES`], plus single-precision
 /// extremes for narrowing conversions).
+#[rustfmt::skip]
 const F64_EDGES: &[u64] = &[
     0x0000_0000_0000_0000, 0x8000_0000_0000_0000, 0x3ff0_0000_0000_0000, 0xbff0_0000_0000_0000,
     0x3fe0_0000_0000_0000, 0x4004_0000_0000_0000, 0xc00c_0000_0000_0000, 0x7ff0_0000_0000_0000,
@@ -285,6 +288,7 @@ const F64_EDGES: &[u64] = &[
 ];
 
 /// Half-precision values worth trying (for conversions).
+#[rustfmt::skip]
 const F16_EDGES: &[u16] =
     &[0x0000, 0x8000, 0x3c00, 0xbc00, 0x3800, 0x7c00, 0xfc00, 0x7e00, 0xfe00, 0x7c01, 0x0001, 0x0400, 0x7bff];
 
@@ -326,7 +330,13 @@ fn random_vreg(rng: &mut Rng) -> u128 {
         0 => (rng.next_u64() as u128) << 64 | rng.next_u64() as u128,
         1 | 2 => lanes(rng, 32, &|rng| random_f32(rng) as u128),
         3 => lanes(rng, 64, &|rng| random_f64(rng) as u128),
-        _ => lanes(rng, 16, &|rng| if rng.chance(50) { rng.pick(F16_EDGES) as u128 } else { rng.next_u32() as u16 as u128 }),
+        _ => lanes(rng, 16, &|rng| {
+            if rng.chance(50) {
+                rng.pick(F16_EDGES) as u128
+            } else {
+                rng.next_u32() as u16 as u128
+            }
+        }),
     }
 }
 

@@ -1,9 +1,10 @@
 //! The test program: one static, non-PIE aarch64 ELF running a batch of sequences.
 //!
 //! Code (R+X, at [`LOAD_ADDRESS`] + 0x1000), for each sequence: a prologue loading the
-//! initial state from its record (X30 as the pointer, loaded last), the sequence,
-//! and a dump storing the final state to its output record (X0 saved in TPIDR_EL0
-//! while X0 points at the record). After the last sequence, `write(1, ...)` of the
+//! initial state from its record (X30 as the pointer, loaded last), the sequence
+//! (between two `B .+4`, so it is translated as blocks of its own), and a dump
+//! storing the final state to its output record (X0 saved in TPIDR_EL0 while X0
+//! points at the record). After the last sequence, `write(1, ...)` of the
 //! output and `exit_group(0)`.
 //!
 //! Data (R+W, 64 KiB aligned): initial records, then scratch buffers, then output
@@ -112,9 +113,13 @@ fn assemble(sequences: &[&Sequence], code_start: u64, init: u64, scratch: u64) -
     let mut a = Asm::new(code_start);
     for (i, seq) in sequences.iter().enumerate() {
         prologue(&mut a, init + (i * record::SIZE) as u64);
+        // The sequence gets blocks of its own: an engine that cannot compile the
+        // harness code (vector loads, system registers) still compiles the sequence.
+        a.end_block();
         for insn in &seq.insns {
             a.emit(insn.word);
         }
+        a.end_block();
         dump(&mut a, out + (i * record::SIZE) as u64);
     }
     a.address(1, scratch);

@@ -17,7 +17,7 @@ pub mod off {
 /// Size of one record.
 pub const SIZE: usize = off::V + 32 * 16;
 
-const _: () = assert!(off::X + 31 * 8 == off::SP && off::V % 16 == 0 && off::V + 30 * 16 <= 63 * 16);
+const _: () = assert!(off::X + 31 * 8 == off::SP && off::V.is_multiple_of(16) && off::V + 30 * 16 <= 63 * 16);
 
 /// Architectural state of one sequence, before or after it runs.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

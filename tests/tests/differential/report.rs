@@ -150,21 +150,24 @@ pub fn print_finding(catalog: &Catalog, f: &Finding) {
 /// Which entries and classes a run exercised.
 #[derive(Default)]
 pub struct Coverage {
-    /// Sequences compared, per class index.
-    pub sequences: BTreeMap<usize, usize>,
+    /// Sequences and instructions compared, per class of sequence.
+    sequences: BTreeMap<usize, (usize, usize)>,
     /// Instructions compared, per entry id.
-    pub entries: BTreeMap<usize, usize>,
+    entries: BTreeMap<usize, usize>,
 }
 
 impl Coverage {
     pub fn add(&mut self, seq: &Sequence) {
-        *self.sequences.entry(seq.class).or_default() += 1;
+        let counts = self.sequences.entry(seq.class).or_default();
+        counts.0 += 1;
+        counts.1 += seq.insns.len();
         for insn in &seq.insns {
             *self.entries.entry(insn.entry).or_default() += 1;
         }
     }
 
-    /// Print the per-class table and the entries never exercised, with why.
+    /// Print the per-class table and the entries never exercised, with why. The
+    /// `mixed` row's entry columns count all classes.
     pub fn print(&self, catalog: &Catalog) {
         println!(
             "differential: coverage\n  {:<8} {:>7} {:>7} {:>9} {:>9} {:>12}",
@@ -176,22 +179,25 @@ impl Coverage {
             } else {
                 self.entries.keys().copied().filter(|&e| catalog.entries[e].class == c).collect()
             };
-            let instructions: usize = exercised.iter().map(|e| self.entries[e]).sum();
             println!(
                 "  {:<8} {:>7} {:>7} {:>9} {:>9} {:>12}",
                 class.name,
                 class.entries.len(),
                 class.viable.len(),
                 exercised.len(),
-                self.sequences.get(&c).copied().unwrap_or(0),
-                instructions
+                self.sequences.get(&c).map_or(0, |s| s.0),
+                self.sequences.get(&c).map_or(0, |s| s.1),
             );
         }
+        let mixed = catalog.classes.iter().position(|c| c.name == crate::gen::MIXED);
+        let ran = |c: usize| self.sequences.contains_key(&c) || mixed.is_some_and(|m| self.sequences.contains_key(&m));
         for (id, e) in catalog.entries.iter().enumerate() {
-            if !self.entries.contains_key(&id) {
-                let why = e.unviable.as_deref().unwrap_or("not drawn in this run");
-                println!("  not exercised: {}/{}: {why}", catalog.classes[e.class].name, e.entry.name);
-            }
+            let why = match &e.unviable {
+                Some(why) => why.as_str(),
+                None if ran(e.class) && !self.entries.contains_key(&id) => "not drawn in this run",
+                None => continue,
+            };
+            println!("  not exercised: {}/{}: {why}", catalog.classes[e.class].name, e.entry.name);
         }
     }
 }

@@ -77,7 +77,9 @@ impl Field {
 const RT: Field = f(0, 5);
 const RN: Field = f(5, 5);
 const RT2: Field = f(10, 5);
+/// Rs of exclusives and atomics; Rm of register offsets, in the same place.
 const RS: Field = f(16, 5);
+const RM: Field = RS;
 /// The size field of loads and stores.
 const SIZE: Field = f(30, 2);
 /// `op0:op1:CRn:CRm:op2` of MRS, MSR and SYS.
@@ -113,9 +115,7 @@ impl Fix {
             Fix::Exclude => return None,
             Fix::Set(field, value) => field.set(word, value),
             Fix::OneOf(field, values) => field.set(word, rng.pick(values)),
-            Fix::NotReserved(field) if RESERVED.contains(&field.get(word)) => {
-                field.set(word, free_register(rng))
-            }
+            Fix::NotReserved(field) if RESERVED.contains(&field.get(word)) => field.set(word, free_register(rng)),
             Fix::NotReserved(_) => word,
             Fix::AtMost(field, max) => field.set(word, field.get(word) % (max + 1)),
             Fix::Signed(field, lim) => {
@@ -229,12 +229,20 @@ pub const RULES: &[Rule] = &[
     rule("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "bits 4..0 name the destination in every class", &[Fix::NotReserved(RT)]),
     // Branches, exception generation, system.
     rule("11010100xxxxxxxxxxxxxxxxxxxxxxxx", "exception generation leaves the sequence", &[Fix::Exclude]),
-    rule("1101011xxxxxxxxxxxxxxxxxxxxxxxxx", "branch to a register: the target is not in the sequence", &[Fix::Exclude]),
+    rule(
+        "1101011xxxxxxxxxxxxxxxxxxxxxxxxx",
+        "branch to a register: the target is not in the sequence",
+        &[Fix::Exclude],
+    ),
     rule("x00101xxxxxxxxxxxxxxxxxxxxxxxxxx", "B/BL forward within the sequence", &[Fix::Forward(f(0, 26))]),
     rule("x011010xxxxxxxxxxxxxxxxxxxxxxxxx", "CBZ/CBNZ forward within the sequence", &[Fix::Forward(f(5, 19))]),
     rule("x011011xxxxxxxxxxxxxxxxxxxxxxxxx", "TBZ/TBNZ forward within the sequence", &[Fix::Forward(f(5, 14))]),
     rule("0101010xxxxxxxxxxxxxxxxxxxxxxxxx", "B.cond forward within the sequence", &[Fix::Forward(f(5, 19))]),
-    rule("110101010011xxxxxxxxxxxxxxxxxxxx", "MRS of registers both sides agree on", &[Fix::OneOf(SYSREG, MRS_READABLE)]),
+    rule(
+        "110101010011xxxxxxxxxxxxxxxxxxxx",
+        "MRS of registers both sides agree on",
+        &[Fix::OneOf(SYSREG, MRS_READABLE)],
+    ),
     rule("110101010001xxxxxxxxxxxxxxxxxxxx", "MSR of NZCV, FPCR, FPSR", &[Fix::OneOf(SYSREG, MSR_WRITABLE)]),
     rule("110101010001101101000100000xxxxx", "MSR FPCR from the sanitised source", &[Fix::Set(RT, reg::MSR_SOURCE)]),
     rule("110101010001101101000100001xxxxx", "MSR FPSR from the sanitised source", &[Fix::Set(RT, reg::MSR_SOURCE)]),
@@ -247,7 +255,11 @@ pub const RULES: &[Rule] = &[
     rule("xxxx1x0xxxxxxxxxxxxxxxxxxxxxxxxx", "loads and stores address the scratch buffer", &[Fix::Set(RN, reg::BASE)]),
     rule("xx011x00xxxxxxxxxxxxxxxxxxxxxxxx", "literal loads read the code that follows", &[Fix::AtMost(f(5, 19), 63)]),
     // Exclusives, acquire/release, CAS, CASP (bits 29..24 = 001000).
-    rule("xx001000xxxxxxxxxxxxxxxxxxxxxxxx", "exclusive and ordered accesses must be aligned", &[Fix::Set(RN, reg::ALIGNED_BASE)]),
+    rule(
+        "xx001000xxxxxxxxxxxxxxxxxxxxxxxx",
+        "exclusive and ordered accesses must be aligned",
+        &[Fix::Set(RN, reg::ALIGNED_BASE)],
+    ),
     // A store-exclusive of another size than the load-exclusive before it may succeed
     // or fail (CONSTRAINED UNPREDICTABLE; qemu compares values, archway sizes).
     rule("xx0010000x0xxxxxxxxxxxxxxxxxxxxx", "exclusives of one sequence share form and size", &[Fix::ExclusiveSingle]),
@@ -259,13 +271,21 @@ pub const RULES: &[Rule] = &[
     ),
     rule("xx001000010xxxxxxxxxxxxxxxxxxxxx", "LDXR: Rs and Rt2 should be ones", &[Fix::Set(RS, 31), Fix::Set(RT2, 31)]),
     rule("1x001000001xxxxxxxxxxxxxxxxxxxxx", "STXP: status distinct from data", &[Fix::Distinct(&[RS, RT, RT2])]),
-    rule("1x001000011xxxxxxxxxxxxxxxxxxxxx", "LDXP: Rs ones, distinct destinations", &[Fix::Set(RS, 31), Fix::Distinct(&[RT, RT2])]),
+    rule(
+        "1x001000011xxxxxxxxxxxxxxxxxxxxx",
+        "LDXP: Rs ones, distinct destinations",
+        &[Fix::Set(RS, 31), Fix::Distinct(&[RT, RT2])],
+    ),
     rule(
         "0x0010000x1xxxxxxxxxxxxxxxxxxxxx",
         "CASP: even register pairs",
         &[Fix::OneOf(RS, CASP_RESULT_PAIRS), Fix::OneOf(RT, CASP_SOURCE_PAIRS), Fix::Set(RT2, 31)],
     ),
-    rule("xx0010001x0xxxxxxxxxxxxxxxxxxxxx", "STLR/LDAR: Rs and Rt2 should be ones", &[Fix::Set(RS, 31), Fix::Set(RT2, 31)]),
+    rule(
+        "xx0010001x0xxxxxxxxxxxxxxxxxxxxx",
+        "STLR/LDAR: Rs and Rt2 should be ones",
+        &[Fix::Set(RS, 31), Fix::Set(RT2, 31)],
+    ),
     rule("xx0010001x1xxxxxxxxxxxxxxxxxxxxx", "CAS: Rs is written", &[Fix::NotReserved(RS), Fix::Set(RT2, 31)]),
     rule(
         "xx011001xx0xxxxxxxxx00xxxxxxxxxx",
@@ -273,16 +293,28 @@ pub const RULES: &[Rule] = &[
         &[Fix::Exclude],
     ),
     // Pairs (bits 29..27 = 101): offsets scaled by up to 16.
-    rule("xx101x0xxxxxxxxxxxxxxxxxxxxxxxxx", "pairs: Rt2 is written, offset in range", &[Fix::NotReserved(RT2), Fix::Signed(f(15, 7), 32)]),
+    rule(
+        "xx101x0xxxxxxxxxxxxxxxxxxxxxxxxx",
+        "pairs: Rt2 is written, offset in range",
+        &[Fix::NotReserved(RT2), Fix::Signed(f(15, 7), 32)],
+    ),
     rule("xx101x0x1xxxxxxxxxxxxxxxxxxxxxxx", "pairs with writeback: small steps", &[Fix::Signed(f(15, 7), 8)]),
     rule("xx101x0xx1xxxxxxxxxxxxxxxxxxxxxx", "load pairs: distinct destinations", &[Fix::Distinct(&[RT, RT2])]),
     // Single registers (bits 29..27 = 111).
     rule("xx111x00xx0xxxxxxxxxx1xxxxxxxxxx", "pre/post-index: small steps", &[Fix::Signed(f(12, 9), 64)]),
     rule("xx111x01xxxxxxxxxxxxxxxxxxxxxxxx", "unsigned offset in range", &[Fix::AtMost(f(10, 12), 31)]),
-    rule("xx111x00xx1xxxxxxxxx10xxxxxxxxxx", "register offset: the index register", &[Fix::Set(RS, reg::INDEX)]),
-    rule("xx111x00xx1xxxxxxxxx00xxxxxxxxxx", "LSE atomics and LDAPR must be aligned", &[Fix::Set(RN, reg::ALIGNED_BASE)]),
+    rule("xx111x00xx1xxxxxxxxx10xxxxxxxxxx", "register offset: the index register", &[Fix::Set(RM, reg::INDEX)]),
+    rule(
+        "xx111x00xx1xxxxxxxxx00xxxxxxxxxx",
+        "LSE atomics and LDAPR must be aligned",
+        &[Fix::Set(RN, reg::ALIGNED_BASE)],
+    ),
     // Advanced SIMD structure loads and stores (bits 29..24 = 00110x), post-index.
-    rule("0x00110x1xxxxxxxxxxxxxxxxxxxxxxx", "structure post-index by the index register or the size", &[Fix::OneOf(RS, STRUCT_POST_INDEX)]),
+    rule(
+        "0x00110x1xxxxxxxxxxxxxxxxxxxxxxx",
+        "structure post-index by the index register or the size",
+        &[Fix::OneOf(RM, STRUCT_POST_INDEX)],
+    ),
 ];
 
 /// The largest distance from the scratch buffer's start or end an access may reach
@@ -291,7 +323,8 @@ pub const RULES: &[Rule] = &[
 /// bytes plus its 32-byte size.
 const WORST_REACH: u64 = MAX_SEQUENCE as u64 * 8 * 16 + 32 * 16 + 32;
 const _: () = assert!(WORST_REACH < BASE_OFFSET && BASE_OFFSET + WORST_REACH <= SCRATCH_BYTES as u64);
-const _: () = assert!(ALIGNED_BASE_OFFSET >= 256 + 32 && ALIGNED_BASE_OFFSET % 16 == 0);
+// Aligned accesses (at most a 16-byte pair) at the aligned base stay in the buffer.
+const _: () = assert!(ALIGNED_BASE_OFFSET.is_multiple_of(16) && ALIGNED_BASE_OFFSET + 16 <= SCRATCH_BYTES as u64);
 
 /// Apply every matching rule to `word`; `Err` names the rule that excluded it.
 pub fn apply(mut word: u32, rng: &mut Rng, ctx: &Context) -> Result<u32, &'static str> {

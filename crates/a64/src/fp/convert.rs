@@ -91,7 +91,15 @@ pub fn to_fixed(fmt: Fmt, bits: u64, fbits: u32, unsigned: bool, width: u32, rou
 
 /// `FixedToFP`: the `width`-bit integer `value` (signed or not) divided by `2^fbits`,
 /// rounded to `fmt`. Zero converts to +0.
-pub fn from_fixed(fmt: Fmt, value: u64, width: u32, signed: bool, fbits: u32, rounding: Rounding, env: &mut Env) -> u64 {
+pub fn from_fixed(
+    fmt: Fmt,
+    value: u64,
+    width: u32,
+    signed: bool,
+    fbits: u32,
+    rounding: Rounding,
+    env: &mut Env,
+) -> u64 {
     let value = value & (u64::MAX >> (64 - width));
     let negative = signed && value >> (width - 1) != 0;
     let magnitude = if negative { (value | !(u64::MAX >> (64 - width))).wrapping_neg() } else { value };

@@ -5,8 +5,8 @@
 //! cases below; [`packed`] gives up on all of them and the software path runs
 //! instead (from the original operands, so no flag is raised twice):
 //! - a NaN result: x86 has its own default NaN (negative) and propagation order;
-//! - an invalid operation or a denormal input under FPCR.FZ (x86's DAZ flushes
-//!   without telling, and AArch64 raises IDC);
+//! - an invalid operation, or a denormal operand under FPCR.FZ (AArch64 flushes it
+//!   and raises IDC; the host is run without DAZ and would use it);
 //! - a tiny result: AArch64 detects tininess before rounding, x86 after, and under
 //!   FZ AArch64 flushes tiny results without raising Inexact. Any denormal result,
 //!   any underflow, and a result of exactly the smallest normal magnitude (which a
@@ -17,8 +17,11 @@
 //! MXCSR is loaded with the guest's rounding mode for the one instruction and
 //! restored to Rust's default before anything else runs.
 
-use super::env::{flag, Env};
+#[cfg(target_arch = "x86_64")]
+use super::env::flag;
+use super::env::Env;
 use super::format::Fmt;
+use super::lanes::{lanes_mask, replicate};
 
 /// The operations the host can run.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -33,24 +36,6 @@ pub enum HostOp {
     MulAdd,
 }
 
-/// Lane `i` of a 128-bit register viewed as lanes of `fmt`.
-#[inline]
-pub fn lane(fmt: Fmt, v: u128, i: u32) -> u64 {
-    (v >> (i * fmt.width())) as u64 & fmt.mask()
-}
-
-/// A register of `lanes` lanes of `fmt` made by `f(i)`; the other bits are zero.
-#[inline]
-pub fn from_lanes(fmt: Fmt, lanes: u32, mut f: impl FnMut(u32) -> u64) -> u128 {
-    (0..lanes).fold(0, |v, i| v | ((f(i) & fmt.mask()) as u128) << (i * fmt.width()))
-}
-
-/// Mask of the low `lanes` lanes of `fmt`.
-#[inline]
-pub fn lanes_mask(fmt: Fmt, lanes: u32) -> u128 {
-    u128::MAX >> (128 - lanes * fmt.width())
-}
-
 /// `op` on the low `lanes` lanes of `fmt` (single or double) with the guest's FPCR,
 /// raising the FPSR flags in `env`; other lanes of the result are zero. `None` when
 /// the host result could differ from AArch64's or the host cannot run `op`.
@@ -58,46 +43,82 @@ pub fn lanes_mask(fmt: Fmt, lanes: u32) -> u128 {
 pub fn packed(op: HostOp, fmt: Fmt, a: u128, b: u128, c: u128, lanes: u32, env: &mut Env) -> Option<u128> {
     #[cfg(target_arch = "x86_64")]
     {
-        let (result, mxcsr_flags) = sse::run(op, fmt, a, b, c, lanes, env.rmode())?;
-        if !agrees_with_arm(fmt, result, lanes, mxcsr_flags, env) {
-            return None;
+        // One copy per format, so that its lane constants fold away.
+        match fmt {
+            Fmt::S => packed_sse(op, Fmt::S, a, b, c, lanes, env),
+            Fmt::D => packed_sse(op, Fmt::D, a, b, c, lanes, env),
+            _ => None,
         }
-        env.raise((mxcsr_flags >> 1) & (flag::DZC | flag::OFC | flag::IXC));
-        Some(result & lanes_mask(fmt, lanes))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (op, fmt, a, b, c, lanes, env, flag::IOC);
+        let _ = (op, fmt, a, b, c, lanes, env);
         None
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn packed_sse(op: HostOp, fmt: Fmt, a: u128, b: u128, c: u128, lanes: u32, env: &mut Env) -> Option<u128> {
+    let signs = replicate(fmt, fmt.sign_bit()) & lanes_mask(fmt, lanes);
+    // Under FZ, AArch64 reads a denormal operand as zero and raises IDC; the host
+    // would use its value.
+    if env.flush_to_zero() && [a, b, c].iter().any(|&v| any_denormal(fmt, v, signs)) {
+        return None;
+    }
+    let (result, mxcsr_flags) = sse::run(op, fmt, a, b, c, lanes, env.rmode())?;
+    if !agrees_with_arm(fmt, result, signs, mxcsr_flags) {
+        return None;
+    }
+    env.raise((mxcsr_flags >> 1) & (flag::DZC | flag::OFC | flag::IXC));
+    Some(result & lanes_mask(fmt, lanes))
 }
 
 /// MXCSR exception flags.
 #[cfg(target_arch = "x86_64")]
 mod mxcsr {
     pub const IE: u32 = 1 << 0;
-    pub const DE: u32 = 1 << 1;
     pub const UE: u32 = 1 << 4;
 }
 
-/// Whether the host's `result` and MXCSR `flags` are what AArch64 gives (see the module doc).
+/// The sign bits of the lanes among `signs` (the sign bits of the active lanes) whose
+/// magnitude in `v` exceeds `limit`. All lanes at once: a magnitude plus a constant
+/// below the sign bit never carries into the next lane, and reaches the sign bit
+/// exactly when the magnitude exceeds the sign bit's value minus one minus the constant.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn agrees_with_arm(fmt: Fmt, result: u128, lanes: u32, flags: u32, env: &Env) -> bool {
-    if flags & (mxcsr::IE | mxcsr::UE) != 0 || (flags & mxcsr::DE != 0 && env.flush_to_zero()) {
+fn magnitude_above(fmt: Fmt, v: u128, signs: u128, limit: u64) -> u128 {
+    let magnitudes = v & (signs - (signs >> (fmt.width() - 1)));
+    (magnitudes + replicate(fmt, (fmt.sign_bit() - 1) - limit)) & signs
+}
+
+/// Whether any active lane (given by its sign bit in `signs`) of `v` is denormal.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn any_denormal(fmt: Fmt, v: u128, signs: u128) -> bool {
+    magnitude_above(fmt, v, signs, 0) & !magnitude_above(fmt, v, signs, fmt.min_normal() - 1) != 0
+}
+
+/// Whether the host's `result` and MXCSR `flags` are what AArch64 gives (see the module
+/// doc): nothing invalid or underflowing, and no lane a NaN, a denormal or the
+/// smallest normal.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn agrees_with_arm(fmt: Fmt, result: u128, signs: u128, flags: u32) -> bool {
+    if flags & (mxcsr::IE | mxcsr::UE) != 0 {
         return false;
     }
-    let infinity = fmt.infinity(false);
-    (0..lanes).all(|i| {
-        let magnitude = fmt.magnitude(lane(fmt, result, i));
-        magnitude.wrapping_sub(1) >= fmt.min_normal() && magnitude <= infinity
-    })
+    let nan = magnitude_above(fmt, result, signs, fmt.infinity(false));
+    let nonzero = magnitude_above(fmt, result, signs, 0);
+    let tiny = nonzero & !magnitude_above(fmt, result, signs, fmt.min_normal());
+    nan | tiny == 0
 }
 
 #[cfg(target_arch = "x86_64")]
 mod sse {
-    use super::{lanes_mask, HostOp};
+    use super::HostOp;
     use crate::fp::format::Fmt;
+    use crate::fp::lanes::{lanes_mask, replicate};
     use core::arch::asm;
     use core::arch::x86_64::__m128i;
     use core::mem::transmute;
@@ -108,8 +129,8 @@ mod sse {
     /// MXCSR.RC for FPCR.RMode (RN, RP, RM, RZ): x86 swaps the two directed modes.
     const ROUNDING_CONTROL: [u32; 4] = [0, 2, 1, 3];
 
-    /// `$insn` (an SSE instruction with operands `{x}` and `{y}`, and `{z}` when
-    /// `$three`) under the MXCSR value `$mxcsr`: the new `x` and MXCSR's flags.
+    /// `$insn` (an SSE instruction on the operands `{x}`, `{y}` and, when a third value
+    /// is given, `{z}`) under the MXCSR value `$mxcsr`: the new `x` and MXCSR's flags.
     macro_rules! under_mxcsr {
         ($insn:literal, $mxcsr:expr, $x:expr, $y:expr $(, $z:expr)?) => {{
             let mxcsr: u32 = $mxcsr;
@@ -141,25 +162,25 @@ mod sse {
     #[inline]
     pub fn run(op: HostOp, fmt: Fmt, a: u128, b: u128, c: u128, lanes: u32, rmode: u32) -> Option<(u128, u32)> {
         let active = lanes_mask(fmt, lanes);
-        let ones = super::from_lanes(fmt, 128 / fmt.width(), |_| fmt.one());
+        let ones = replicate(fmt, fmt.one());
         let pad = |v: u128| (v & active) | (ones & !active);
         let (a, b, c) = (pad(a), pad(b), pad(c));
         let mxcsr = MXCSR_DEFAULT | ROUNDING_CONTROL[rmode as usize & 3] << 13;
         Some(match (op, fmt == Fmt::D) {
-                (HostOp::Add, false) => under_mxcsr!("addps {x}, {y}", mxcsr, a, b),
-                (HostOp::Add, true) => under_mxcsr!("addpd {x}, {y}", mxcsr, a, b),
-                (HostOp::Sub, false) => under_mxcsr!("subps {x}, {y}", mxcsr, a, b),
-                (HostOp::Sub, true) => under_mxcsr!("subpd {x}, {y}", mxcsr, a, b),
-                (HostOp::Mul, false) => under_mxcsr!("mulps {x}, {y}", mxcsr, a, b),
-                (HostOp::Mul, true) => under_mxcsr!("mulpd {x}, {y}", mxcsr, a, b),
-                (HostOp::Div, false) => under_mxcsr!("divps {x}, {y}", mxcsr, a, b),
-                (HostOp::Div, true) => under_mxcsr!("divpd {x}, {y}", mxcsr, a, b),
-                (HostOp::Sqrt, false) => under_mxcsr!("sqrtps {x}, {y}", mxcsr, a, a),
-                (HostOp::Sqrt, true) => under_mxcsr!("sqrtpd {x}, {y}", mxcsr, a, a),
-                (HostOp::MulAdd, _) if !std::is_x86_feature_detected!("fma") => return None,
-                (HostOp::MulAdd, false) => under_mxcsr!("vfmadd231ps {x}, {y}, {z}", mxcsr, c, a, b),
-                (HostOp::MulAdd, true) => under_mxcsr!("vfmadd231pd {x}, {y}, {z}", mxcsr, c, a, b),
-            })
+            (HostOp::Add, false) => under_mxcsr!("addps {x}, {y}", mxcsr, a, b),
+            (HostOp::Add, true) => under_mxcsr!("addpd {x}, {y}", mxcsr, a, b),
+            (HostOp::Sub, false) => under_mxcsr!("subps {x}, {y}", mxcsr, a, b),
+            (HostOp::Sub, true) => under_mxcsr!("subpd {x}, {y}", mxcsr, a, b),
+            (HostOp::Mul, false) => under_mxcsr!("mulps {x}, {y}", mxcsr, a, b),
+            (HostOp::Mul, true) => under_mxcsr!("mulpd {x}, {y}", mxcsr, a, b),
+            (HostOp::Div, false) => under_mxcsr!("divps {x}, {y}", mxcsr, a, b),
+            (HostOp::Div, true) => under_mxcsr!("divpd {x}, {y}", mxcsr, a, b),
+            (HostOp::Sqrt, false) => under_mxcsr!("sqrtps {x}, {y}", mxcsr, a, a),
+            (HostOp::Sqrt, true) => under_mxcsr!("sqrtpd {x}, {y}", mxcsr, a, a),
+            (HostOp::MulAdd, _) if !std::is_x86_feature_detected!("fma") => return None,
+            (HostOp::MulAdd, false) => under_mxcsr!("vfmadd231ps {x}, {y}, {z}", mxcsr, c, a, b),
+            (HostOp::MulAdd, true) => under_mxcsr!("vfmadd231pd {x}, {y}, {z}", mxcsr, c, a, b),
+        })
     }
 }
 
@@ -209,6 +230,17 @@ mod tests {
                         let (a, b, c) = (operand(ordinary), operand(ordinary), operand(ordinary));
                         // Ordinary square roots are of positive numbers.
                         let a = if ordinary && op == HostOp::Sqrt { fmt.magnitude(a) } else { a };
+                        // Every fourth fused multiply-add nearly cancels: c is -(a * b)
+                        // give or take a few units in the last place.
+                        let c = if op == HostOp::MulAdd && i % 4 == 0 {
+                            let product = match fmt {
+                                Fmt::S => (f32::from_bits(a as u32) * f32::from_bits(b as u32)).to_bits() as u64,
+                                _ => (f64::from_bits(a) * f64::from_bits(b)).to_bits(),
+                            };
+                            (product ^ fmt.sign_bit()).wrapping_add(c % 5).wrapping_sub(2) & fmt.mask()
+                        } else {
+                            c
+                        };
                         let mut host_env = Env::new(fpcr);
                         let Some(result) = packed(op, fmt, a as u128, b as u128, c as u128, 1, &mut host_env) else {
                             continue;

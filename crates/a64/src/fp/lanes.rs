@@ -1,6 +1,7 @@
 //! The operations of the FP instructions, on one lane in software and over the lanes
 //! of 128-bit registers, where add, subtract, multiply, divide, square root and fused
-//! multiply-add try the [`host`] fast path first.
+//! multiply-add try the [`host`] fast path first; and the lane layout of a register
+//! (lane 0 in the low bits).
 
 use super::arith::{self, add, div, mul, mul_add, step_fused};
 use super::compare::{compare_cond, max_min, max_min_num, Condition};
@@ -8,7 +9,37 @@ use super::convert::{from_fixed, round_int, to_fixed};
 use super::env::{Env, Rounding};
 use super::estimate::{recip_estimate, recip_exponent, rsqrt_estimate};
 use super::format::Fmt;
-use super::host::{self, from_lanes, lane, HostOp};
+use super::host::{self, HostOp};
+
+/// Lane `i` of a 128-bit register viewed as lanes of `fmt`.
+#[inline]
+pub fn lane(fmt: Fmt, v: u128, i: u32) -> u64 {
+    (v >> (i * fmt.width())) as u64 & fmt.mask()
+}
+
+/// A register of `lanes` lanes of `fmt` made by `f(i)`; the other bits are zero.
+#[inline]
+pub fn from_lanes(fmt: Fmt, lanes: u32, mut f: impl FnMut(u32) -> u64) -> u128 {
+    (0..lanes).fold(0, |v, i| v | ((f(i) & fmt.mask()) as u128) << (i * fmt.width()))
+}
+
+/// `value` in every lane of `fmt`.
+#[inline]
+pub fn replicate(fmt: Fmt, value: u64) -> u128 {
+    let mut v = (value & fmt.mask()) as u128;
+    let mut width = fmt.width();
+    while width < 128 {
+        v |= v << width;
+        width *= 2;
+    }
+    v
+}
+
+/// Mask of the low `lanes` lanes of `fmt`.
+#[inline]
+pub fn lanes_mask(fmt: Fmt, lanes: u32) -> u128 {
+    u128::MAX >> (128 - lanes * fmt.width())
+}
 
 /// Two-operand lane operations.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -86,9 +117,7 @@ pub fn binary(op: Binary, fmt: Fmt, a: u64, b: u64, env: &mut Env) -> u64 {
         Binary::RecipStep => step_fused(fmt, a, b, false, env),
         Binary::RSqrtStep => step_fused(fmt, a, b, true, env),
         Binary::Compare(cond) => lane_mask(fmt, compare_cond(fmt, cond, a, b, env)),
-        Binary::CompareAbs(cond) => {
-            lane_mask(fmt, compare_cond(fmt, cond, fmt.magnitude(a), fmt.magnitude(b), env))
-        }
+        Binary::CompareAbs(cond) => lane_mask(fmt, compare_cond(fmt, cond, fmt.magnitude(a), fmt.magnitude(b), env)),
     }
 }
 
@@ -97,11 +126,11 @@ pub fn binary(op: Binary, fmt: Fmt, a: u64, b: u64, env: &mut Env) -> u64 {
 pub fn binary_lanes(op: Binary, fmt: Fmt, a: u128, b: u128, lanes: u32, env: &mut Env) -> u128 {
     if let Some((host_op, fix)) = op.host() {
         if let Some(result) = host::packed(host_op, fmt, a, b, 0, lanes, env) {
-            let signs = from_lanes(fmt, lanes, |_| fmt.sign_bit());
+            let signs = || replicate(fmt, fmt.sign_bit()) & lanes_mask(fmt, lanes);
             return match fix {
                 SignFix::Keep => result,
-                SignFix::Flip => result ^ signs,
-                SignFix::Clear => result & !signs,
+                SignFix::Flip => result ^ signs(),
+                SignFix::Clear => result & !signs(),
             };
         }
     }
@@ -122,17 +151,30 @@ pub fn mul_add_lanes(fmt: Fmt, acc: u128, a: u128, b: u128, lanes: u32, env: &mu
 pub enum Unary {
     Sqrt,
     /// FRINT*: `None` rounds as FPCR says; `exact` raises Inexact (FRINTX).
-    RoundInt { rounding: Option<Rounding>, exact: bool },
+    RoundInt {
+        rounding: Option<Rounding>,
+        exact: bool,
+    },
     RecipEstimate,
     RSqrtEstimate,
     /// FRECPX.
     RecipExponent,
     /// FCVT[NPMZA][SU]: to a same-width integer with `fbits` fraction bits.
-    ToFixed { rounding: Rounding, unsigned: bool, fbits: u32 },
+    ToFixed {
+        rounding: Rounding,
+        unsigned: bool,
+        fbits: u32,
+    },
     /// SCVTF/UCVTF: from a same-width integer with `fbits` fraction bits.
-    FromFixed { unsigned: bool, fbits: u32 },
+    FromFixed {
+        unsigned: bool,
+        fbits: u32,
+    },
     /// FCMxx against zero: `a cond 0`, or `0 cond a` when `swapped` (FCMLT, FCMLE).
-    CompareZero { cond: Condition, swapped: bool },
+    CompareZero {
+        cond: Condition,
+        swapped: bool,
+    },
 }
 
 /// One lane of `op` in software.
@@ -144,9 +186,7 @@ pub fn unary(op: Unary, fmt: Fmt, a: u64, env: &mut Env) -> u64 {
         Unary::RSqrtEstimate => rsqrt_estimate(fmt, a, env),
         Unary::RecipExponent => recip_exponent(fmt, a, env),
         Unary::ToFixed { rounding, unsigned, fbits } => to_fixed(fmt, a, fbits, unsigned, fmt.width(), rounding, env),
-        Unary::FromFixed { unsigned, fbits } => {
-            from_fixed(fmt, a, fmt.width(), !unsigned, fbits, env.rounding(), env)
-        }
+        Unary::FromFixed { unsigned, fbits } => from_fixed(fmt, a, fmt.width(), !unsigned, fbits, env.rounding(), env),
         Unary::CompareZero { cond, swapped } => {
             let (x, y) = if swapped { (0, a) } else { (a, 0) };
             lane_mask(fmt, compare_cond(fmt, cond, x, y, env))

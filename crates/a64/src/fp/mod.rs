@@ -13,7 +13,7 @@
 //!   and gives up (the software path then runs) whenever the host could disagree with
 //!   AArch64: NaNs, tiny results, flushed denormals.
 //! - [`lanes`]: the operations of one instruction over all lanes of 128-bit registers,
-//!   trying the host path first.
+//!   trying the host path first, and the lane layout of a register.
 //! - [`scalar`], [`vector`]: the helpers translated code calls, one per encoding class.
 //!
 //! Not implemented (the decoder leaves them undefined, and the ID registers say so):
@@ -53,8 +53,6 @@ pub mod lanes;
 pub mod round;
 pub mod scalar;
 pub mod vector;
-#[cfg(test)]
-mod qemu_check;
 
 pub use env::{Env, Rounding};
 pub use format::Fmt;

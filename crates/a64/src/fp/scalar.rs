@@ -11,8 +11,7 @@ use super::compare;
 use super::convert::{convert, from_fixed, to_fixed};
 use super::env::{Env, Rounding};
 use super::format::Fmt;
-use super::host::lane;
-use super::lanes::{binary_lanes, mul_add_lanes, unary_lanes, Binary, Unary};
+use super::lanes::{binary_lanes, lane, mul_add_lanes, unary_lanes, Binary, Unary};
 use crate::state::CpuState;
 use crate::translate::field::{bit, bits, ra, rd, rm, rn};
 
@@ -155,7 +154,7 @@ insn_helper!(
 /// FCMP, FCMPE (bit 10 clear; bit 3 compares with +0.0) and, when the condition
 /// (passed by translated code as `holds`) is true, FCCMP, FCCMPE (bit 10 set; NZCV
 /// from bits 3:0 otherwise). Bit 4 makes quiet NaNs raise Invalid.
-pub fn compare(state: &mut CpuState, insn: u32, holds: bool) {
+pub fn compare_nzcv(state: &mut CpuState, insn: u32, holds: bool) {
     let Some(fmt) = arith_fmt(insn) else { return };
     let conditional = bit(insn, 10);
     let nzcv = if conditional && !holds {
@@ -178,7 +177,7 @@ pub static FP_COMPARE: archway_ir::Helper = archway_ir::Helper {
     func: {
         unsafe extern "C" fn call(state: *mut u8, insn: u64, holds: u64, _: u64, _: u64) -> u64 {
             // SAFETY: translated code passes the live state of the running thread.
-            compare(unsafe { CpuState::from_ptr(state) }, insn as u32, holds != 0);
+            compare_nzcv(unsafe { CpuState::from_ptr(state) }, insn as u32, holds != 0);
             0
         }
         call
@@ -420,7 +419,7 @@ mod tests {
         let mut state = CpuState::default();
         state.v[1][0] = a;
         state.v[2][0] = b;
-        compare(&mut state, insn, true);
+        compare_nzcv(&mut state, insn, true);
         (state.nzcv >> 28, state.fpsr)
     }
 
@@ -440,9 +439,9 @@ mod tests {
         let insn = 0x1e20_0400 | 2 << 16 | 1 << 5 | 0b0101;
         let mut state = CpuState::default();
         state.v[1][0] = QNAN_S;
-        compare(&mut state, insn | 1 << 4, false);
+        compare_nzcv(&mut state, insn | 1 << 4, false);
         assert_eq!((state.nzcv, state.fpsr), (0b0101 << 28, 0));
-        compare(&mut state, insn | 1 << 4, true);
+        compare_nzcv(&mut state, insn | 1 << 4, true);
         assert_eq!((state.nzcv, state.fpsr), (0b0011 << 28, IOC));
     }
 

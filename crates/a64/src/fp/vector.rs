@@ -11,8 +11,9 @@ use super::compare::Condition;
 use super::convert::convert;
 use super::env::{Env, Rounding};
 use super::format::Fmt;
-use super::host::{from_lanes, lane};
-use super::lanes::{binary, binary_lanes, mul_add_lanes, unary_lanes, Binary, Unary};
+use super::lanes::{
+    binary, binary_lanes, from_lanes, lane, lanes_mask, mul_add_lanes, replicate, unary_lanes, Binary, Unary,
+};
 use crate::state::CpuState;
 use crate::translate::field::{bit, bits, rd, rm, rn};
 
@@ -42,7 +43,7 @@ fn vector_lanes(q: bool, fmt: Fmt) -> u32 {
 
 /// Sign bits of the low `lanes` lanes.
 fn signs(fmt: Fmt, lanes: u32) -> u128 {
-    from_lanes(fmt, lanes, |_| fmt.sign_bit())
+    replicate(fmt, fmt.sign_bit()) & lanes_mask(fmt, lanes)
 }
 
 /// The operations of the three-same and by-element classes.
@@ -184,7 +185,7 @@ fn by_element(state: &mut CpuState, insn: u32) {
     let Some((fmt, lanes, op, m, index)) = decode_by_element(insn) else { return };
     let element = lane(fmt, state.vreg(m as usize), index);
     let a = state.vreg(rn(insn) as usize);
-    run(state, insn, fmt, lanes, op, a, from_lanes(fmt, lanes, |_| element));
+    run(state, insn, fmt, lanes, op, a, replicate(fmt, element) & lanes_mask(fmt, lanes));
 }
 
 insn_helper!(
@@ -196,12 +197,26 @@ insn_helper!(
 /// Two-register miscellaneous operations.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Misc {
-    Lanes { fmt: Fmt, lanes: u32, op: Unary },
+    Lanes {
+        fmt: Fmt,
+        lanes: u32,
+        op: Unary,
+    },
     /// FCVTN, FCVTXN (`odd` rounding): `lanes` lanes of `from` to `to`, written to the
     /// low half of Vd (zeroing the top) or, for the `upper` forms, to the top half.
-    Narrow { from: Fmt, to: Fmt, lanes: u32, odd: bool, upper: bool },
+    Narrow {
+        from: Fmt,
+        to: Fmt,
+        lanes: u32,
+        odd: bool,
+        upper: bool,
+    },
     /// FCVTL: the low or `upper` half of Vn, lanes of `from`, widened to `to`.
-    Widen { from: Fmt, to: Fmt, upper: bool },
+    Widen {
+        from: Fmt,
+        to: Fmt,
+        upper: bool,
+    },
 }
 
 /// FRINTN, FRINTM, FRINTP, FRINTZ, FRINTA, FRINTX, -, FRINTI by `U`, `a`, opcode<0>.

@@ -2,7 +2,7 @@
 //! BIT and BIF, and NOT, RBIT and CNT (bytes). They ignore lane boundaries, so they
 //! work on the register as one `u128`.
 
-use super::lanes::{cpu, Fields};
+use super::lanes::{cpu, low_bits, Fields};
 use archway_ir::Helper;
 
 /// What a bitwise operation computes from `Vd`, `Vn` and `Vm`.
@@ -50,7 +50,7 @@ pub const fn bitwise<O: BitOp>(name: &'static str) -> Helper {
 unsafe extern "C" fn bitwise_entry<O: BitOp>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let result = O::apply(s.vreg(f.d), s.vreg(f.n), s.vreg(f.m)) & f.active(16);
+    let result = O::apply(s.vreg(f.d), s.vreg(f.n), s.vreg(f.m)) & low_bits(8 * f.active_bytes(16) as u32);
     s.set_vreg(f.d, result);
     0
 }

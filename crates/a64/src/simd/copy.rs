@@ -4,7 +4,7 @@
 //! The copy class encodes the element size as the lowest set bit of `imm5` and the
 //! element index in the bits above it.
 
-use super::lanes::{bit, bits, broadcast, helpers, low_bits, replicate, Fields};
+use super::lanes::{bit, bits, broadcast, by_size, get, helpers, keep, read, set, write, Bytes, Fields, Lane, Unsigned};
 use crate::state::CpuState;
 
 /// Element size (0..=3, as log2 bytes) and index from the `imm5` field (bits 20..16).
@@ -17,18 +17,35 @@ pub fn element_of_imm5(insn: u32) -> (u32, usize) {
 
 /// Element `index` of `v` with `1 << size` bytes, zero-extended.
 #[inline(always)]
-fn element(v: u128, size: u32, index: usize) -> u64 {
-    let bits = 8 << size;
-    ((v >> ((index as u32 * bits) & 127)) & low_bits(bits)) as u64
+fn element(v: &Bytes, size: u32, index: usize) -> u64 {
+    let bytes = 1 << size;
+    let start = (index * bytes) & 15;
+    u64::from_le_bytes(core::array::from_fn(|i| if i < bytes { v[(start + i) & 15] } else { 0 }))
 }
 
-/// `v` with element `index` (of `1 << size` bytes) replaced by `value`.
+/// Replace element `index` (of `1 << size` bytes) of `v` by the low bytes of `value`.
 #[inline(always)]
-fn with_element(v: u128, size: u32, index: usize, value: u64) -> u128 {
-    let bits = 8 << size;
-    let shift = (index as u32 * bits) & 127;
-    let mask = low_bits(bits) << shift;
-    (v & !mask) | ((value as u128) << shift & mask)
+fn set_element(v: &mut Bytes, size: u32, index: usize, value: u64) {
+    let bytes = 1 << size;
+    let start = (index * bytes) & 15;
+    for (i, byte) in value.to_le_bytes().into_iter().take(bytes).enumerate() {
+        v[(start + i) & 15] = byte;
+    }
+}
+
+/// DUP (element): lane `index` of `Vn` to the active lanes of `Vd`.
+#[inline(always)]
+fn dup_lanes<T: Lane>(s: &mut CpuState, f: Fields, index: usize) {
+    let lanes = broadcast::<T>(s, f.n, index);
+    set::<T>(s, f.d, keep::<T>(lanes, f.active_bytes(T::BYTES) / T::BYTES));
+}
+
+/// DUP (general): the low bits of `value` to the active lanes of `Vd`.
+#[inline(always)]
+fn fill_lanes<T: Lane>(s: &mut CpuState, f: Fields, value: u64) {
+    let mut lanes = get::<T>(s, f.d);
+    lanes.as_mut().fill(T::wrap(value as i128));
+    set::<T>(s, f.d, keep::<T>(lanes, f.active_bytes(T::BYTES) / T::BYTES));
 }
 
 /// X`n` as a source operand (31 reads as zero).
@@ -54,25 +71,24 @@ helpers! {
     DUP_ELEMENT = "DUP (element)", fn dup_element(s, insn) {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
-        let result = broadcast(s.vreg(f.n), 1 << size, index) & f.active(1 << size);
-        s.set_vreg(f.d, result);
+        by_size!(size, Unsigned, dup_lanes(s, f, index));
     }
 
     /// DUP (general): the low bits of X`n` to every lane of `Vd`.
     DUP_GENERAL = "DUP (general)", fn dup_general(s, insn) {
         let f = Fields::of(insn as u64);
         let (size, _) = element_of_imm5(insn);
-        let bits = 8 << size;
-        let value = x_or_zero(s, f.n) as u128 & low_bits(bits);
-        s.set_vreg(f.d, replicate(value, bits) & f.active(16));
+        let value = x_or_zero(s, f.n);
+        by_size!(size, Unsigned, fill_lanes(s, f, value));
     }
 
     /// INS (general): the low bits of X`n` to one element of `Vd`.
     INS_GENERAL = "INS (general)", fn ins_general(s, insn) {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
-        let result = with_element(s.vreg(f.d), size, index, x_or_zero(s, f.n));
-        s.set_vreg(f.d, result);
+        let mut d = read(s, f.d);
+        set_element(&mut d, size, index, x_or_zero(s, f.n));
+        write(s, f.d, d);
     }
 
     /// INS (element): one element of `Vn` to one element of `Vd`.
@@ -80,16 +96,17 @@ helpers! {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
         let source = (bits(insn, 14, 11) >> size) as usize;
-        let value = element(s.vreg(f.n), size, source);
-        let result = with_element(s.vreg(f.d), size, index, value);
-        s.set_vreg(f.d, result);
+        let value = element(&read(s, f.n), size, source);
+        let mut d = read(s, f.d);
+        set_element(&mut d, size, index, value);
+        write(s, f.d, d);
     }
 
     /// UMOV: an element zero-extended to W`d`/X`d`.
     UMOV = "UMOV", fn umov(s, insn) {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
-        let value = element(s.vreg(f.n), size, index);
+        let value = element(&read(s, f.n), size, index);
         set_x(s, f.d, value);
     }
 
@@ -97,8 +114,8 @@ helpers! {
     SMOV = "SMOV", fn smov(s, insn) {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
-        let bits = 8 << size;
-        let value = ((element(s.vreg(f.n), size, index) << (64 - bits)) as i64 >> (64 - bits)) as u64;
+        let unused = 64 - (8 << size);
+        let value = ((element(&read(s, f.n), size, index) << unused) as i64 >> unused) as u64;
         set_x(s, f.d, if f.q { value } else { value as u32 as u64 });
     }
 
@@ -107,17 +124,17 @@ helpers! {
         let f = Fields::of(insn as u64);
         let op = bit(insn, 29);
         let cmode = bits(insn, 15, 12);
-        let imm = replicate(expand_immediate(insn) as u128, 64);
-        let d = s.vreg(f.d);
+        let imm = expand_immediate(insn);
         let is_or_bic = cmode & 1 == 1 && cmode < 0b1100;
         let inverted = op && cmode != 0b1110;
-        let result = match (is_or_bic, op) {
+        let lane = |d: u64| match (is_or_bic, op) {
             (true, false) => d | imm,
             (true, true) => d & !imm,
             (false, _) if inverted => !imm,
             (false, _) => imm,
         };
-        s.set_vreg(f.d, result & f.active(16));
+        let [low, high] = s.v[f.d];
+        s.v[f.d] = [lane(low), if f.q { lane(high) } else { 0 }];
     }
 }
 

@@ -1,12 +1,12 @@
 //! Vector lanes: the element types helpers compute on and the arrangement fields
 //! every Advanced SIMD instruction word shares.
 //!
-//! A register is handled as its 16 little-endian bytes ([`Bytes`]); a [`Lane`] type
-//! reads and writes element `i` of such an array. Loops over `16 / T::BYTES` lanes
-//! have a constant trip count per lane type, which the compiler unrolls and
-//! vectorises. Operations that need more range than the lane (saturation, halving,
-//! rounding, widening) compute on `i128` values from [`Lane::wide`] and come back
-//! with [`Lane::wrap`] or [`saturate`].
+//! A register is read straight from the state as an array of lanes
+//! ([`Lane::Vector`], e.g. `[u16; 8]`) with [`get`] and written back with [`set`].
+//! Loops over `T::LANES` lanes have a constant trip count per lane type, which the
+//! compiler unrolls and vectorises. Operations that need more range than the lane
+//! (saturation, halving, rounding, widening) compute on `i128` values from
+//! [`Lane::wide`] and come back with [`Lane::wrap`] or [`saturate`].
 
 use crate::state::CpuState;
 
@@ -20,13 +20,17 @@ pub const FPSR_QC: u32 = 1 << 27;
 pub trait Lane: Copy + Ord + Default {
     const BYTES: usize;
     const BITS: u32;
+    /// Lanes in a register.
+    const LANES: usize;
+    /// The lanes of a register, lane 0 first (16 bytes).
+    type Vector: Copy + AsRef<[Self]> + AsMut<[Self]>;
     /// The smallest and largest values, widened.
     const MIN: i128;
     const MAX: i128;
-    /// Element `i` of `v`.
-    fn load(v: &Bytes, i: usize) -> Self;
+    /// Element `i` of the bytes `v` (a register, or a block of memory).
+    fn load(v: &[u8], i: usize) -> Self;
     /// Write element `i` of `v`.
-    fn store(self, v: &mut Bytes, i: usize);
+    fn store(self, v: &mut [u8], i: usize);
     /// The value, sign- or zero-extended as the type's signedness says.
     fn wide(self) -> i128;
     /// The low `BITS` bits of `x`.
@@ -43,16 +47,18 @@ macro_rules! impl_lane {
         impl Lane for $t {
             const BYTES: usize = core::mem::size_of::<$t>();
             const BITS: u32 = <$t>::BITS;
+            const LANES: usize = 16 / core::mem::size_of::<$t>();
+            type Vector = [$t; 16 / core::mem::size_of::<$t>()];
             const MIN: i128 = <$t>::MIN as i128;
             const MAX: i128 = <$t>::MAX as i128;
             #[inline(always)]
-            fn load(v: &Bytes, i: usize) -> Self {
+            fn load(v: &[u8], i: usize) -> Self {
                 let mut raw = [0u8; core::mem::size_of::<$t>()];
                 raw.copy_from_slice(&v[i * Self::BYTES..(i + 1) * Self::BYTES]);
                 <$t>::from_le_bytes(raw)
             }
             #[inline(always)]
-            fn store(self, v: &mut Bytes, i: usize) {
+            fn store(self, v: &mut [u8], i: usize) {
                 v[i * Self::BYTES..(i + 1) * Self::BYTES].copy_from_slice(&self.to_le_bytes());
             }
             #[inline(always)]
@@ -115,7 +121,7 @@ impl Family for Signed {
 /// Call the generic function `f` with the lane type of `family` that `size` (0..=3)
 /// selects as its first type argument: `by_size!(size, F, lanewise::<O>(a, b))`.
 macro_rules! by_size {
-    ($size:expr, $family:ty, $f:ident $(::<$($g:ty),*>)? ($($arg:expr),* $(,)?)) => {
+    ($size:expr, $family:ty, $f:ident $(::<$($g:tt),*>)? ($($arg:expr),* $(,)?)) => {
         match $size & 3 {
             0 => $f::<<$family as $crate::simd::lanes::Family>::B $($(, $g)*)?>($($arg),*),
             1 => $f::<<$family as $crate::simd::lanes::Family>::H $($(, $g)*)?>($($arg),*),
@@ -227,21 +233,9 @@ impl Fields {
         }
     }
 
-    /// The bits an operation with `lane_bytes`-byte elements reads and writes: lane 0
-    /// for scalar forms, the low half for 64-bit vectors, else the whole register.
-    /// Inputs are masked with it too, so lanes outside it never saturate.
-    #[inline(always)]
-    pub fn active(self, lane_bytes: usize) -> u128 {
-        if self.scalar {
-            low_bits(8 * lane_bytes as u32)
-        } else if self.q {
-            u128::MAX
-        } else {
-            u64::MAX as u128
-        }
-    }
-
-    /// Number of bytes of the vector the operation covers (8 or 16; lane 0 for scalars).
+    /// How many low bytes of the registers an operation with `lane_bytes`-byte
+    /// elements reads and writes: lane 0 for scalar forms, 8 for 64-bit vectors,
+    /// else 16. Inputs are cut to them too, so lanes outside never saturate.
     #[inline(always)]
     pub fn active_bytes(self, lane_bytes: usize) -> usize {
         if self.scalar {
@@ -263,6 +257,49 @@ pub unsafe fn cpu<'a>(state: *mut u8) -> &'a mut CpuState {
     CpuState::from_ptr(state)
 }
 
+/// The lanes of V`n`.
+#[inline(always)]
+pub fn get<T: Lane>(s: &CpuState, n: usize) -> T::Vector {
+    // SAFETY: a `Vector` is 16 bytes of integers (any bit pattern is valid) aligned to
+    // at most 8, and V`n` is 16 bytes aligned to 16. The host is little-endian (below),
+    // so lane 0 comes first as in the architecture.
+    unsafe { (s.v[n].as_ptr() as *const T::Vector).read() }
+}
+
+/// Set the lanes of V`d`.
+#[inline(always)]
+pub fn set<T: Lane>(s: &mut CpuState, d: usize, v: T::Vector) {
+    // SAFETY: as in `get`.
+    unsafe { (s.v[d].as_mut_ptr() as *mut T::Vector).write(v) }
+}
+
+// `get` and `set` rely on the host's byte order (x86_64 and aarch64 hosts).
+const _: () = assert!(cfg!(target_endian = "little"));
+
+/// The bytes of V`n`.
+#[inline(always)]
+pub fn read(s: &CpuState, n: usize) -> Bytes {
+    get::<u8>(s, n)
+}
+
+/// Set the bytes of V`d`.
+#[inline(always)]
+pub fn write(s: &mut CpuState, d: usize, bytes: Bytes) {
+    set::<u8>(s, d, bytes)
+}
+
+/// `v` with every lane from `count` on cleared.
+#[inline(always)]
+pub fn keep<T: Lane>(v: T::Vector, count: usize) -> T::Vector {
+    let mut kept = v;
+    for (i, lane) in kept.as_mut().iter_mut().enumerate() {
+        if i >= count {
+            *lane = T::default();
+        }
+    }
+    kept
+}
+
 /// Record saturation in FPSR.QC.
 #[inline(always)]
 pub fn record_qc(state: &mut CpuState, saturated: bool) {
@@ -271,19 +308,13 @@ pub fn record_qc(state: &mut CpuState, saturated: bool) {
     }
 }
 
-/// `value` with element `index` (of `lane_bytes` bytes) copied to every lane.
+/// V`n` with its lane `index` copied to every lane.
 #[inline(always)]
-pub fn broadcast(value: u128, lane_bytes: usize, index: usize) -> u128 {
-    let bits = 8 * lane_bytes as u32;
-    let element = (value >> ((index * 8 * lane_bytes) & 127)) & low_bits(bits);
-    replicate(element, bits)
-}
-
-/// `element` (of `bits` bits) repeated across 128 bits.
-#[inline(always)]
-pub fn replicate(element: u128, bits: u32) -> u128 {
-    let ones = u128::MAX / low_bits(bits.clamp(8, 128));
-    element.wrapping_mul(ones)
+pub fn broadcast<T: Lane>(s: &CpuState, n: usize, index: usize) -> T::Vector {
+    let mut v = get::<T>(s, n);
+    let lane = v.as_ref()[index % T::LANES];
+    v.as_mut().fill(lane);
+    v
 }
 
 #[cfg(test)]
@@ -291,11 +322,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replicate_and_broadcast() {
-        assert_eq!(replicate(0xab, 8), 0xabab_abab_abab_abab_abab_abab_abab_abab);
-        assert_eq!(replicate(0x1234, 16), 0x1234_1234_1234_1234_1234_1234_1234_1234);
-        assert_eq!(broadcast(0x1111_2222_3333_4444 << 64, 8, 1), 0x1111_2222_3333_4444_1111_2222_3333_4444);
-        assert_eq!(broadcast(0x0102_0304, 2, 1), 0x0102_0102_0102_0102_0102_0102_0102_0102);
+    fn lanes_of_a_register() {
+        let mut s = CpuState::default();
+        s.v[1] = [0x1111_2222_3333_4444, 0x5555_6666_7777_8888];
+        assert_eq!(get::<u16>(&s, 1), [0x4444, 0x3333, 0x2222, 0x1111, 0x8888, 0x7777, 0x6666, 0x5555]);
+        assert_eq!(broadcast::<u32>(&s, 1, 3), [0x5555_6666; 4]);
+        set::<u8>(&mut s, 2, keep::<u8>([0xff; 16], 3));
+        assert_eq!(s.v[2], [0xff_ffff, 0]);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! (the element size from `size`, signedness from the [`Family`]). Two-register forms
 //! ignore `m`; accumulating forms read `d`.
 
-use super::lanes::{by_size, cpu, record_qc, Bytes, Family, Fields, Lane};
+use super::lanes::{broadcast, by_size, cpu, get, keep, record_qc, set, Family, Fields, Lane};
+use crate::state::CpuState;
 use archway_ir::Helper;
 
 /// What one lane of an operation computes from the destination, first and second
@@ -40,27 +41,29 @@ pub const fn by_element<O: LaneOp, F: Family>(name: &'static str) -> Helper {
     Helper { name, func: by_element_entry::<O, F>, reads_state: true, writes_state: true }
 }
 
-unsafe extern "C" fn lanewise_entry<O: LaneOp, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
+unsafe extern "C" fn lanewise_entry<O: LaneOp, F: Family>(
+    state: *mut u8,
+    insn: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let mut qc = false;
-    let (d, n, m) = (s.vreg(f.d), s.vreg(f.n), s.vreg(f.m));
-    let result = by_size!(f.size, F, apply::<O>(f, d, n, m, &mut qc));
-    s.set_vreg(f.d, result);
-    record_qc(s, qc);
+    by_size!(f.size, F, apply::<O>(s, f, None));
     0
 }
 
-unsafe extern "C" fn by_element_entry<O: LaneOp, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
+unsafe extern "C" fn by_element_entry<O: LaneOp, F: Family>(
+    state: *mut u8,
+    insn: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let (m, element) = indexed_element(insn as u32);
-    let mut qc = false;
-    let (d, n) = (s.vreg(f.d), s.vreg(f.n));
-    let m = super::lanes::broadcast(s.vreg(m), 1 << f.size, element);
-    let result = by_size!(f.size, F, apply::<O>(f, d, n, m, &mut qc));
-    s.set_vreg(f.d, result);
-    record_qc(s, qc);
+    by_size!(f.size, F, apply::<O>(s, f, Some(indexed_element(insn as u32))));
     0
 }
 
@@ -77,16 +80,21 @@ pub fn indexed_element(insn: u32) -> (usize, usize) {
     }
 }
 
-/// `O` over the active lanes of `d`, `n`, `m`; inactive bits of the result are zero.
+/// `Vd = O(Vd, Vn, Vm)` over the active lanes (inactive ones zeroed); `Vm` is one
+/// element of a register everywhere when `element` gives its register and index.
 #[inline(always)]
-pub fn apply<T: Lane, O: LaneOp>(f: Fields, d: u128, n: u128, m: u128, qc: &mut bool) -> u128 {
-    let active = f.active(T::BYTES);
-    let d: Bytes = (d & active).to_le_bytes();
-    let n: Bytes = (n & active).to_le_bytes();
-    let m: Bytes = (m & active).to_le_bytes();
-    let mut r: Bytes = [0; 16];
-    for i in 0..16 / T::BYTES {
-        O::lane(T::load(&d, i), T::load(&n, i), T::load(&m, i), qc).store(&mut r, i);
+pub fn apply<T: Lane, O: LaneOp>(s: &mut CpuState, f: Fields, element: Option<(usize, usize)>) {
+    let active = f.active_bytes(T::BYTES) / T::BYTES;
+    let m = match element {
+        Some((m, index)) => broadcast::<T>(s, m, index),
+        None => get::<T>(s, f.m),
+    };
+    let (d, n, m) = (keep::<T>(get::<T>(s, f.d), active), keep::<T>(get::<T>(s, f.n), active), keep::<T>(m, active));
+    let mut r = d;
+    let mut saturated = false;
+    for (i, lane) in r.as_mut().iter_mut().enumerate() {
+        *lane = O::lane(d.as_ref()[i], n.as_ref()[i], m.as_ref()[i], &mut saturated);
     }
-    u128::from_le_bytes(r) & active
+    set::<T>(s, f.d, keep::<T>(r, active));
+    record_qc(s, saturated);
 }

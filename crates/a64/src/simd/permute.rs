@@ -1,7 +1,8 @@
 //! Byte and lane rearrangements: ZIP1/ZIP2, UZP1/UZP2, TRN1/TRN2, EXT, TBL/TBX
 //! (one to four table registers) and REV16/REV32/REV64.
 
-use super::lanes::{bit, bits, cpu, helpers, Bytes, Fields};
+use super::lanes::{bit, bits, by_size, cpu, get, helpers, keep, read, set, write, Bytes, Fields, Lane, Unsigned};
+use crate::state::CpuState;
 use archway_ir::Helper;
 
 /// The permutes, by the class's `opcode` field (bits 14..12).
@@ -41,18 +42,20 @@ pub const fn permute<const KIND: u32>(name: &'static str) -> Helper {
 unsafe extern "C" fn permute_entry<const KIND: u32>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let (n, m): (Bytes, Bytes) = (s.vreg(f.n).to_le_bytes(), s.vreg(f.m).to_le_bytes());
-    let esize = 1usize << f.size;
-    let bytes = f.active_bytes(16);
-    let lanes = bytes / esize;
-    let mut r: Bytes = [0; 16];
-    for i in 0..lanes {
-        let (from_m, j) = source_lane::<KIND>(i, lanes);
-        let source = if from_m { &m } else { &n };
-        r[i * esize..(i + 1) * esize].copy_from_slice(&source[j * esize..(j + 1) * esize]);
-    }
-    s.set_vreg(f.d, u128::from_le_bytes(r));
+    by_size!(f.size, Unsigned, permute_lanes::<{ KIND }>(s, f));
     0
+}
+
+#[inline(always)]
+fn permute_lanes<T: Lane, const KIND: u32>(s: &mut CpuState, f: Fields) {
+    let (n, m) = (get::<T>(s, f.n), get::<T>(s, f.m));
+    let lanes = f.active_bytes(16) / T::BYTES;
+    let mut r = n;
+    for (i, lane) in r.as_mut().iter_mut().enumerate() {
+        let (from_m, j) = source_lane::<KIND>(i, lanes);
+        *lane = if from_m { m.as_ref()[j % T::LANES] } else { n.as_ref()[j % T::LANES] };
+    }
+    set::<T>(s, f.d, keep::<T>(r, lanes));
 }
 
 pub static UZP1: Helper = permute::<{ kind::UZP1 }>("UZP1");
@@ -71,7 +74,7 @@ pub const fn reverse<const CONTAINER: usize>(name: &'static str) -> Helper {
 unsafe extern "C" fn reverse_entry<const CONTAINER: usize>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let n: Bytes = s.vreg(f.n).to_le_bytes();
+    let n = read(s, f.n);
     let esize = (1usize << f.size).min(CONTAINER);
     let mut r: Bytes = [0; 16];
     for (j, byte) in r.iter_mut().enumerate() {
@@ -79,7 +82,7 @@ unsafe extern "C" fn reverse_entry<const CONTAINER: usize>(state: *mut u8, insn:
         let mirrored = CONTAINER - esize - (within - within % esize) + within % esize;
         *byte = n[j - within + mirrored];
     }
-    s.set_vreg(f.d, u128::from_le_bytes(r) & f.active(16));
+    write(s, f.d, keep::<u8>(r, f.active_bytes(16)));
     0
 }
 
@@ -93,13 +96,13 @@ helpers! {
         let f = Fields::of(insn as u64);
         let bytes = f.active_bytes(16);
         let start = bits(insn, 14, 11) as usize;
-        let (n, m): (Bytes, Bytes) = (s.vreg(f.n).to_le_bytes(), s.vreg(f.m).to_le_bytes());
+        let (n, m) = (read(s, f.n), read(s, f.m));
         let mut r: Bytes = [0; 16];
         for (i, byte) in r.iter_mut().enumerate().take(bytes) {
             let j = (start + i) % (2 * bytes);
             *byte = if j < bytes { n[j] } else { m[j - bytes] };
         }
-        s.set_vreg(f.d, u128::from_le_bytes(r));
+        write(s, f.d, r);
     }
 
     /// TBL and TBX: bytes of the table `Vn..Vn+len` (registers wrap at 31) chosen by
@@ -110,10 +113,10 @@ helpers! {
         let extend = bit(insn, 12);
         let mut table = [0u8; 64];
         for r in 0..registers {
-            table[16 * r..16 * (r + 1)].copy_from_slice(&s.vreg((f.n + r) % 32).to_le_bytes());
+            table[16 * r..16 * (r + 1)].copy_from_slice(&read(s, (f.n + r) % 32));
         }
-        let indices: Bytes = s.vreg(f.m).to_le_bytes();
-        let d: Bytes = s.vreg(f.d).to_le_bytes();
+        let indices = read(s, f.m);
+        let d = read(s, f.d);
         let mut r: Bytes = [0; 16];
         for i in 0..f.active_bytes(16) {
             let index = indices[i] as usize;
@@ -125,6 +128,6 @@ helpers! {
                 0
             };
         }
-        s.set_vreg(f.d, u128::from_le_bytes(r));
+        write(s, f.d, r);
     }
 }

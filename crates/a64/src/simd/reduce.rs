@@ -2,7 +2,8 @@
 //! ADDP (scalar), ADDV, SMAXV, UMAXV, SMINV, UMINV, SADDLV and UADDLV.
 
 use super::arith::{Add, Max, Min};
-use super::lanes::{by_size, cpu, low_bits, Bytes, Family, Fields, Lane, Signed, Unsigned};
+use super::lanes::{by_size, cpu, get, helpers, set, Family, Fields, Lane, Signed, Unsigned};
+use crate::state::CpuState;
 use super::lanewise::LaneOp;
 use archway_ir::Helper;
 
@@ -15,30 +16,33 @@ pub const fn pairwise<O: LaneOp, F: Family>(name: &'static str) -> Helper {
 unsafe extern "C" fn pairwise_entry<O: LaneOp, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let (n, m) = (s.vreg(f.n), s.vreg(f.m));
-    let result = if f.q {
-        let low = by_size!(f.size, F, pairs::<O>(n));
-        let high = by_size!(f.size, F, pairs::<O>(m));
-        low as u128 | (high as u128) << 64
-    } else {
-        // The halves of a 64-bit vector pair up as one 128-bit vector `Vm:Vn`.
-        let joined = (n & u64::MAX as u128) | m << 64;
-        by_size!(f.size, F, pairs::<O>(joined)) as u128
-    };
-    s.set_vreg(f.d, result);
+    by_size!(f.size, F, pairs::<O>(s, f));
     0
 }
 
-/// `O` over the adjacent lane pairs of `v`: a 64-bit vector of half as many lanes.
+/// `O` over adjacent lane pairs: of `Vn` into the low half of the result, of `Vm`
+/// into the high half; a 64-bit vector pairs up `Vm:Vn`'s low halves instead.
 #[inline(always)]
-fn pairs<T: Lane, O: LaneOp>(v: u128) -> u64 {
-    let v: Bytes = v.to_le_bytes();
-    let mut r: Bytes = [0; 16];
+fn pairs<T: Lane, O: LaneOp>(s: &mut CpuState, f: Fields) {
+    let (n, m) = (get::<T>(s, f.n), get::<T>(s, f.m));
+    let half = T::LANES / 2;
+    let (low, high) = if f.q {
+        (n, m)
+    } else {
+        let mut joined = n;
+        joined.as_mut()[half..].copy_from_slice(&m.as_ref()[..half]);
+        let mut zero = n;
+        zero.as_mut().fill(T::default());
+        (joined, zero)
+    };
+    let mut r = n;
     let mut unused = false;
-    for i in 0..8 / T::BYTES {
-        O::lane(T::default(), T::load(&v, 2 * i), T::load(&v, 2 * i + 1), &mut unused).store(&mut r, i);
+    for i in 0..half {
+        let (low, high) = (low.as_ref(), high.as_ref());
+        r.as_mut()[i] = O::lane(T::default(), low[2 * i], low[2 * i + 1], &mut unused);
+        r.as_mut()[half + i] = O::lane(T::default(), high[2 * i], high[2 * i + 1], &mut unused);
     }
-    u128::from_le_bytes(r) as u64
+    set::<T>(s, f.d, r);
 }
 
 pub static ADDP: Helper = pairwise::<Add, Unsigned>("ADDP");
@@ -47,16 +51,13 @@ pub static UMAXP: Helper = pairwise::<Max, Unsigned>("UMAXP");
 pub static SMINP: Helper = pairwise::<Min, Signed>("SMINP");
 pub static UMINP: Helper = pairwise::<Min, Unsigned>("UMINP");
 
-/// ADDP (scalar): `Dd = Vn.D[0] + Vn.D[1]`.
-pub static ADDP_SCALAR: Helper =
-    Helper { name: "ADDP (scalar)", func: addp_scalar, reads_state: true, writes_state: true };
-
-unsafe extern "C" fn addp_scalar(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
-    let f = Fields::of(insn);
-    let [low, high] = s.v[f.n];
-    s.set_vreg(f.d, low.wrapping_add(high) as u128);
-    0
+helpers! {
+    /// ADDP (scalar): `Dd = Vn.D[0] + Vn.D[1]`.
+    ADDP_SCALAR = "ADDP (scalar)", fn addp_scalar(s, insn) {
+        let f = Fields::of(insn as u64);
+        let [low, high] = s.v[f.n];
+        s.v[f.d] = [low.wrapping_add(high), 0];
+    }
 }
 
 /// How an across-lanes operation folds the lanes (values widened to `i128`).
@@ -104,21 +105,22 @@ pub const fn across<R: Reduction, F: Family>(name: &'static str) -> Helper {
 unsafe extern "C" fn across_entry<R: Reduction, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let result = by_size!(f.size, F, fold::<R>(f, s.vreg(f.n)));
-    s.set_vreg(f.d, result);
+    let result = by_size!(f.size, F, fold::<R>(s, f));
+    s.v[f.d] = [result, 0];
     0
 }
 
 #[inline(always)]
-fn fold<T: Lane, R: Reduction>(f: Fields, n: u128) -> u128 {
-    let n: Bytes = n.to_le_bytes();
+fn fold<T: Lane, R: Reduction>(s: &CpuState, f: Fields) -> u64 {
     let lanes = f.active_bytes(T::BYTES) / T::BYTES;
-    let mut acc = T::load(&n, 0).wide();
-    for i in 1..lanes {
-        acc = R::combine(acc, T::load(&n, i).wide());
+    let n = get::<T>(s, f.n);
+    let n = n.as_ref();
+    let mut acc = n[0].wide();
+    for lane in &n[1..lanes] {
+        acc = R::combine(acc, lane.wide());
     }
     let width = if R::LONG { 2 * T::BITS } else { T::BITS };
-    acc as u128 & low_bits(width)
+    (acc as u64) & (u64::MAX >> (64 - width.min(64)))
 }
 
 pub static ADDV: Helper = across::<Sum<false>, Unsigned>("ADDV");

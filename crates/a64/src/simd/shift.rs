@@ -8,8 +8,10 @@
 //! [`super::widen`].
 
 use super::lanes::{
-    bits, by_size, cpu, record_qc, saturate, saturate_to, unsigned_max, Bytes, Family, Fields, Lane, Signed, Unsigned,
+    bits, by_size, cpu, get, keep, record_qc, saturate, saturate_to, set, unsigned_max, Family, Fields, Lane, Signed,
+    Unsigned,
 };
+use crate::state::CpuState;
 use super::lanewise::{lane_ops, lanewise};
 use archway_ir::Helper;
 
@@ -153,24 +155,22 @@ unsafe extern "C" fn by_immediate_entry<O: ShiftOp, F: Family>(
     let f = Fields::of(insn);
     let size = immediate_size(insn as u32);
     let left = immediate(insn as u32).wrapping_sub(8 << size) & 63;
-    let mut qc = false;
-    let result = by_size!(size, F, shift_lanes::<O>(f, s.vreg(f.d), s.vreg(f.n), left, &mut qc));
-    s.set_vreg(f.d, result);
-    record_qc(s, qc);
+    by_size!(size, F, shift_lanes::<O>(s, f, left));
     0
 }
 
 #[inline(always)]
-fn shift_lanes<T: Lane, O: ShiftOp>(f: Fields, d: u128, n: u128, left: u32, qc: &mut bool) -> u128 {
-    let active = f.active(T::BYTES);
-    let d: Bytes = (d & active).to_le_bytes();
-    let n: Bytes = (n & active).to_le_bytes();
+fn shift_lanes<T: Lane, O: ShiftOp>(s: &mut CpuState, f: Fields, left: u32) {
+    let active = f.active_bytes(T::BYTES) / T::BYTES;
+    let (d, n) = (keep::<T>(get::<T>(s, f.d), active), keep::<T>(get::<T>(s, f.n), active));
     let left = left % T::BITS;
-    let mut r: Bytes = [0; 16];
-    for i in 0..16 / T::BYTES {
-        O::lane(T::load(&d, i), T::load(&n, i), left, qc).store(&mut r, i);
+    let mut r = d;
+    let mut saturated = false;
+    for (i, lane) in r.as_mut().iter_mut().enumerate() {
+        *lane = O::lane(d.as_ref()[i], n.as_ref()[i], left, &mut saturated);
     }
-    u128::from_le_bytes(r) & active
+    set::<T>(s, f.d, keep::<T>(r, active));
+    record_qc(s, saturated);
 }
 
 pub static SSHR: Helper = by_immediate::<ShiftRight, Signed>("SSHR");

@@ -7,7 +7,7 @@
 //! post-index forms add the transfer size (`Rm` = 31) or X`m` to the base.
 //! Registers `Vt..Vt+3` wrap at 31.
 
-use super::lanes::{bit, bits, helpers, low_bits, replicate};
+use super::lanes::{bit, bits, by_size, get, helpers, keep, read, set, write, Bytes, Lane, Unsigned};
 use crate::state::CpuState;
 
 /// How a structure access is laid out: `registers` consecutive registers, each
@@ -122,6 +122,57 @@ unsafe fn write_element(address: u64, size: u32, value: u64) {
     }
 }
 
+/// Load (`LOAD`) or store `registers` registers from `t` of `register_bytes` bytes,
+/// holding `selem`-member structures of `T` elements, at `address`.
+///
+/// # Safety
+/// The guest memory accessed must be valid.
+#[inline(always)]
+unsafe fn transfer_structures<T: Lane>(
+    s: &mut CpuState,
+    load: bool,
+    t: usize,
+    selem: usize,
+    register_bytes: usize,
+    address: u64,
+) {
+    // Element e of member j lives at structure e, slot j of the memory block.
+    let total = selem * register_bytes;
+    let elements = register_bytes / T::BYTES;
+    let mut memory = [0u8; 64];
+    let mut vectors: [Bytes; 4] = [[0; 16]; 4];
+    if load {
+        core::ptr::copy_nonoverlapping(address as *const u8, memory.as_mut_ptr(), total);
+        for e in 0..elements {
+            for (j, v) in vectors.iter_mut().enumerate().take(selem) {
+                let element = T::load(&memory, e * selem + j);
+                element.store(v, e);
+            }
+        }
+        for (j, v) in vectors.iter().enumerate().take(selem) {
+            write(s, (t + j) % 32, keep::<u8>(*v, register_bytes));
+        }
+    } else {
+        for (j, v) in vectors.iter_mut().enumerate().take(selem) {
+            *v = read(s, (t + j) % 32);
+        }
+        for e in 0..elements {
+            for (j, v) in vectors.iter().enumerate().take(selem) {
+                T::load(v, e).store(&mut memory, e * selem + j);
+            }
+        }
+        core::ptr::copy_nonoverlapping(memory.as_ptr(), address as *mut u8, total);
+    }
+}
+
+/// LDnR: `value` to every lane of V`v` (of its low half unless `q`, upper half zeroed).
+#[inline(always)]
+fn replicate_lanes<T: Lane>(s: &mut CpuState, v: usize, value: u64, q: bool) {
+    let mut lanes = get::<T>(s, v);
+    lanes.as_mut().fill(T::wrap(value as i128));
+    set::<T>(s, v, keep::<T>(lanes, if q { T::LANES } else { T::LANES / 2 }));
+}
+
 helpers! {
     /// LD1-LD4 and ST1-ST4 (multiple structures), with and without post-index.
     MULTIPLE_STRUCTURES = "LD1-LD4/ST1-ST4 (multiple structures)", fn multiple_structures(s, insn) {
@@ -129,52 +180,26 @@ helpers! {
             return 0;
         };
         let t = bits(insn, 4, 0) as usize;
-        let size = bits(insn, 11, 10);
         let load = bit(insn, 22);
-        let register_bytes = if bit(insn, 30) { 16 } else { 8 };
+        let q = bit(insn, 30);
+        let register_bytes = if q { 16 } else { 8 };
         let address = base(s, bits(insn, 9, 5) as usize);
-        let registers = rpt * selem;
         if selem == 1 {
             // LD1/ST1: each register is one contiguous block.
-            for r in 0..registers {
-                let at = address.wrapping_add((r * register_bytes) as u64) as *mut u8;
+            for r in 0..rpt {
+                let at = address.wrapping_add((r * register_bytes) as u64);
                 let v = (t + r) % 32;
-                if load {
-                    let mut bytes = [0u8; 16];
-                    core::ptr::copy_nonoverlapping(at, bytes.as_mut_ptr(), register_bytes);
-                    s.set_vreg(v, u128::from_le_bytes(bytes));
-                } else {
-                    core::ptr::copy_nonoverlapping(s.vreg(v).to_le_bytes().as_ptr(), at, register_bytes);
+                match (load, q) {
+                    (true, true) => s.v[v] = (at as *const [u64; 2]).read_unaligned(),
+                    (true, false) => s.v[v] = [(at as *const u64).read_unaligned(), 0],
+                    (false, true) => (at as *mut [u64; 2]).write_unaligned(s.v[v]),
+                    (false, false) => (at as *mut u64).write_unaligned(s.v[v][0]),
                 }
             }
         } else {
-            // LD2-LD4/ST2-ST4: element e of member j lives at structure e, slot j.
-            let elements = register_bytes >> size;
-            let mut vectors = [0u128; 4];
-            if !load {
-                for (j, v) in vectors.iter_mut().enumerate().take(selem) {
-                    *v = s.vreg((t + j) % 32);
-                }
-            }
-            let bits_per = 8u32 << size;
-            for e in 0..elements {
-                for (j, v) in vectors.iter_mut().enumerate().take(selem) {
-                    let at = address.wrapping_add(((e * selem + j) << size) as u64);
-                    let shift = e as u32 * bits_per;
-                    if load {
-                        *v |= (read_element(at, size) as u128) << shift;
-                    } else {
-                        write_element(at, size, (*v >> shift) as u64);
-                    }
-                }
-            }
-            if load {
-                for (j, v) in vectors.iter().enumerate().take(selem) {
-                    s.set_vreg((t + j) % 32, *v);
-                }
-            }
+            by_size!(bits(insn, 11, 10), Unsigned, transfer_structures(s, load, t, selem, register_bytes, address));
         }
-        write_back(s, insn, address, (registers * register_bytes) as u64);
+        write_back(s, insn, address, (rpt * selem * register_bytes) as u64);
     }
 
     /// LD1-LD4 and ST1-ST4 (single structure), LD1R-LD4R, with and without post-index.
@@ -189,28 +214,29 @@ helpers! {
         let size = match target {
             SingleTarget::Lane { size, .. } | SingleTarget::Replicate { size } => size,
         };
+        let lane_bytes = 1usize << size;
         for j in 0..selem {
-            let at = address.wrapping_add((j << size) as u64);
+            let at = address.wrapping_add((j * lane_bytes) as u64);
             let v = (t + j) % 32;
-            let element_bits = 8u32 << size;
             match target {
                 SingleTarget::Replicate { .. } => {
-                    let value = replicate(read_element(at, size) as u128, element_bits);
-                    let active = if bit(insn, 30) { u128::MAX } else { u64::MAX as u128 };
-                    s.set_vreg(v, value & active);
+                    let value = read_element(at, size);
+                    by_size!(size, Unsigned, replicate_lanes(s, v, value, bit(insn, 30)));
                 }
                 SingleTarget::Lane { index, .. } => {
-                    let shift = (index as u32 * element_bits) & 127;
-                    let mask = low_bits(element_bits) << shift;
+                    let mut bytes = read(s, v);
+                    let lane = &mut bytes[(index * lane_bytes) & 15..][..lane_bytes];
                     if load {
-                        let value = (read_element(at, size) as u128) << shift;
-                        s.set_vreg(v, (s.vreg(v) & !mask) | value);
+                        lane.copy_from_slice(&read_element(at, size).to_le_bytes()[..lane_bytes]);
+                        write(s, v, bytes);
                     } else {
-                        write_element(at, size, (s.vreg(v) >> shift) as u64);
+                        let mut value = [0u8; 8];
+                        value[..lane_bytes].copy_from_slice(lane);
+                        write_element(at, size, u64::from_le_bytes(value));
                     }
                 }
             }
         }
-        write_back(s, insn, address, (selem << size) as u64);
+        write_back(s, insn, address, (selem * lane_bytes) as u64);
     }
 }

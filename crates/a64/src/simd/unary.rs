@@ -3,7 +3,8 @@
 //! accumulates SUQADD/USQADD, vector and scalar; and the unsigned fixed-point
 //! estimates URECPE and URSQRTE (32-bit lanes).
 
-use super::lanes::{helpers, mask_if, saturate, signed, Bytes, Fields, Signed, Unsigned};
+use super::lanes::{get, helpers, keep, mask_if, saturate, set, signed, Fields, Signed, Unsigned};
+use crate::state::CpuState;
 use super::lanewise::{lane_ops, lanewise};
 use archway_ir::Helper;
 
@@ -54,15 +55,13 @@ pub static CLS: Helper = lanewise::<CountLeadingSignBits, Signed>("CLS");
 pub static SUQADD: Helper = lanewise::<SignedAccumulateUnsigned, Signed>("SUQADD");
 pub static USQADD: Helper = lanewise::<UnsignedAccumulateSigned, Unsigned>("USQADD");
 
-/// The lanes of `n` (32-bit, active ones only) mapped through `op`.
-fn map_words(f: Fields, n: u128, op: fn(u32) -> u32) -> u128 {
-    let n: Bytes = n.to_le_bytes();
-    let mut r: Bytes = [0; 16];
-    for (from, to) in n.chunks_exact(4).zip(r.chunks_exact_mut(4)) {
-        let word = u32::from_le_bytes([from[0], from[1], from[2], from[3]]);
-        to.copy_from_slice(&op(word).to_le_bytes());
+/// `Vd` = the 32-bit lanes of `Vn` (active ones only) mapped through `op`.
+fn map_words(s: &mut CpuState, f: Fields, op: fn(u32) -> u32) {
+    let mut r = get::<u32>(s, f.n);
+    for lane in &mut r {
+        *lane = op(*lane);
     }
-    u128::from_le_bytes(r) & f.active(4)
+    set::<u32>(s, f.d, keep::<u32>(r, f.active_bytes(4) / 4));
 }
 
 /// URECPE of one lane: a 9-bit estimate of 1/x for x a fraction in [0.5, 1).
@@ -96,12 +95,12 @@ helpers! {
     /// URECPE (vector, 32-bit lanes).
     URECPE = "URECPE", fn urecpe(s, insn) {
         let f = Fields::of(insn as u64);
-        s.set_vreg(f.d, map_words(f, s.vreg(f.n), unsigned_reciprocal_estimate));
+        map_words(s, f, unsigned_reciprocal_estimate);
     }
 
     /// URSQRTE (vector, 32-bit lanes).
     URSQRTE = "URSQRTE", fn ursqrte(s, insn) {
         let f = Fields::of(insn as u64);
-        s.set_vreg(f.d, map_words(f, s.vreg(f.n), unsigned_reciprocal_sqrt_estimate));
+        map_words(s, f, unsigned_reciprocal_sqrt_estimate);
     }
 }

@@ -12,11 +12,12 @@
 
 use super::arith::polynomial_mul;
 use super::lanes::{
-    bit, broadcast, cpu, low_bits, record_qc, saturate_to, signed, unsigned_max, Bytes, Family, Fields, Lane, Signed,
+    bit, broadcast, cpu, get, keep, record_qc, saturate_to, set, signed, unsigned_max, Family, Fields, Lane, Signed,
     Unsigned,
 };
 use super::lanewise::indexed_element;
 use super::shift::{immediate, immediate_size};
+use crate::state::CpuState;
 use archway_ir::Helper;
 
 /// What one lane of a long operation computes, on values widened to `i128` (`d` is
@@ -105,47 +106,49 @@ unsafe extern "C" fn long_entry<O: LongOp, F: Family, const BY_ELEMENT: bool>(
 ) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let m = if BY_ELEMENT {
-        let (m, element) = indexed_element(insn as u32);
-        broadcast(s.vreg(m), 1 << f.size, element)
-    } else {
-        s.vreg(f.m)
-    };
-    let (d, n) = (s.vreg(f.d), s.vreg(f.n));
-    let mut qc = false;
-    let result = match f.size {
-        0 => long_lanes::<F::B, F::H, O>(f, d, n, m, &mut qc),
-        1 => long_lanes::<F::H, F::S, O>(f, d, n, m, &mut qc),
-        _ => long_lanes::<F::S, F::D, O>(f, d, n, m, &mut qc),
-    };
-    s.set_vreg(f.d, result);
-    record_qc(s, qc);
+    let element = if BY_ELEMENT { Some(indexed_element(insn as u32)) } else { None };
+    match f.size {
+        0 => long_lanes::<F::B, F::H, O>(s, f, element),
+        1 => long_lanes::<F::H, F::S, O>(s, f, element),
+        _ => long_lanes::<F::S, F::D, O>(s, f, element),
+    }
     0
 }
 
-/// The source half of a long operation: the high half for the vector `2` forms.
+/// The first source lane of a long or widening operation: the high half's for the
+/// vector `2` forms.
 #[inline(always)]
-fn source_half(f: Fields, v: u128) -> u128 {
+fn source_offset<T: Lane>(f: Fields) -> usize {
     if f.q && !f.scalar {
-        v >> 64
+        T::LANES / 2
     } else {
-        v & u64::MAX as u128
+        0
     }
 }
 
+/// `Vd.W[i] = O(Vd.W[i], Vn[i], Vm[i])` over the source half; `Vm` is one element
+/// everywhere when `element` gives its register and index.
 #[inline(always)]
-fn long_lanes<T: Lane, W: Lane, O: LongOp>(f: Fields, d: u128, n: u128, m: u128, qc: &mut bool) -> u128 {
-    let (narrow, wide) = if f.scalar { (low_bits(T::BITS), low_bits(W::BITS)) } else { (u128::MAX, u128::MAX) };
-    let d: Bytes = (d & wide).to_le_bytes();
-    let n: Bytes = if O::WIDE_N { n & wide } else { source_half(f, n) & narrow }.to_le_bytes();
-    let m: Bytes = (source_half(f, m) & narrow).to_le_bytes();
-    let mut r: Bytes = [0; 16];
-    for i in 0..16 / W::BYTES {
-        let n = if O::WIDE_N { W::load(&n, i).wide() } else { T::load(&n, i).wide() };
-        let lane = O::lane(W::load(&d, i).wide(), n, T::load(&m, i).wide(), W::BITS, qc);
-        W::wrap(lane).store(&mut r, i);
+fn long_lanes<T: Lane, W: Lane, O: LongOp>(s: &mut CpuState, f: Fields, element: Option<(usize, usize)>) {
+    // A scalar reads lane 0 of each source and writes one wide lane.
+    let (narrow, wide) = if f.scalar { (1, 1) } else { (T::LANES, W::LANES) };
+    let m = match element {
+        Some((m, index)) => broadcast::<T>(s, m, index),
+        None => get::<T>(s, f.m),
+    };
+    let m = keep::<T>(m, narrow);
+    let d = keep::<W>(get::<W>(s, f.d), wide);
+    let (n_narrow, n_wide) = (keep::<T>(get::<T>(s, f.n), narrow), keep::<W>(get::<W>(s, f.n), wide));
+    let offset = source_offset::<T>(f);
+    let mut r = d;
+    let mut saturated = false;
+    for (i, lane) in r.as_mut().iter_mut().enumerate() {
+        let n = if O::WIDE_N { n_wide.as_ref()[i].wide() } else { n_narrow.as_ref()[offset + i].wide() };
+        let value = O::lane(d.as_ref()[i].wide(), n, m.as_ref()[offset + i].wide(), W::BITS, &mut saturated);
+        *lane = W::wrap(value);
     }
-    u128::from_le_bytes(r) & wide
+    set::<W>(s, f.d, keep::<W>(r, wide));
+    record_qc(s, saturated);
 }
 
 pub static SADDL: Helper = long::<AddLong, Signed>("SADDL");
@@ -196,28 +199,25 @@ unsafe extern "C" fn pairwise_long_entry<F: Family, const ACCUMULATE: bool>(
 ) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let (d, n) = (s.vreg(f.d), s.vreg(f.n));
-    let result = match f.size {
-        0 => pairwise_long_lanes::<F::B, F::H, ACCUMULATE>(f, d, n),
-        1 => pairwise_long_lanes::<F::H, F::S, ACCUMULATE>(f, d, n),
-        _ => pairwise_long_lanes::<F::S, F::D, ACCUMULATE>(f, d, n),
-    };
-    s.set_vreg(f.d, result);
+    match f.size {
+        0 => pairwise_long_lanes::<F::B, F::H, ACCUMULATE>(s, f),
+        1 => pairwise_long_lanes::<F::H, F::S, ACCUMULATE>(s, f),
+        _ => pairwise_long_lanes::<F::S, F::D, ACCUMULATE>(s, f),
+    }
     0
 }
 
 #[inline(always)]
-fn pairwise_long_lanes<T: Lane, W: Lane, const ACCUMULATE: bool>(f: Fields, d: u128, n: u128) -> u128 {
-    let active = f.active(T::BYTES);
-    let d: Bytes = d.to_le_bytes();
-    let n: Bytes = (n & active).to_le_bytes();
-    let mut r: Bytes = [0; 16];
-    for i in 0..16 / W::BYTES {
-        let sum = T::load(&n, 2 * i).wide() + T::load(&n, 2 * i + 1).wide();
-        let acc = if ACCUMULATE { W::load(&d, i).wide() } else { 0 };
-        W::wrap(acc + sum).store(&mut r, i);
+fn pairwise_long_lanes<T: Lane, W: Lane, const ACCUMULATE: bool>(s: &mut CpuState, f: Fields) {
+    let active = f.active_bytes(W::BYTES) / W::BYTES;
+    let (d, n) = (get::<W>(s, f.d), get::<T>(s, f.n));
+    let mut r = d;
+    for (i, lane) in r.as_mut().iter_mut().enumerate() {
+        let sum = n.as_ref()[2 * i].wide() + n.as_ref()[2 * i + 1].wide();
+        let acc = if ACCUMULATE { d.as_ref()[i].wide() } else { 0 };
+        *lane = W::wrap(acc + sum);
     }
-    u128::from_le_bytes(r) & active
+    set::<W>(s, f.d, keep::<W>(r, active));
 }
 
 pub static SADDLP: Helper = pairwise_long::<Signed, false>("SADDLP");
@@ -248,24 +248,23 @@ unsafe extern "C" fn widen_entry<F: Family>(state: *mut u8, insn: u64, _: u64, _
     } else {
         (f.size, 8 << f.size)
     };
-    let n = source_half(f, s.vreg(f.n));
-    let result = match size {
-        0 => widen_lanes::<F::B, F::H>(n, shift),
-        1 => widen_lanes::<F::H, F::S>(n, shift),
-        _ => widen_lanes::<F::S, F::D>(n, shift),
-    };
-    s.set_vreg(f.d, result);
+    match size {
+        0 => widen_lanes::<F::B, F::H>(s, f, shift),
+        1 => widen_lanes::<F::H, F::S>(s, f, shift),
+        _ => widen_lanes::<F::S, F::D>(s, f, shift),
+    }
     0
 }
 
 #[inline(always)]
-fn widen_lanes<T: Lane, W: Lane>(n: u128, shift: u32) -> u128 {
-    let n: Bytes = n.to_le_bytes();
-    let mut r: Bytes = [0; 16];
-    for i in 0..16 / W::BYTES {
-        W::wrap(T::load(&n, i).wide() << shift).store(&mut r, i);
+fn widen_lanes<T: Lane, W: Lane>(s: &mut CpuState, f: Fields, shift: u32) {
+    let n = get::<T>(s, f.n);
+    let offset = source_offset::<T>(f);
+    let mut r = get::<W>(s, f.d);
+    for (i, lane) in r.as_mut().iter_mut().enumerate() {
+        *lane = W::wrap(n.as_ref()[offset + i].wide() << shift);
     }
-    u128::from_le_bytes(r)
+    set::<W>(s, f.d, r);
 }
 
 pub static SSHLL: Helper = widen::<Signed>("SSHLL");
@@ -327,49 +326,37 @@ unsafe extern "C" fn narrow_entry<N: Narrowing>(state: *mut u8, insn: u64, _: u6
     } else {
         (f.size, 0)
     };
-    let mut qc = false;
-    let n = s.vreg(f.n);
-    let half = match size {
-        0 => narrow_lanes::<u16, u8, N>(f, n, shift, &mut qc),
-        1 => narrow_lanes::<u32, u16, N>(f, n, shift, &mut qc),
-        _ => narrow_lanes::<u64, u32, N>(f, n, shift, &mut qc),
-    };
-    let result = place_narrow(f, s.vreg(f.d), half);
-    s.set_vreg(f.d, result);
-    record_qc(s, qc);
+    match size {
+        0 => narrow_lanes::<u16, u8, N>(s, f, shift),
+        1 => narrow_lanes::<u32, u16, N>(s, f, shift),
+        _ => narrow_lanes::<u64, u32, N>(s, f, shift),
+    }
     0
 }
 
-/// Narrow the lanes of `n` (raw bits in `W`) into lanes `T`, as a 64-bit half.
+/// Narrow the lanes of `Vn` (raw bits in `W`) into lanes `T` of `Vd`: lane 0 of a
+/// scalar or the low half of a 64-bit vector (the rest zeroed), or the high half for
+/// the `2` forms (low half kept).
 #[inline(always)]
-fn narrow_lanes<W: Lane, T: Lane, N: Narrowing>(f: Fields, n: u128, shift: u32, qc: &mut bool) -> u64 {
-    let n = if f.scalar { n & low_bits(W::BITS) } else { n };
-    let n: Bytes = n.to_le_bytes();
+fn narrow_lanes<W: Lane, T: Lane, N: Narrowing>(s: &mut CpuState, f: Fields, shift: u32) {
+    let n = keep::<W>(get::<W>(s, f.n), if f.scalar { 1 } else { W::LANES });
     let (lo, hi) = if N::RESULT_SIGNED {
         (-(1i128 << (T::BITS - 1)), (1i128 << (T::BITS - 1)) - 1)
     } else {
         (0, unsigned_max(T::BITS))
     };
-    let mut r: Bytes = [0; 16];
-    for i in 0..16 / W::BYTES {
-        let raw = W::load(&n, i).bits();
+    let high_half = f.q && !f.scalar;
+    let offset = if high_half { W::LANES } else { 0 };
+    let mut r = keep::<T>(get::<T>(s, f.d), offset);
+    let mut saturated = false;
+    for (i, lane) in n.as_ref().iter().enumerate() {
+        let raw = lane.bits();
         let x = if N::SOURCE_SIGNED { signed(raw, W::BITS) } else { raw as i128 };
         let x = if N::ROUND && shift > 0 { (x + (1 << (shift - 1))) >> shift } else { x >> shift };
-        let lane: T = if N::SATURATE { saturate_to(x, lo, hi, qc) } else { T::wrap(x) };
-        lane.store(&mut r, i);
+        r.as_mut()[offset + i] = if N::SATURATE { saturate_to(x, lo, hi, &mut saturated) } else { T::wrap(x) };
     }
-    u128::from_le_bytes(r) as u64
-}
-
-/// Where a narrowed half goes: lane 0 of a scalar, the low half of a 64-bit vector
-/// (high half zeroed), or the high half for the `2` forms (low half kept).
-#[inline(always)]
-fn place_narrow(f: Fields, d: u128, half: u64) -> u128 {
-    if f.scalar || !f.q {
-        half as u128
-    } else {
-        (d & u64::MAX as u128) | (half as u128) << 64
-    }
+    set::<T>(s, f.d, r);
+    record_qc(s, saturated);
 }
 
 pub static XTN: Helper = narrow::<Truncate>("XTN");
@@ -399,28 +386,26 @@ unsafe extern "C" fn add_narrow_high_entry<const SUBTRACT: bool, const ROUND: bo
 ) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let (n, m) = (s.vreg(f.n), s.vreg(f.m));
-    let half = match f.size {
-        0 => add_narrow_high_lanes::<u16, u8, SUBTRACT, ROUND>(n, m),
-        1 => add_narrow_high_lanes::<u32, u16, SUBTRACT, ROUND>(n, m),
-        _ => add_narrow_high_lanes::<u64, u32, SUBTRACT, ROUND>(n, m),
-    };
-    let result = place_narrow(f, s.vreg(f.d), half);
-    s.set_vreg(f.d, result);
+    match f.size {
+        0 => add_narrow_high_lanes::<u16, u8, SUBTRACT, ROUND>(s, f),
+        1 => add_narrow_high_lanes::<u32, u16, SUBTRACT, ROUND>(s, f),
+        _ => add_narrow_high_lanes::<u64, u32, SUBTRACT, ROUND>(s, f),
+    }
     0
 }
 
 #[inline(always)]
-fn add_narrow_high_lanes<W: Lane, T: Lane, const SUBTRACT: bool, const ROUND: bool>(n: u128, m: u128) -> u64 {
-    let (n, m): (Bytes, Bytes) = (n.to_le_bytes(), m.to_le_bytes());
-    let mut r: Bytes = [0; 16];
+fn add_narrow_high_lanes<W: Lane, T: Lane, const SUBTRACT: bool, const ROUND: bool>(s: &mut CpuState, f: Fields) {
+    let (n, m) = (get::<W>(s, f.n), get::<W>(s, f.m));
+    let offset = if f.q { W::LANES } else { 0 };
+    let mut r = keep::<T>(get::<T>(s, f.d), offset);
     let bias = if ROUND { 1i128 << (T::BITS - 1) } else { 0 };
-    for i in 0..16 / W::BYTES {
-        let (a, b) = (W::load(&n, i).wide(), W::load(&m, i).wide());
+    for i in 0..W::LANES {
+        let (a, b) = (n.as_ref()[i].wide(), m.as_ref()[i].wide());
         let sum = if SUBTRACT { a - b } else { a + b };
-        T::wrap((sum + bias) >> T::BITS).store(&mut r, i);
+        r.as_mut()[offset + i] = T::wrap((sum + bias) >> T::BITS);
     }
-    u128::from_le_bytes(r) as u64
+    set::<T>(s, f.d, r);
 }
 
 pub static ADDHN: Helper = add_narrow_high::<false, false>("ADDHN");

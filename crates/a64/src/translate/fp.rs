@@ -266,7 +266,7 @@ fn set_vector(ctx: &mut Ctx, d: u32, lo: Value, hi: Option<Value>) {
 /// FABS, FNEG (vector): clear or flip every lane's sign bit.
 fn vector_abs_neg(ctx: &mut Ctx, insn: u32) -> Flow {
     let Some((fmt, lanes)) = vector::shape(insn) else { return Flow::Undefined };
-    let signs = crate::fp::host::from_lanes(fmt, 64 / fmt.width(), |_| fmt.sign_bit()) as u64;
+    let signs = crate::fp::lanes::from_lanes(fmt, 64 / fmt.width(), |_| fmt.sign_bit()) as u64;
     let (op, k) = if bit(insn, 29) { (BinOp::Xor, signs) } else { (BinOp::And, !signs) };
     let half = |ctx: &mut Ctx, offset: u32| {
         let v = ctx.b.get_state(Type::I64, offset);
@@ -349,6 +349,16 @@ mod tests {
         assert_eq!(vector(0x4e61_7820), ([0x400c_0000_0000_0000, 0x7ff8_0000_2000_0000], 0));
         // FCVTXN S0, D1 rounds to odd.
         assert_eq!(vector(0x7e61_6820), ([0xc000_0001, 0], 0x10));
+        // Half precision: FCVTL V0.4S, V1.4H (a signalling NaN is quietened), and
+        // FCVTN V0.4H, V1.4S under FPCR.AHP (no infinity: the largest value, Invalid).
+        let mut state = CpuState::default();
+        state.v[1] = [0x7d00_7c00_c000_3c00, 0];
+        run(&mut state, &[0x0e21_7820]);
+        assert_eq!((state.v[0], state.fpsr), ([0xc000_0000_3f80_0000, 0x7fe0_0000_7f80_0000], 1));
+        let mut state = CpuState { fpcr: 1 << 26, ..Default::default() };
+        state.v[1] = [0xc000_0000_3f80_0000, 0x477f_e000_7f80_0000];
+        run(&mut state, &[0x0e21_6820]);
+        assert_eq!((state.v[0], state.fpsr), ([0x7bff_7fff_c000_3c00, 0], 1));
     }
 
     #[test]
@@ -375,7 +385,7 @@ mod tests {
     fn conditional_select_and_compare_use_nzcv() {
         let mut state = vector_state();
         state.nzcv = 0b0100 << 28; // Z: EQ holds
-        // FCSEL S3, S1, S2, EQ; FCSEL S4, S1, S2, NE.
+                                   // FCSEL S3, S1, S2, EQ; FCSEL S4, S1, S2, NE.
         run(&mut state, &[0x1e22_0c23, 0x1e22_1c24]);
         assert_eq!((state.v[3], state.v[4]), ([0x3f80_0000, 0], [0x3f00_0000, 0]));
         // FCCMP S1, S2, #0b1010, NE: the condition fails, NZCV = 1010, no compare.

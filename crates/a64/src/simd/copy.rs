@@ -4,7 +4,7 @@
 //! The copy class encodes the element size as the lowest set bit of `imm5` and the
 //! element index in the bits above it.
 
-use super::lanes::{bit, bits, broadcast, by_size, get, helpers, keep, read, set, write, Bytes, Fields, Lane, Unsigned};
+use super::lanes::{bit, bits, broadcast, by_size, clear_from, get, helpers, read, set, write, Bytes, Fields, Lane, Unsigned};
 use crate::state::CpuState;
 
 /// Element size (0..=3, as log2 bytes) and index from the `imm5` field (bits 20..16).
@@ -37,7 +37,8 @@ fn set_element(v: &mut Bytes, size: u32, index: usize, value: u64) {
 #[inline(always)]
 fn dup_lanes<T: Lane>(s: &mut CpuState, f: Fields, index: usize) {
     let lanes = broadcast::<T>(s, f.n, index);
-    set::<T>(s, f.d, keep::<T>(lanes, f.active_bytes(T::BYTES) / T::BYTES));
+    set::<T>(s, f.d, lanes);
+    clear_from(s, f.d, f.active_bytes(T::BYTES));
 }
 
 /// DUP (general): the low bits of `value` to the active lanes of `Vd`.
@@ -45,7 +46,8 @@ fn dup_lanes<T: Lane>(s: &mut CpuState, f: Fields, index: usize) {
 fn fill_lanes<T: Lane>(s: &mut CpuState, f: Fields, value: u64) {
     let mut lanes = get::<T>(s, f.d);
     lanes.as_mut().fill(T::wrap(value as i128));
-    set::<T>(s, f.d, keep::<T>(lanes, f.active_bytes(T::BYTES) / T::BYTES));
+    set::<T>(s, f.d, lanes);
+    clear_from(s, f.d, f.active_bytes(T::BYTES));
 }
 
 /// X`n` as a source operand (31 reads as zero).

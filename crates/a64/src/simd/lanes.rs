@@ -37,6 +37,10 @@ pub trait Lane: Copy + Ord + Default {
     fn wrap(x: i128) -> Self;
     /// The raw bits, zero-extended.
     fn bits(self) -> u64;
+    /// The value sign- or zero-extended to 64 bits (cheaper than [`Lane::wide`]).
+    fn extend(self) -> u64;
+    /// The low `BITS` bits of `bits`.
+    fn truncate(bits: u64) -> Self;
     fn wrapping_add(self, other: Self) -> Self;
     fn wrapping_sub(self, other: Self) -> Self;
     fn wrapping_mul(self, other: Self) -> Self;
@@ -72,6 +76,14 @@ macro_rules! impl_lane {
             #[inline(always)]
             fn bits(self) -> u64 {
                 self as $unsigned as u64
+            }
+            #[inline(always)]
+            fn extend(self) -> u64 {
+                self as i64 as u64
+            }
+            #[inline(always)]
+            fn truncate(bits: u64) -> Self {
+                bits as $t
             }
             #[inline(always)]
             fn wrapping_add(self, other: Self) -> Self {
@@ -288,16 +300,14 @@ pub fn write(s: &mut CpuState, d: usize, bytes: Bytes) {
     set::<u8>(s, d, bytes)
 }
 
-/// `v` with every lane from `count` on cleared.
+/// Clear every byte of V`d` from index `count` (1, 2, 4, 8 or 16) on: what an
+/// operation does not write (see [`Fields::active_bytes`]).
 #[inline(always)]
-pub fn keep<T: Lane>(v: T::Vector, count: usize) -> T::Vector {
-    let mut kept = v;
-    for (i, lane) in kept.as_mut().iter_mut().enumerate() {
-        if i >= count {
-            *lane = T::default();
-        }
+pub fn clear_from(s: &mut CpuState, d: usize, count: usize) {
+    if count < 16 {
+        let [low, _] = s.v[d];
+        s.v[d] = [low & (u64::MAX >> (64 - 8 * count.min(8))), 0];
     }
-    kept
 }
 
 /// Record saturation in FPSR.QC.
@@ -327,8 +337,9 @@ mod tests {
         s.v[1] = [0x1111_2222_3333_4444, 0x5555_6666_7777_8888];
         assert_eq!(get::<u16>(&s, 1), [0x4444, 0x3333, 0x2222, 0x1111, 0x8888, 0x7777, 0x6666, 0x5555]);
         assert_eq!(broadcast::<u32>(&s, 1, 3), [0x5555_6666; 4]);
-        set::<u8>(&mut s, 2, keep::<u8>([0xff; 16], 3));
-        assert_eq!(s.v[2], [0xff_ffff, 0]);
+        set::<u8>(&mut s, 2, [0xff; 16]);
+        clear_from(&mut s, 2, 2);
+        assert_eq!(s.v[2], [0xffff, 0]);
     }
 
     #[test]

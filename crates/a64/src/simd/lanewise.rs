@@ -6,7 +6,7 @@
 //! (the element size from `size`, signedness from the [`Family`]). Two-register forms
 //! ignore `m`; accumulating forms read `d`.
 
-use super::lanes::{broadcast, by_size, cpu, get, keep, record_qc, set, Family, Fields, Lane};
+use super::lanes::{broadcast, by_size, clear_from, cpu, get, record_qc, set, Family, Fields, Lane};
 use crate::state::CpuState;
 use archway_ir::Helper;
 
@@ -80,8 +80,9 @@ pub fn indexed_element(insn: u32) -> (usize, usize) {
     }
 }
 
-/// `Vd = O(Vd, Vn, Vm)` over the active lanes (inactive ones zeroed); `Vm` is one
-/// element of a register everywhere when `element` gives its register and index.
+/// `Vd = O(Vd, Vn, Vm)` over the active lanes (inactive ones zeroed, and never
+/// saturating); `Vm` is one element of a register everywhere when `element` gives
+/// its register and index.
 #[inline(always)]
 pub fn apply<T: Lane, O: LaneOp>(s: &mut CpuState, f: Fields, element: Option<(usize, usize)>) {
     let active = f.active_bytes(T::BYTES) / T::BYTES;
@@ -89,12 +90,15 @@ pub fn apply<T: Lane, O: LaneOp>(s: &mut CpuState, f: Fields, element: Option<(u
         Some((m, index)) => broadcast::<T>(s, m, index),
         None => get::<T>(s, f.m),
     };
-    let (d, n, m) = (keep::<T>(get::<T>(s, f.d), active), keep::<T>(get::<T>(s, f.n), active), keep::<T>(m, active));
+    let (d, n) = (get::<T>(s, f.d), get::<T>(s, f.n));
     let mut r = d;
     let mut saturated = false;
     for (i, lane) in r.as_mut().iter_mut().enumerate() {
-        *lane = O::lane(d.as_ref()[i], n.as_ref()[i], m.as_ref()[i], &mut saturated);
+        let mut lane_saturated = false;
+        *lane = O::lane(d.as_ref()[i], n.as_ref()[i], m.as_ref()[i], &mut lane_saturated);
+        saturated |= lane_saturated && i < active;
     }
-    set::<T>(s, f.d, keep::<T>(r, active));
+    set::<T>(s, f.d, r);
+    clear_from(s, f.d, f.active_bytes(T::BYTES));
     record_qc(s, saturated);
 }

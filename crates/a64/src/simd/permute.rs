@@ -1,7 +1,7 @@
 //! Byte and lane rearrangements: ZIP1/ZIP2, UZP1/UZP2, TRN1/TRN2, EXT, TBL/TBX
 //! (one to four table registers) and REV16/REV32/REV64.
 
-use super::lanes::{bit, bits, by_size, cpu, get, helpers, keep, read, set, write, Bytes, Fields, Lane, Unsigned};
+use super::lanes::{bit, bits, by_size, clear_from, cpu, get, helpers, read, set, write, Bytes, Fields, Lane, Unsigned};
 use crate::state::CpuState;
 use archway_ir::Helper;
 
@@ -55,7 +55,8 @@ fn permute_lanes<T: Lane, const KIND: u32>(s: &mut CpuState, f: Fields) {
         let (from_m, j) = source_lane::<KIND>(i, lanes);
         *lane = if from_m { m.as_ref()[j % T::LANES] } else { n.as_ref()[j % T::LANES] };
     }
-    set::<T>(s, f.d, keep::<T>(r, lanes));
+    set::<T>(s, f.d, r);
+    clear_from(s, f.d, f.active_bytes(16));
 }
 
 pub static UZP1: Helper = permute::<{ kind::UZP1 }>("UZP1");
@@ -82,7 +83,8 @@ unsafe extern "C" fn reverse_entry<const CONTAINER: usize>(state: *mut u8, insn:
         let mirrored = CONTAINER - esize - (within - within % esize) + within % esize;
         *byte = n[j - within + mirrored];
     }
-    write(s, f.d, keep::<u8>(r, f.active_bytes(16)));
+    write(s, f.d, r);
+    clear_from(s, f.d, f.active_bytes(16));
     0
 }
 

@@ -8,7 +8,7 @@
 //! [`super::widen`].
 
 use super::lanes::{
-    bits, by_size, cpu, get, keep, record_qc, saturate, saturate_to, set, unsigned_max, Family, Fields, Lane, Signed,
+    bits, by_size, clear_from, cpu, get, record_qc, saturate, saturate_to, set, unsigned_max, Family, Fields, Lane, Signed,
     Unsigned,
 };
 use crate::state::CpuState;
@@ -162,14 +162,17 @@ unsafe extern "C" fn by_immediate_entry<O: ShiftOp, F: Family>(
 #[inline(always)]
 fn shift_lanes<T: Lane, O: ShiftOp>(s: &mut CpuState, f: Fields, left: u32) {
     let active = f.active_bytes(T::BYTES) / T::BYTES;
-    let (d, n) = (keep::<T>(get::<T>(s, f.d), active), keep::<T>(get::<T>(s, f.n), active));
+    let (d, n) = (get::<T>(s, f.d), get::<T>(s, f.n));
     let left = left % T::BITS;
     let mut r = d;
     let mut saturated = false;
     for (i, lane) in r.as_mut().iter_mut().enumerate() {
-        *lane = O::lane(d.as_ref()[i], n.as_ref()[i], left, &mut saturated);
+        let mut lane_saturated = false;
+        *lane = O::lane(d.as_ref()[i], n.as_ref()[i], left, &mut lane_saturated);
+        saturated |= lane_saturated && i < active;
     }
-    set::<T>(s, f.d, keep::<T>(r, active));
+    set::<T>(s, f.d, r);
+    clear_from(s, f.d, f.active_bytes(T::BYTES));
     record_qc(s, saturated);
 }
 

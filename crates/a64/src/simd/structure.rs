@@ -7,7 +7,7 @@
 //! post-index forms add the transfer size (`Rm` = 31) or X`m` to the base.
 //! Registers `Vt..Vt+3` wrap at 31.
 
-use super::lanes::{bit, bits, by_size, get, helpers, keep, read, set, write, Bytes, Lane, Unsigned};
+use super::lanes::{bit, bits, by_size, clear_from, get, helpers, read, set, write, Bytes, Lane, Unsigned};
 use crate::state::CpuState;
 
 /// How a structure access is laid out: `registers` consecutive registers, each
@@ -150,7 +150,7 @@ unsafe fn transfer_structures<T: Lane>(
             }
         }
         for (j, v) in vectors.iter().enumerate().take(selem) {
-            write(s, (t + j) % 32, keep::<u8>(*v, register_bytes));
+            write(s, (t + j) % 32, *v);
         }
     } else {
         for (j, v) in vectors.iter_mut().enumerate().take(selem) {
@@ -170,7 +170,8 @@ unsafe fn transfer_structures<T: Lane>(
 fn replicate_lanes<T: Lane>(s: &mut CpuState, v: usize, value: u64, q: bool) {
     let mut lanes = get::<T>(s, v);
     lanes.as_mut().fill(T::wrap(value as i128));
-    set::<T>(s, v, keep::<T>(lanes, if q { T::LANES } else { T::LANES / 2 }));
+    set::<T>(s, v, lanes);
+    clear_from(s, v, if q { 16 } else { 8 });
 }
 
 helpers! {

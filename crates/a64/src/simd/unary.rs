@@ -3,7 +3,7 @@
 //! accumulates SUQADD/USQADD, vector and scalar; and the unsigned fixed-point
 //! estimates URECPE and URSQRTE (32-bit lanes).
 
-use super::lanes::{get, helpers, keep, mask_if, saturate, set, signed, Fields, Signed, Unsigned};
+use super::lanes::{clear_from, get, helpers, mask_if, saturate, set, signed, Fields, Signed, Unsigned};
 use crate::state::CpuState;
 use super::lanewise::{lane_ops, lanewise};
 use archway_ir::Helper;
@@ -61,7 +61,8 @@ fn map_words(s: &mut CpuState, f: Fields, op: fn(u32) -> u32) {
     for lane in &mut r {
         *lane = op(*lane);
     }
-    set::<u32>(s, f.d, keep::<u32>(r, f.active_bytes(4) / 4));
+    set::<u32>(s, f.d, r);
+    clear_from(s, f.d, f.active_bytes(4));
 }
 
 /// URECPE of one lane: a 9-bit estimate of 1/x for x a fraction in [0.5, 1).

@@ -12,7 +12,7 @@
 
 use super::arith::polynomial_mul;
 use super::lanes::{
-    bit, broadcast, cpu, get, keep, record_qc, saturate_to, set, signed, unsigned_max, Family, Fields, Lane, Signed,
+    bit, broadcast, clear_from, cpu, get, record_qc, saturate_to, set, signed, unsigned_max, Family, Fields, Lane, Signed,
     Unsigned,
 };
 use super::lanewise::indexed_element;
@@ -131,23 +131,24 @@ fn source_offset<T: Lane>(f: Fields) -> usize {
 #[inline(always)]
 fn long_lanes<T: Lane, W: Lane, O: LongOp>(s: &mut CpuState, f: Fields, element: Option<(usize, usize)>) {
     // A scalar reads lane 0 of each source and writes one wide lane.
-    let (narrow, wide) = if f.scalar { (1, 1) } else { (T::LANES, W::LANES) };
+    let active = if f.scalar { 1 } else { W::LANES };
     let m = match element {
         Some((m, index)) => broadcast::<T>(s, m, index),
         None => get::<T>(s, f.m),
     };
-    let m = keep::<T>(m, narrow);
-    let d = keep::<W>(get::<W>(s, f.d), wide);
-    let (n_narrow, n_wide) = (keep::<T>(get::<T>(s, f.n), narrow), keep::<W>(get::<W>(s, f.n), wide));
+    let (d, n_narrow, n_wide) = (get::<W>(s, f.d), get::<T>(s, f.n), get::<W>(s, f.n));
     let offset = source_offset::<T>(f);
     let mut r = d;
     let mut saturated = false;
     for (i, lane) in r.as_mut().iter_mut().enumerate() {
         let n = if O::WIDE_N { n_wide.as_ref()[i].wide() } else { n_narrow.as_ref()[offset + i].wide() };
-        let value = O::lane(d.as_ref()[i].wide(), n, m.as_ref()[offset + i].wide(), W::BITS, &mut saturated);
+        let mut lane_saturated = false;
+        let value = O::lane(d.as_ref()[i].wide(), n, m.as_ref()[offset + i].wide(), W::BITS, &mut lane_saturated);
+        saturated |= lane_saturated && i < active;
         *lane = W::wrap(value);
     }
-    set::<W>(s, f.d, keep::<W>(r, wide));
+    set::<W>(s, f.d, r);
+    clear_from(s, f.d, active * W::BYTES);
     record_qc(s, saturated);
 }
 
@@ -209,7 +210,6 @@ unsafe extern "C" fn pairwise_long_entry<F: Family, const ACCUMULATE: bool>(
 
 #[inline(always)]
 fn pairwise_long_lanes<T: Lane, W: Lane, const ACCUMULATE: bool>(s: &mut CpuState, f: Fields) {
-    let active = f.active_bytes(W::BYTES) / W::BYTES;
     let (d, n) = (get::<W>(s, f.d), get::<T>(s, f.n));
     let mut r = d;
     for (i, lane) in r.as_mut().iter_mut().enumerate() {
@@ -217,7 +217,8 @@ fn pairwise_long_lanes<T: Lane, W: Lane, const ACCUMULATE: bool>(s: &mut CpuStat
         let acc = if ACCUMULATE { d.as_ref()[i].wide() } else { 0 };
         *lane = W::wrap(acc + sum);
     }
-    set::<W>(s, f.d, keep::<W>(r, active));
+    set::<W>(s, f.d, r);
+    clear_from(s, f.d, f.active_bytes(16));
 }
 
 pub static SADDLP: Helper = pairwise_long::<Signed, false>("SADDLP");
@@ -262,7 +263,7 @@ fn widen_lanes<T: Lane, W: Lane>(s: &mut CpuState, f: Fields, shift: u32) {
     let offset = source_offset::<T>(f);
     let mut r = get::<W>(s, f.d);
     for (i, lane) in r.as_mut().iter_mut().enumerate() {
-        *lane = W::wrap(n.as_ref()[offset + i].wide() << shift);
+        *lane = W::truncate(n.as_ref()[offset + i].extend() << shift);
     }
     set::<W>(s, f.d, r);
 }
@@ -339,7 +340,7 @@ unsafe extern "C" fn narrow_entry<N: Narrowing>(state: *mut u8, insn: u64, _: u6
 /// the `2` forms (low half kept).
 #[inline(always)]
 fn narrow_lanes<W: Lane, T: Lane, N: Narrowing>(s: &mut CpuState, f: Fields, shift: u32) {
-    let n = keep::<W>(get::<W>(s, f.n), if f.scalar { 1 } else { W::LANES });
+    let n = get::<W>(s, f.n);
     let (lo, hi) = if N::RESULT_SIGNED {
         (-(1i128 << (T::BITS - 1)), (1i128 << (T::BITS - 1)) - 1)
     } else {
@@ -347,15 +348,25 @@ fn narrow_lanes<W: Lane, T: Lane, N: Narrowing>(s: &mut CpuState, f: Fields, shi
     };
     let high_half = f.q && !f.scalar;
     let offset = if high_half { W::LANES } else { 0 };
-    let mut r = keep::<T>(get::<T>(s, f.d), offset);
+    let active = if f.scalar { 1 } else { W::LANES };
+    let mut r = get::<T>(s, f.d);
     let mut saturated = false;
+    let bias = if N::ROUND && shift > 0 { 1 << (shift - 1) } else { 0 };
     for (i, lane) in n.as_ref().iter().enumerate() {
         let raw = lane.bits();
-        let x = if N::SOURCE_SIGNED { signed(raw, W::BITS) } else { raw as i128 };
-        let x = if N::ROUND && shift > 0 { (x + (1 << (shift - 1))) >> shift } else { x >> shift };
-        r.as_mut()[offset + i] = if N::SATURATE { saturate_to(x, lo, hi, &mut saturated) } else { T::wrap(x) };
+        r.as_mut()[offset + i] = if N::SATURATE {
+            let x = if N::SOURCE_SIGNED { signed(raw, W::BITS) } else { raw as i128 };
+            let mut lane_saturated = false;
+            let narrowed = saturate_to(x.wrapping_add(bias as i128) >> shift, lo, hi, &mut lane_saturated);
+            saturated |= lane_saturated && i < active;
+            narrowed
+        } else {
+            // Only bits below `shift + T::BITS` <= 64 matter: a carry out of 64 bits is lost anyway.
+            T::truncate(raw.wrapping_add(bias) >> shift)
+        };
     }
     set::<T>(s, f.d, r);
+    clear_from(s, f.d, if high_half { 16 } else { active * T::BYTES });
     record_qc(s, saturated);
 }
 
@@ -398,7 +409,7 @@ unsafe extern "C" fn add_narrow_high_entry<const SUBTRACT: bool, const ROUND: bo
 fn add_narrow_high_lanes<W: Lane, T: Lane, const SUBTRACT: bool, const ROUND: bool>(s: &mut CpuState, f: Fields) {
     let (n, m) = (get::<W>(s, f.n), get::<W>(s, f.m));
     let offset = if f.q { W::LANES } else { 0 };
-    let mut r = keep::<T>(get::<T>(s, f.d), offset);
+    let mut r = get::<T>(s, f.d);
     let bias = if ROUND { 1i128 << (T::BITS - 1) } else { 0 };
     for i in 0..W::LANES {
         let (a, b) = (n.as_ref()[i].wide(), m.as_ref()[i].wide());
@@ -406,6 +417,7 @@ fn add_narrow_high_lanes<W: Lane, T: Lane, const SUBTRACT: bool, const ROUND: bo
         r.as_mut()[offset + i] = T::wrap((sum + bias) >> T::BITS);
     }
     set::<T>(s, f.d, r);
+    clear_from(s, f.d, if f.q { 16 } else { 8 });
 }
 
 pub static ADDHN: Helper = add_narrow_high::<false, false>("ADDHN");

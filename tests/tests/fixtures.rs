@@ -72,7 +72,12 @@ fn check_all(runner: Runner) {
             ));
         }
     }
-    println!("{} fixtures under {runner:?}: {} passed, {} failed", fixtures.len(), fixtures.len() - failures.len(), failures.len());
+    println!(
+        "{} fixtures under {runner:?}: {} passed, {} failed",
+        fixtures.len(),
+        fixtures.len() - failures.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "fixture failures:\n{}", failures.join("\n"));
 }
 

@@ -7,9 +7,6 @@ use tracing_subscriber::EnvFilter;
 /// Install the global subscriber from `ARCHWAY_LOG`.
 pub fn init() {
     let filter = EnvFilter::try_from_env("ARCHWAY_LOG").unwrap_or_else(|_| EnvFilter::new("error"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }

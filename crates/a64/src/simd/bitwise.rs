@@ -2,7 +2,7 @@
 //! BIT and BIF, and NOT, RBIT and CNT (bytes). They ignore lane boundaries, so they
 //! work on the register as one `u128`.
 
-use super::lanes::{cpu, low_bits, Fields};
+use super::lanes::{clear_from, cpu, Fields};
 use archway_ir::Helper;
 
 /// What a bitwise operation computes from `Vd`, `Vn` and `Vm`.
@@ -50,8 +50,8 @@ pub const fn bitwise<O: BitOp>(name: &'static str) -> Helper {
 unsafe extern "C" fn bitwise_entry<O: BitOp>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
     let s = cpu(state);
     let f = Fields::of(insn);
-    let result = O::apply(s.vreg(f.d), s.vreg(f.n), s.vreg(f.m)) & low_bits(8 * f.active_bytes(16) as u32);
-    s.set_vreg(f.d, result);
+    s.set_vreg(f.d, O::apply(s.vreg(f.d), s.vreg(f.n), s.vreg(f.m)));
+    clear_from(s, f.d, f.active_bytes(16));
     0
 }
 

@@ -4,7 +4,7 @@
 //! The copy class encodes the element size as the lowest set bit of `imm5` and the
 //! element index in the bits above it.
 
-use super::lanes::{bit, bits, broadcast, by_size, clear_from, get, helpers, read, set, write, Bytes, Fields, Lane, Unsigned};
+use super::lanes::{bit, bits, broadcast, by_size, clear_from, get, helpers, set, Fields, Lane, Unsigned};
 use crate::state::CpuState;
 
 /// Element size (0..=3, as log2 bytes) and index from the `imm5` field (bits 20..16).
@@ -15,22 +15,18 @@ pub fn element_of_imm5(insn: u32) -> (u32, usize) {
     (size, (imm5 >> (size + 1)) as usize)
 }
 
-/// Element `index` of `v` with `1 << size` bytes, zero-extended.
+/// Element `index` of V`n` (lanes `T`), zero-extended.
 #[inline(always)]
-fn element(v: &Bytes, size: u32, index: usize) -> u64 {
-    let bytes = 1 << size;
-    let start = (index * bytes) & 15;
-    u64::from_le_bytes(core::array::from_fn(|i| if i < bytes { v[(start + i) & 15] } else { 0 }))
+fn element<T: Lane>(s: &CpuState, n: usize, index: usize) -> u64 {
+    get::<T>(s, n).as_ref()[index % T::LANES].bits()
 }
 
-/// Replace element `index` (of `1 << size` bytes) of `v` by the low bytes of `value`.
+/// Replace element `index` of V`d` (lanes `T`) by the low bits of `value`.
 #[inline(always)]
-fn set_element(v: &mut Bytes, size: u32, index: usize, value: u64) {
-    let bytes = 1 << size;
-    let start = (index * bytes) & 15;
-    for (i, byte) in value.to_le_bytes().into_iter().take(bytes).enumerate() {
-        v[(start + i) & 15] = byte;
-    }
+fn insert<T: Lane>(s: &mut CpuState, d: usize, index: usize, value: u64) {
+    let mut lanes = get::<T>(s, d);
+    lanes.as_mut()[index % T::LANES] = T::truncate(value);
+    set::<T>(s, d, lanes);
 }
 
 /// DUP (element): lane `index` of `Vn` to the active lanes of `Vd`.
@@ -45,7 +41,7 @@ fn dup_lanes<T: Lane>(s: &mut CpuState, f: Fields, index: usize) {
 #[inline(always)]
 fn fill_lanes<T: Lane>(s: &mut CpuState, f: Fields, value: u64) {
     let mut lanes = get::<T>(s, f.d);
-    lanes.as_mut().fill(T::wrap(value as i128));
+    lanes.as_mut().fill(T::truncate(value));
     set::<T>(s, f.d, lanes);
     clear_from(s, f.d, f.active_bytes(T::BYTES));
 }
@@ -88,9 +84,8 @@ helpers! {
     INS_GENERAL = "INS (general)", fn ins_general(s, insn) {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
-        let mut d = read(s, f.d);
-        set_element(&mut d, size, index, x_or_zero(s, f.n));
-        write(s, f.d, d);
+        let value = x_or_zero(s, f.n);
+        by_size!(size, Unsigned, insert(s, f.d, index, value));
     }
 
     /// INS (element): one element of `Vn` to one element of `Vd`.
@@ -98,17 +93,15 @@ helpers! {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
         let source = (bits(insn, 14, 11) >> size) as usize;
-        let value = element(&read(s, f.n), size, source);
-        let mut d = read(s, f.d);
-        set_element(&mut d, size, index, value);
-        write(s, f.d, d);
+        let value = by_size!(size, Unsigned, element(s, f.n, source));
+        by_size!(size, Unsigned, insert(s, f.d, index, value));
     }
 
     /// UMOV: an element zero-extended to W`d`/X`d`.
     UMOV = "UMOV", fn umov(s, insn) {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
-        let value = element(&read(s, f.n), size, index);
+        let value = by_size!(size, Unsigned, element(s, f.n, index));
         set_x(s, f.d, value);
     }
 
@@ -117,7 +110,7 @@ helpers! {
         let f = Fields::of(insn as u64);
         let (size, index) = element_of_imm5(insn);
         let unused = 64 - (8 << size);
-        let value = ((element(&read(s, f.n), size, index) << unused) as i64 >> unused) as u64;
+        let value = ((by_size!(size, Unsigned, element(s, f.n, index)) << unused) as i64 >> unused) as u64;
         set_x(s, f.d, if f.q { value } else { value as u32 as u64 });
     }
 

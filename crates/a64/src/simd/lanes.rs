@@ -27,10 +27,6 @@ pub trait Lane: Copy + Ord + Default {
     /// The smallest and largest values, widened.
     const MIN: i128;
     const MAX: i128;
-    /// Element `i` of the bytes `v` (a register, or a block of memory).
-    fn load(v: &[u8], i: usize) -> Self;
-    /// Write element `i` of `v`.
-    fn store(self, v: &mut [u8], i: usize);
     /// The value, sign- or zero-extended as the type's signedness says.
     fn wide(self) -> i128;
     /// The low `BITS` bits of `x`.
@@ -44,6 +40,8 @@ pub trait Lane: Copy + Ord + Default {
     fn wrapping_add(self, other: Self) -> Self;
     fn wrapping_sub(self, other: Self) -> Self;
     fn wrapping_mul(self, other: Self) -> Self;
+    /// `self >> amount` (arithmetic for signed types), `amount` < `BITS`.
+    fn shift_right(self, amount: u32) -> Self;
 }
 
 macro_rules! impl_lane {
@@ -55,16 +53,6 @@ macro_rules! impl_lane {
             type Vector = [$t; 16 / core::mem::size_of::<$t>()];
             const MIN: i128 = <$t>::MIN as i128;
             const MAX: i128 = <$t>::MAX as i128;
-            #[inline(always)]
-            fn load(v: &[u8], i: usize) -> Self {
-                let mut raw = [0u8; core::mem::size_of::<$t>()];
-                raw.copy_from_slice(&v[i * Self::BYTES..(i + 1) * Self::BYTES]);
-                <$t>::from_le_bytes(raw)
-            }
-            #[inline(always)]
-            fn store(self, v: &mut [u8], i: usize) {
-                v[i * Self::BYTES..(i + 1) * Self::BYTES].copy_from_slice(&self.to_le_bytes());
-            }
             #[inline(always)]
             fn wide(self) -> i128 {
                 self as i128
@@ -96,6 +84,10 @@ macro_rules! impl_lane {
             #[inline(always)]
             fn wrapping_mul(self, other: Self) -> Self {
                 <$t>::wrapping_mul(self, other)
+            }
+            #[inline(always)]
+            fn shift_right(self, amount: u32) -> Self {
+                self.wrapping_shr(amount)
             }
         }
     )*};
@@ -195,16 +187,6 @@ pub fn signed(bits: u64, width: u32) -> i128 {
     ((bits as i128) << (128 - width)) >> (128 - width)
 }
 
-/// A mask of the low `bits` bits of a register.
-#[inline(always)]
-pub const fn low_bits(bits: u32) -> u128 {
-    if bits >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << bits) - 1
-    }
-}
-
 /// Bit `n` of an instruction word.
 #[inline(always)]
 pub const fn bit(insn: u32, n: u32) -> bool {
@@ -246,8 +228,8 @@ impl Fields {
     }
 
     /// How many low bytes of the registers an operation with `lane_bytes`-byte
-    /// elements reads and writes: lane 0 for scalar forms, 8 for 64-bit vectors,
-    /// else 16. Inputs are cut to them too, so lanes outside never saturate.
+    /// elements works on: lane 0 for scalar forms, 8 for 64-bit vectors, else 16.
+    /// Lanes outside are cleared in the result and never count as saturating.
     #[inline(always)]
     pub fn active_bytes(self, lane_bytes: usize) -> usize {
         if self.scalar {
@@ -285,7 +267,21 @@ pub fn set<T: Lane>(s: &mut CpuState, d: usize, v: T::Vector) {
     unsafe { (s.v[d].as_mut_ptr() as *mut T::Vector).write(v) }
 }
 
-// `get` and `set` rely on the host's byte order (x86_64 and aarch64 hosts).
+/// Lanes from a register value given as its two 64-bit halves.
+#[inline(always)]
+pub fn from_halves<T: Lane>(halves: [u64; 2]) -> T::Vector {
+    // SAFETY: both are 16 bytes of plain integers.
+    unsafe { core::mem::transmute_copy(&halves) }
+}
+
+/// The two 64-bit halves of a register value given as lanes.
+#[inline(always)]
+pub fn halves<T: Lane>(v: T::Vector) -> [u64; 2] {
+    // SAFETY: both are 16 bytes of plain integers.
+    unsafe { core::mem::transmute_copy(&v) }
+}
+
+// `get`, `set` and the conversions rely on the host's byte order (x86_64 and aarch64 hosts).
 const _: () = assert!(cfg!(target_endian = "little"));
 
 /// The bytes of V`n`.

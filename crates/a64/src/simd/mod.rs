@@ -4,8 +4,9 @@
 //! integer, permute and structure load/store instruction into one helper call whose
 //! only argument is the instruction word. The helper re-reads its fields (registers,
 //! `size`, Q, immediates) and works on [`crate::CpuState`] directly: `V` registers as
-//! `u128`/byte arrays, FPSR.QC for saturation, X registers for UMOV/SMOV/DUP/INS and
-//! structure addressing, and guest (= host) memory for structure loads and stores.
+//! lane arrays (`[u8; 16]`, `[u16; 8]`...), FPSR.QC for saturation, X registers for
+//! UMOV/SMOV/DUP/INS and structure addressing, and guest (= host) memory for
+//! structure loads and stores.
 //!
 //! Helpers are named statics (`arith::ADD`, `reduce::UMAXP`...) so IR dumps name the
 //! instruction. They trust the translator to call them only with allocated
@@ -18,7 +19,8 @@
 //! - [`lanes`]: lane types, arrangement fields, saturation.
 //! - [`lanewise`]: the lane-by-lane shape shared by most instructions.
 //! - [`arith`]: three-same arithmetic and comparisons (and by element).
-//! - [`unary`]: one-register lane operations (ABS, NEG, compares with zero, CLZ...).
+//! - [`unary`]: one-register lane operations (ABS, NEG, compares with zero, CLZ,
+//!   URECPE...).
 //! - [`shift`]: shifts by register and by immediate.
 //! - [`bitwise`]: AND, ORR, EOR, BSL/BIT/BIF, NOT, RBIT, CNT.
 //! - [`reduce`]: pairwise and across-lanes operations.

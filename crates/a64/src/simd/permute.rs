@@ -1,7 +1,9 @@
 //! Byte and lane rearrangements: ZIP1/ZIP2, UZP1/UZP2, TRN1/TRN2, EXT, TBL/TBX
 //! (one to four table registers) and REV16/REV32/REV64.
 
-use super::lanes::{bit, bits, by_size, clear_from, cpu, get, helpers, read, set, write, Bytes, Fields, Lane, Unsigned};
+use super::lanes::{
+    bit, bits, by_size, clear_from, cpu, get, helpers, read, set, write, Bytes, Fields, Lane, Unsigned,
+};
 use crate::state::CpuState;
 use archway_ir::Helper;
 
@@ -123,7 +125,7 @@ helpers! {
         for i in 0..f.active_bytes(16) {
             let index = indices[i] as usize;
             r[i] = if index < 16 * registers {
-                table[index]
+                table[index & 63]
             } else if extend {
                 d[i]
             } else {

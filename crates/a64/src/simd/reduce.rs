@@ -3,8 +3,8 @@
 
 use super::arith::{Add, Max, Min};
 use super::lanes::{by_size, cpu, get, helpers, set, Family, Fields, Lane, Signed, Unsigned};
-use crate::state::CpuState;
 use super::lanewise::LaneOp;
+use crate::state::CpuState;
 use archway_ir::Helper;
 
 /// A helper for a pairwise vector operation: the result's low lanes combine adjacent
@@ -60,40 +60,45 @@ helpers! {
     }
 }
 
-/// How an across-lanes operation folds the lanes (values widened to `i128`).
+/// How an across-lanes operation folds lanes into its scalar result (zero-extended).
 pub trait Reduction {
-    /// The result is twice as wide as the lanes (SADDLV, UADDLV).
-    const LONG: bool;
-    fn combine(a: i128, b: i128) -> i128;
+    fn fold<T: Lane>(lanes: &[T]) -> u64;
 }
 
-/// ADDV, SADDLV, UADDLV.
-pub struct Sum<const LONG: bool>;
-impl<const LONG: bool> Reduction for Sum<LONG> {
-    const LONG: bool = LONG;
+/// ADDV: the sum, at the lane width.
+pub struct Sum;
+impl Reduction for Sum {
     #[inline(always)]
-    fn combine(a: i128, b: i128) -> i128 {
-        a + b
+    fn fold<T: Lane>(lanes: &[T]) -> u64 {
+        lanes.iter().fold(T::default(), |acc, &lane| acc.wrapping_add(lane)).bits()
+    }
+}
+
+/// SADDLV, UADDLV: the sum at twice the lane width (B, H, S lanes).
+pub struct LongSum;
+impl Reduction for LongSum {
+    #[inline(always)]
+    fn fold<T: Lane>(lanes: &[T]) -> u64 {
+        let sum = lanes.iter().fold(0u64, |acc, lane| acc.wrapping_add(lane.extend()));
+        sum & (u64::MAX >> (64 - (2 * T::BITS).min(64)))
     }
 }
 
 /// SMAXV, UMAXV.
 pub struct Maximum;
 impl Reduction for Maximum {
-    const LONG: bool = false;
     #[inline(always)]
-    fn combine(a: i128, b: i128) -> i128 {
-        a.max(b)
+    fn fold<T: Lane>(lanes: &[T]) -> u64 {
+        lanes.iter().copied().max().unwrap_or_default().bits()
     }
 }
 
 /// SMINV, UMINV.
 pub struct Minimum;
 impl Reduction for Minimum {
-    const LONG: bool = false;
     #[inline(always)]
-    fn combine(a: i128, b: i128) -> i128 {
-        a.min(b)
+    fn fold<T: Lane>(lanes: &[T]) -> u64 {
+        lanes.iter().copied().min().unwrap_or_default().bits()
     }
 }
 
@@ -112,20 +117,17 @@ unsafe extern "C" fn across_entry<R: Reduction, F: Family>(state: *mut u8, insn:
 
 #[inline(always)]
 fn fold<T: Lane, R: Reduction>(s: &CpuState, f: Fields) -> u64 {
-    let lanes = f.active_bytes(T::BYTES) / T::BYTES;
     let n = get::<T>(s, f.n);
-    let n = n.as_ref();
-    let mut acc = n[0].wide();
-    for lane in &n[1..lanes] {
-        acc = R::combine(acc, lane.wide());
+    if f.q {
+        R::fold(n.as_ref())
+    } else {
+        R::fold(&n.as_ref()[..T::LANES / 2])
     }
-    let width = if R::LONG { 2 * T::BITS } else { T::BITS };
-    (acc as u64) & (u64::MAX >> (64 - width.min(64)))
 }
 
-pub static ADDV: Helper = across::<Sum<false>, Unsigned>("ADDV");
-pub static SADDLV: Helper = across::<Sum<true>, Signed>("SADDLV");
-pub static UADDLV: Helper = across::<Sum<true>, Unsigned>("UADDLV");
+pub static ADDV: Helper = across::<Sum, Unsigned>("ADDV");
+pub static SADDLV: Helper = across::<LongSum, Signed>("SADDLV");
+pub static UADDLV: Helper = across::<LongSum, Unsigned>("UADDLV");
 pub static SMAXV: Helper = across::<Maximum, Signed>("SMAXV");
 pub static UMAXV: Helper = across::<Maximum, Unsigned>("UMAXV");
 pub static SMINV: Helper = across::<Minimum, Signed>("SMINV");

@@ -8,11 +8,11 @@
 //! [`super::widen`].
 
 use super::lanes::{
-    bits, by_size, clear_from, cpu, get, record_qc, saturate, saturate_to, set, unsigned_max, Family, Fields, Lane, Signed,
-    Unsigned,
+    bits, by_size, clear_from, cpu, get, record_qc, saturate, saturate_to, set, unsigned_max, Family, Fields, Lane,
+    Signed, Unsigned,
 };
-use crate::state::CpuState;
 use super::lanewise::{lane_ops, lanewise};
+use crate::state::CpuState;
 use archway_ir::Helper;
 
 /// The signed shift count in the low byte of a shift-by-register lane.

@@ -2,12 +2,13 @@
 //! with one to four registers), of a single structure to or from one lane, and the
 //! replicating loads LD1R-LD4R.
 //!
-//! The base address is X`n` or SP (`n` = 31). Guest memory is host memory: elements
-//! are read and written in place, each as one unaligned access of its size. The
-//! post-index forms add the transfer size (`Rm` = 31) or X`m` to the base.
-//! Registers `Vt..Vt+3` wrap at 31.
+//! The base address is X`n` or SP (`n` = 31). Guest memory is host memory: LD1/ST1
+//! move each register with one unaligned access, single-structure forms each element,
+//! and LD2-LD4/ST2-ST4 copy their whole block at once (so, unlike on hardware, their
+//! elements are not each single-copy atomic). The post-index forms add the transfer
+//! size (`Rm` = 31) or X`m` to the base. Registers `Vt..Vt+3` wrap at 31.
 
-use super::lanes::{bit, bits, by_size, clear_from, get, helpers, read, set, write, Bytes, Lane, Unsigned};
+use super::lanes::{bit, bits, by_size, clear_from, from_halves, get, helpers, set, Lane, Unsigned};
 use crate::state::CpuState;
 
 /// How a structure access is laid out: `registers` consecutive registers, each
@@ -92,86 +93,79 @@ fn write_back(s: &mut CpuState, insn: u32, address: u64, transferred: u64) {
     }
 }
 
-/// Read one element of `1 << size` bytes at guest address `address`.
-///
-/// # Safety
-/// The address must be readable (guest memory is host memory; a fault is the guest's).
-#[inline(always)]
-unsafe fn read_element(address: u64, size: u32) -> u64 {
-    let p = address as *const u8;
-    match size {
-        0 => p.read() as u64,
-        1 => (p as *const u16).read_unaligned() as u64,
-        2 => (p as *const u32).read_unaligned() as u64,
-        _ => (p as *const u64).read_unaligned(),
-    }
-}
-
-/// Write one element of `1 << size` bytes at guest address `address`.
-///
-/// # Safety
-/// The address must be writable.
-#[inline(always)]
-unsafe fn write_element(address: u64, size: u32, value: u64) {
-    let p = address as *mut u8;
-    match size {
-        0 => p.write(value as u8),
-        1 => (p as *mut u16).write_unaligned(value as u16),
-        2 => (p as *mut u32).write_unaligned(value as u32),
-        _ => (p as *mut u64).write_unaligned(value),
-    }
-}
-
-/// Load (`LOAD`) or store `registers` registers from `t` of `register_bytes` bytes,
-/// holding `selem`-member structures of `T` elements, at `address`.
+/// Load (`load`) or store the `SELEM` registers from V`t` (`register_bytes` bytes
+/// each) as interleaved structures of `T` elements at `address`: element `e` of
+/// register `j` is element `e * SELEM + j` of memory.
 ///
 /// # Safety
 /// The guest memory accessed must be valid.
 #[inline(always)]
-unsafe fn transfer_structures<T: Lane>(
+unsafe fn transfer_structures<T: Lane, const SELEM: usize>(
     s: &mut CpuState,
     load: bool,
     t: usize,
-    selem: usize,
     register_bytes: usize,
     address: u64,
 ) {
-    // Element e of member j lives at structure e, slot j of the memory block.
-    let total = selem * register_bytes;
+    let total = SELEM * register_bytes;
     let elements = register_bytes / T::BYTES;
-    let mut memory = [0u8; 64];
-    let mut vectors: [Bytes; 4] = [[0; 16]; 4];
+    let zero = from_halves::<T>([0, 0]);
+    // The memory block as up to four registers' worth of elements.
+    let mut memory = [zero; 4];
+    let mut registers = [zero; 4];
+    let slot = |k: usize| (k / T::LANES, k % T::LANES);
     if load {
-        core::ptr::copy_nonoverlapping(address as *const u8, memory.as_mut_ptr(), total);
+        core::ptr::copy_nonoverlapping(address as *const u8, memory.as_mut_ptr() as *mut u8, total);
         for e in 0..elements {
-            for (j, v) in vectors.iter_mut().enumerate().take(selem) {
-                let element = T::load(&memory, e * selem + j);
-                element.store(v, e);
+            for (j, register) in registers.iter_mut().enumerate().take(SELEM) {
+                let (v, lane) = slot(e * SELEM + j);
+                register.as_mut()[e] = memory[v].as_ref()[lane];
             }
         }
-        for (j, v) in vectors.iter().enumerate().take(selem) {
-            write(s, (t + j) % 32, *v);
+        for (j, register) in registers.iter().enumerate().take(SELEM) {
+            set::<T>(s, (t + j) % 32, *register);
         }
     } else {
-        for (j, v) in vectors.iter_mut().enumerate().take(selem) {
-            *v = read(s, (t + j) % 32);
+        for (j, register) in registers.iter_mut().enumerate().take(SELEM) {
+            *register = get::<T>(s, (t + j) % 32);
         }
         for e in 0..elements {
-            for (j, v) in vectors.iter().enumerate().take(selem) {
-                T::load(v, e).store(&mut memory, e * selem + j);
+            for (j, register) in registers.iter().enumerate().take(SELEM) {
+                let (v, lane) = slot(e * SELEM + j);
+                memory[v].as_mut()[lane] = register.as_ref()[e];
             }
         }
-        core::ptr::copy_nonoverlapping(memory.as_ptr(), address as *mut u8, total);
+        core::ptr::copy_nonoverlapping(memory.as_ptr() as *const u8, address as *mut u8, total);
     }
 }
 
-/// LDnR: `value` to every lane of V`v` (of its low half unless `q`, upper half zeroed).
+/// LDnR: the element at `address` to every lane of V`v` (of its low half unless
+/// `q`, upper half zeroed).
+///
+/// # Safety
+/// The address must be readable.
 #[inline(always)]
-fn replicate_lanes<T: Lane>(s: &mut CpuState, v: usize, value: u64, q: bool) {
+unsafe fn replicate_lane<T: Lane>(s: &mut CpuState, v: usize, address: u64, q: bool) {
     let mut lanes = get::<T>(s, v);
-    lanes.as_mut().fill(T::wrap(value as i128));
+    lanes.as_mut().fill((address as *const T).read_unaligned());
     set::<T>(s, v, lanes);
     clear_from(s, v, if q { 16 } else { 8 });
+}
+
+/// Load (`load`) or store lane `index` of V`v` at `address`; other lanes are kept.
+///
+/// # Safety
+/// The address must be readable or writable.
+#[inline(always)]
+unsafe fn transfer_lane<T: Lane>(s: &mut CpuState, v: usize, index: usize, address: u64, load: bool) {
+    let mut lanes = get::<T>(s, v);
+    let lane = &mut lanes.as_mut()[index % T::LANES];
+    if load {
+        *lane = (address as *const T).read_unaligned();
+        set::<T>(s, v, lanes);
+    } else {
+        (address as *mut T).write_unaligned(*lane);
+    }
 }
 
 helpers! {
@@ -198,7 +192,12 @@ helpers! {
                 }
             }
         } else {
-            by_size!(bits(insn, 11, 10), Unsigned, transfer_structures(s, load, t, selem, register_bytes, address));
+            let size = bits(insn, 11, 10);
+            match selem {
+                2 => by_size!(size, Unsigned, transfer_structures::<2>(s, load, t, register_bytes, address)),
+                3 => by_size!(size, Unsigned, transfer_structures::<3>(s, load, t, register_bytes, address)),
+                _ => by_size!(size, Unsigned, transfer_structures::<4>(s, load, t, register_bytes, address)),
+            }
         }
         write_back(s, insn, address, (rpt * selem * register_bytes) as u64);
     }
@@ -221,20 +220,10 @@ helpers! {
             let v = (t + j) % 32;
             match target {
                 SingleTarget::Replicate { .. } => {
-                    let value = read_element(at, size);
-                    by_size!(size, Unsigned, replicate_lanes(s, v, value, bit(insn, 30)));
+                    by_size!(size, Unsigned, replicate_lane(s, v, at, bit(insn, 30)));
                 }
                 SingleTarget::Lane { index, .. } => {
-                    let mut bytes = read(s, v);
-                    let lane = &mut bytes[(index * lane_bytes) & 15..][..lane_bytes];
-                    if load {
-                        lane.copy_from_slice(&read_element(at, size).to_le_bytes()[..lane_bytes]);
-                        write(s, v, bytes);
-                    } else {
-                        let mut value = [0u8; 8];
-                        value[..lane_bytes].copy_from_slice(lane);
-                        write_element(at, size, u64::from_le_bytes(value));
-                    }
+                    by_size!(size, Unsigned, transfer_lane(s, v, index, at, load));
                 }
             }
         }

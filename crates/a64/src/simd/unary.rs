@@ -4,8 +4,8 @@
 //! estimates URECPE and URSQRTE (32-bit lanes).
 
 use super::lanes::{clear_from, get, helpers, mask_if, saturate, set, signed, Fields, Signed, Unsigned};
-use crate::state::CpuState;
 use super::lanewise::{lane_ops, lanewise};
+use crate::state::CpuState;
 use archway_ir::Helper;
 
 lane_ops! {

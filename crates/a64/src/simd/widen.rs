@@ -12,8 +12,8 @@
 
 use super::arith::polynomial_mul;
 use super::lanes::{
-    bit, broadcast, clear_from, cpu, get, record_qc, saturate_to, set, signed, unsigned_max, Family, Fields, Lane, Signed,
-    Unsigned,
+    bit, broadcast, clear_from, cpu, from_halves, get, halves, record_qc, saturate_to, set, signed, unsigned_max,
+    Family, Fields, Lane, Signed, Unsigned,
 };
 use super::lanewise::indexed_element;
 use super::shift::{immediate, immediate_size};
@@ -115,15 +115,12 @@ unsafe extern "C" fn long_entry<O: LongOp, F: Family, const BY_ELEMENT: bool>(
     0
 }
 
-/// The first source lane of a long or widening operation: the high half's for the
-/// vector `2` forms.
+/// The source half of a long or widening operation as the low half of a vector:
+/// the high half of V`n` for the vector `2` forms, else its low half.
 #[inline(always)]
-fn source_offset<T: Lane>(f: Fields) -> usize {
-    if f.q && !f.scalar {
-        T::LANES / 2
-    } else {
-        0
-    }
+fn source_half<T: Lane>(s: &CpuState, f: Fields, n: usize) -> T::Vector {
+    let [low, high] = s.v[n];
+    from_halves::<T>([if f.q && !f.scalar { high } else { low }, 0])
 }
 
 /// `Vd.W[i] = O(Vd.W[i], Vn[i], Vm[i])` over the source half; `Vm` is one element
@@ -133,17 +130,17 @@ fn long_lanes<T: Lane, W: Lane, O: LongOp>(s: &mut CpuState, f: Fields, element:
     // A scalar reads lane 0 of each source and writes one wide lane.
     let active = if f.scalar { 1 } else { W::LANES };
     let m = match element {
+        // A broadcast element is the same in either half.
         Some((m, index)) => broadcast::<T>(s, m, index),
-        None => get::<T>(s, f.m),
+        None => source_half::<T>(s, f, f.m),
     };
-    let (d, n_narrow, n_wide) = (get::<W>(s, f.d), get::<T>(s, f.n), get::<W>(s, f.n));
-    let offset = source_offset::<T>(f);
+    let (d, n_narrow, n_wide) = (get::<W>(s, f.d), source_half::<T>(s, f, f.n), get::<W>(s, f.n));
     let mut r = d;
     let mut saturated = false;
     for (i, lane) in r.as_mut().iter_mut().enumerate() {
-        let n = if O::WIDE_N { n_wide.as_ref()[i].wide() } else { n_narrow.as_ref()[offset + i].wide() };
+        let n = if O::WIDE_N { n_wide.as_ref()[i].wide() } else { n_narrow.as_ref()[i].wide() };
         let mut lane_saturated = false;
-        let value = O::lane(d.as_ref()[i].wide(), n, m.as_ref()[offset + i].wide(), W::BITS, &mut lane_saturated);
+        let value = O::lane(d.as_ref()[i].wide(), n, m.as_ref()[i].wide(), W::BITS, &mut lane_saturated);
         saturated |= lane_saturated && i < active;
         *lane = W::wrap(value);
     }
@@ -259,11 +256,10 @@ unsafe extern "C" fn widen_entry<F: Family>(state: *mut u8, insn: u64, _: u64, _
 
 #[inline(always)]
 fn widen_lanes<T: Lane, W: Lane>(s: &mut CpuState, f: Fields, shift: u32) {
-    let n = get::<T>(s, f.n);
-    let offset = source_offset::<T>(f);
+    let n = source_half::<T>(s, f, f.n);
     let mut r = get::<W>(s, f.d);
     for (i, lane) in r.as_mut().iter_mut().enumerate() {
-        *lane = W::truncate(n.as_ref()[offset + i].extend() << shift);
+        *lane = W::truncate(n.as_ref()[i].extend() << shift);
     }
     set::<W>(s, f.d, r);
 }
@@ -346,28 +342,38 @@ fn narrow_lanes<W: Lane, T: Lane, N: Narrowing>(s: &mut CpuState, f: Fields, shi
     } else {
         (0, unsigned_max(T::BITS))
     };
-    let high_half = f.q && !f.scalar;
-    let offset = if high_half { W::LANES } else { 0 };
     let active = if f.scalar { 1 } else { W::LANES };
-    let mut r = get::<T>(s, f.d);
-    let mut saturated = false;
     let bias = if N::ROUND && shift > 0 { 1 << (shift - 1) } else { 0 };
-    for (i, lane) in n.as_ref().iter().enumerate() {
-        let raw = lane.bits();
-        r.as_mut()[offset + i] = if N::SATURATE {
-            let x = if N::SOURCE_SIGNED { signed(raw, W::BITS) } else { raw as i128 };
+    let mut half = get::<T>(s, f.d);
+    let mut saturated = false;
+    for (i, &lane) in n.as_ref().iter().enumerate() {
+        half.as_mut()[i] = if N::SATURATE {
+            let x = if N::SOURCE_SIGNED { signed(lane.bits(), W::BITS) } else { lane.bits() as i128 };
             let mut lane_saturated = false;
             let narrowed = saturate_to(x.wrapping_add(bias as i128) >> shift, lo, hi, &mut lane_saturated);
             saturated |= lane_saturated && i < active;
             narrowed
         } else {
-            // Only bits below `shift + T::BITS` <= 64 matter: a carry out of 64 bits is lost anyway.
-            T::truncate(raw.wrapping_add(bias) >> shift)
+            // The result bits (below `shift + T::BITS` <= `W::BITS`) never see a
+            // carry out of the lane, so the sum may wrap.
+            T::truncate(lane.wrapping_add(W::truncate(bias)).shift_right(shift).bits())
         };
     }
-    set::<T>(s, f.d, r);
-    clear_from(s, f.d, if high_half { 16 } else { active * T::BYTES });
+    place_narrow::<T>(s, f, half);
     record_qc(s, saturated);
+}
+
+/// Write a narrowed result (in the low half of `half`) to `Vd`: lane 0 of a scalar
+/// or the low half of a 64-bit vector (the rest zeroed), or the high half for the
+/// `2` forms (low half kept).
+#[inline(always)]
+fn place_narrow<T: Lane>(s: &mut CpuState, f: Fields, half: T::Vector) {
+    let [result, _] = halves::<T>(half);
+    let [low, _] = s.v[f.d];
+    s.v[f.d] = if f.q && !f.scalar { [low, result] } else { [result, 0] };
+    if f.scalar {
+        clear_from(s, f.d, T::BYTES);
+    }
 }
 
 pub static XTN: Helper = narrow::<Truncate>("XTN");
@@ -408,16 +414,14 @@ unsafe extern "C" fn add_narrow_high_entry<const SUBTRACT: bool, const ROUND: bo
 #[inline(always)]
 fn add_narrow_high_lanes<W: Lane, T: Lane, const SUBTRACT: bool, const ROUND: bool>(s: &mut CpuState, f: Fields) {
     let (n, m) = (get::<W>(s, f.n), get::<W>(s, f.m));
-    let offset = if f.q { W::LANES } else { 0 };
-    let mut r = get::<T>(s, f.d);
-    let bias = if ROUND { 1i128 << (T::BITS - 1) } else { 0 };
+    let mut half = get::<T>(s, f.d);
+    let bias = if ROUND { 1 << (T::BITS - 1) } else { 0 };
     for i in 0..W::LANES {
-        let (a, b) = (n.as_ref()[i].wide(), m.as_ref()[i].wide());
-        let sum = if SUBTRACT { a - b } else { a + b };
-        r.as_mut()[offset + i] = T::wrap((sum + bias) >> T::BITS);
+        let (a, b) = (n.as_ref()[i], m.as_ref()[i]);
+        let sum = if SUBTRACT { a.wrapping_sub(b) } else { a.wrapping_add(b) };
+        half.as_mut()[i] = T::truncate(sum.wrapping_add(W::truncate(bias)).shift_right(T::BITS).bits());
     }
-    set::<T>(s, f.d, r);
-    clear_from(s, f.d, if f.q { 16 } else { 8 });
+    place_narrow::<T>(s, f, half);
 }
 
 pub static ADDHN: Helper = add_narrow_high::<false, false>("ADDHN");

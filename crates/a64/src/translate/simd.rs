@@ -12,7 +12,8 @@
 //! - two-register miscellaneous: `00xxx`, `010xx`, `10010`, `10011`, `10100`, and
 //!   `11100` with `size` = `10` (URECPE, URSQRTE);
 //! - across lanes: `00011`, `01010`, `11010`, `11011`; scalar pairwise: ADDP only;
-//! - shift by immediate: `0xxxx`, `10xxx` (FP: SCVTF/FCVTZS fixed-point, `111xx`);
+//! - shift by immediate: `0xxxx`, `10xxx` (FP: fixed-point SCVTF/UCVTF `11100`,
+//!   FCVTZS/FCVTZU `11111`);
 //! - modified immediate: `cmode` other than `1111` and `o2` = 0 (FP: FMOV);
 //! - by element: the integer `U:opcode` pairs only;
 //! - three different, copy, permute, extract, table lookup: all of the class.
@@ -141,7 +142,7 @@ fn emit_op(ctx: &mut Ctx, insn: u32, op: Option<Op>, size: u32) -> Flow {
     }
 }
 
-/// `U` and a `width`-bit opcode field ending at bit `low` as a table index.
+/// `U` (bit 29) followed by the opcode field `high..=low`: an [`OpTable`] index.
 fn key(insn: u32, high: u32, low: u32) -> usize {
     ((bits(insn, 29, 29) << (high - low + 1)) | bits(insn, high, low)) as usize
 }

@@ -12,4 +12,4 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 cargo build --release --workspace --bins
 export ARCHWAY_BIN="$PWD/target/release/archway"
-cargo test --release --workspace
+cargo test --release --workspace --no-fail-fast

@@ -29,6 +29,23 @@ pub fn launch(l: Launch) -> i32 {
     }
 }
 
+/// If our argv is the private form archway uses to run itself again for a guest's
+/// `execve` of a foreign program ([`archway_linux::relaunch`]), run that guest and
+/// exit; otherwise return.
+pub fn relaunch_if_asked() {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match archway_linux::relaunch::parse(&args) {
+        None => {}
+        Some(Ok(r)) => {
+            std::process::exit(launch(Launch { program: r.program, argv: r.argv, engine: r.engine, root: r.root }))
+        }
+        Some(Err(e)) => {
+            eprintln!("archway: {e}");
+            std::process::exit(2)
+        }
+    }
+}
+
 /// The engine named by `ARCHWAY_ENGINE`, or the JIT.
 pub fn engine_from_env() -> Result<EngineKind, String> {
     match std::env::var("ARCHWAY_ENGINE") {

@@ -46,6 +46,7 @@ fn parse_engine(s: &str) -> Result<EngineKind, String> {
 
 fn main() {
     logging::init();
+    launch::relaunch_if_asked();
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Run { engine, root, program, args } => {

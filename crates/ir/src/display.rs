@@ -4,12 +4,14 @@
 //! v0:i64 = get_state +32
 //! v2:i32 = sub_flags v0, v1
 //! set_state +272, v2
+//! vec.Add.4s +528, +544, +560
 //! -> if v3 then 0x400120 else 0x400104
 //! ```
 
 use crate::block::Block;
 use crate::op::{Op, Terminal};
 use crate::types::Type;
+use crate::vector::VecInst;
 use core::fmt;
 
 impl fmt::Display for Type {
@@ -54,7 +56,29 @@ impl fmt::Display for Op {
             Op::AddFlags { .. } => write!(f, "add_flags {operands}"),
             Op::SubFlags { .. } => write!(f, "sub_flags {operands}"),
             Op::LogicFlags { .. } => write!(f, "logic_flags {operands}"),
+            Op::Vec(v) => write!(f, "{v}"),
         }
+    }
+}
+
+/// `vec.OP.ARRANGEMENT +dst, +a[, +b][, #imm]`, the arrangement as AArch64 writes it
+/// (`16b`, `4h`, `2d`...).
+impl fmt::Display for VecInst {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.esize {
+            8 => "b",
+            16 => "h",
+            32 => "s",
+            _ => "d",
+        };
+        write!(f, "vec.{:?}.{}{kind} +{}, +{}", self.op, self.lanes(), self.dst, self.a)?;
+        if self.op.reads_b() {
+            write!(f, ", +{}", self.b)?;
+        }
+        if self.op.has_imm() {
+            write!(f, ", #{}", self.imm)?;
+        }
+        Ok(())
     }
 }
 

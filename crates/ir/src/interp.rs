@@ -9,6 +9,7 @@ use crate::eval;
 use crate::op::{FenceKind, MemOrder, Op, RmwOp, Terminal};
 use crate::state::StateHeader;
 use crate::types::{Type, Value};
+use crate::vector;
 use core::sync::atomic::{fence, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// SIGBUS, raised for a misaligned atomic access as AArch64 hardware does.
@@ -93,6 +94,10 @@ pub unsafe fn run_block(block: &Block, state: *mut u8) -> BlockExit {
                     *slot = get(*v);
                 }
                 (helper.func)(state, a[0], a[1], a[2], a[3]) & ty.mask()
+            }
+            Op::Vec(v) => {
+                vector::exec(state, v);
+                0
             }
         };
         vals[i] = result;

@@ -18,6 +18,7 @@
 //! - [`block`]: blocks and the builder front ends use to make them.
 //! - [`helper`]: out-of-line helper functions callable from IR.
 //! - [`state`]: the header every guest state struct starts with.
+//! - [`vector`]: 128-bit vector operations on state fields ([`Op::Vec`]) and their meaning.
 //! - [`verify`]: the verifier.
 //! - [`interp`]: the reference interpreter.
 //! - [`passes`]: optimisation passes (get/set elimination, constant folding, DCE).
@@ -33,6 +34,7 @@ pub mod op;
 pub mod passes;
 pub mod state;
 pub mod types;
+pub mod vector;
 pub mod verify;
 
 pub use block::{Block, BlockBuilder, GuestInsn, Inst};
@@ -41,3 +43,4 @@ pub use helper::{Helper, HelperFn};
 pub use op::{BinOp, CmpOp, FenceKind, MemOrder, Op, RmwOp, Terminal, UnOp};
 pub use state::{ExitReason, StateHeader};
 pub use types::{Type, Value};
+pub use vector::{VecInst, VecOp};

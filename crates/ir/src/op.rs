@@ -10,6 +10,7 @@
 
 use crate::helper::Helper;
 use crate::types::Value;
+use crate::vector::VecInst;
 
 /// Two-operand integer operations; both operands and the result have the same type.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
@@ -194,13 +195,16 @@ pub enum Op {
         helper: &'static Helper,
         args: Vec<Value>,
     },
+    /// A 128-bit vector operation from state fields to a state field (Void; see
+    /// [`crate::vector`]).
+    Vec(VecInst),
 }
 
 impl Op {
     /// The values this op reads.
     pub fn operands(&self) -> Vec<Value> {
         match self {
-            Op::Const(_) | Op::GetState { .. } | Op::Fence(_) => vec![],
+            Op::Const(_) | Op::GetState { .. } | Op::Fence(_) | Op::Vec(_) => vec![],
             Op::SetState { value, .. } => vec![*value],
             Op::Bin { a, b, .. } | Op::Cmp { a, b, .. } | Op::SubFlags { a, b } => vec![*a, *b],
             Op::Un { a, .. } | Op::ZExt(a) | Op::SExt(a) | Op::Trunc(a) | Op::LogicFlags { a } => {
@@ -220,7 +224,7 @@ impl Op {
     /// Rewrite every operand through `f` (used by passes that replace values).
     pub fn map_operands(&mut self, mut f: impl FnMut(Value) -> Value) {
         match self {
-            Op::Const(_) | Op::GetState { .. } | Op::Fence(_) => {}
+            Op::Const(_) | Op::GetState { .. } | Op::Fence(_) | Op::Vec(_) => {}
             Op::SetState { value, .. } => *value = f(*value),
             Op::Bin { a, b, .. } | Op::Cmp { a, b, .. } | Op::SubFlags { a, b } => {
                 *a = f(*a);
@@ -265,6 +269,7 @@ impl Op {
                 | Op::CmpXchg { .. }
                 | Op::Fence(_)
                 | Op::Call { .. }
+                | Op::Vec(_)
         )
     }
 }

@@ -37,6 +37,10 @@ pub fn verify(block: &Block) -> Result<(), VerifyError> {
             Op::Const(c) => want(ty != Type::Void && c & !ty.mask() == 0, "constant out of range for its type")?,
             Op::GetState { .. } => want(ty != Type::Void, "GetState needs a value type")?,
             Op::SetState { .. } | Op::Store { .. } | Op::Fence(_) => want(ty == Type::Void, "op has no result")?,
+            Op::Vec(v) => {
+                want(ty == Type::Void, "op has no result")?;
+                v.check().map_err(|why| fail(why.to_string()))?
+            }
             Op::Bin { op, a, b } => {
                 want(
                     ty.is_int() && ty_of(*a)? == ty && ty_of(*b)? == ty,
@@ -141,6 +145,20 @@ mod tests {
         let s = b.bin(BinOp::Add, x, x);
         b.set_state(32, s);
         assert_eq!(verify(&b.finish(Terminal::Indirect(s))), Ok(()));
+    }
+
+    #[test]
+    fn checks_vector_ops() {
+        use crate::vector::{VecInst, VecOp};
+        let add = VecInst { op: VecOp::Add, esize: 32, full: true, dst: 32, a: 48, b: 64, imm: 0 };
+        let with = |ty, v| {
+            let mut b = BlockBuilder::new(0);
+            b.push(ty, Op::Vec(v));
+            verify(&b.finish(Terminal::Link(4)))
+        };
+        assert_eq!(with(Type::Void, add), Ok(()));
+        assert!(with(Type::I64, add).is_err());
+        assert!(with(Type::Void, VecInst { op: VecOp::Ext, esize: 32, ..add }).is_err());
     }
 
     #[test]

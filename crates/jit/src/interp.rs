@@ -3,21 +3,38 @@
 //! Slow but simple and independent of any host back end: `--engine interp` and
 //! `ARCHWAY_ENGINE=interp` use it, and tests compare the JIT against it.
 
+use crate::invalidation::{CatchUp, InvalidationLog, LogCursor};
 use crate::{Engine, Exit};
 use archway_ir::interp::{run_block, BlockExit};
 use archway_ir::{Block, Frontend, StateHeader};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Runs guest code block by block through [`archway_ir::interp`].
+/// Runs guest code block by block through [`archway_ir::interp`]. Each guest thread
+/// has its own; they share invalidations as the JIT's engines do.
 pub struct InterpEngine {
     frontend: Arc<dyn Frontend>,
     blocks: HashMap<u64, Block>,
+    invalidations: LogCursor,
 }
 
 impl InterpEngine {
+    /// The engine of a single-threaded guest (its own invalidation log).
     pub fn new(frontend: Arc<dyn Frontend>) -> Self {
-        InterpEngine { frontend, blocks: HashMap::new() }
+        InterpEngine::with_log(frontend, LogCursor::new(Arc::new(InvalidationLog::default())))
+    }
+
+    /// An engine that shares the invalidations behind `invalidations`.
+    pub fn with_log(frontend: Arc<dyn Frontend>, invalidations: LogCursor) -> Self {
+        InterpEngine { frontend, blocks: HashMap::new(), invalidations }
+    }
+
+    fn invalidate_here(&mut self, start: u64, end: u64) {
+        let bytes = self.frontend.insn_bytes().max(1);
+        self.blocks.retain(|_, b| {
+            let (lo, hi) = b.guest_range(bytes);
+            hi <= start || lo >= end
+        });
     }
 }
 
@@ -36,6 +53,11 @@ impl Engine for InterpEngine {
             if (*header).exit_request != 0 {
                 return Exit::Interrupted;
             }
+            match self.invalidations.catch_up() {
+                None => {}
+                Some(CatchUp::Everything) => self.blocks.clear(),
+                Some(CatchUp::Ranges(ranges)) => ranges.into_iter().for_each(|(lo, hi)| self.invalidate_here(lo, hi)),
+            }
             let pc = (*header).pc;
             let frontend = &self.frontend;
             let block = self.blocks.entry(pc).or_insert_with(|| prepare_block(frontend.as_ref(), pc));
@@ -48,10 +70,11 @@ impl Engine for InterpEngine {
     }
 
     fn invalidate(&mut self, start: u64, end: u64) {
-        let bytes = self.frontend.insn_bytes().max(1);
-        self.blocks.retain(|_, b| {
-            let (lo, hi) = b.guest_range(bytes);
-            hi <= start || lo >= end
-        });
+        self.invalidate_here(start, end);
+        self.invalidations.publish(start, end);
+    }
+
+    fn new_thread_engine(&self) -> Box<dyn Engine> {
+        Box::new(InterpEngine::with_log(self.frontend.clone(), LogCursor::new(self.invalidations.log().clone())))
     }
 }

@@ -8,11 +8,19 @@
 //!   them in the reference interpreter (`--engine interp`).
 //! - [`x64::JitEngine`]: compiles IR to x86_64 host code with a code cache, direct
 //!   block chaining and an inline indirect-branch lookup.
+//!
+//! Threads: each guest thread runs its own engine ([`Engine::new_thread_engine`]),
+//! with its own code cache; the engines of one process share an
+//! [`invalidation::InvalidationLog`], so an invalidation in one thread reaches the
+//! caches of all (see that module for how running code is stopped). A code cache
+//! shared between threads is a later step.
 
 pub mod interp;
+pub mod invalidation;
 pub mod x64;
 
 use archway_ir::Frontend;
+use invalidation::{InvalidationLog, LogCursor};
 use std::sync::Arc;
 
 /// Why an engine stopped running guest code.
@@ -26,8 +34,8 @@ pub enum Exit {
     Interrupted,
 }
 
-/// Something that runs guest code.
-pub trait Engine {
+/// Something that runs guest code, on one guest thread at a time.
+pub trait Engine: Send {
     /// Run from `state.header.pc` until an [`Exit`].
     ///
     /// # Safety
@@ -37,7 +45,13 @@ pub trait Engine {
 
     /// Forget translations overlapping guest addresses `[start, end)`
     /// (code modified or unmapped).
+    /// In every engine of the process, including the ones of other threads (which
+    /// apply it before they next enter translated code).
     fn invalidate(&mut self, start: u64, end: u64);
+
+    /// An engine of the same kind for a new thread of the same guest process: an
+    /// empty code cache that shares this engine's invalidations.
+    fn new_thread_engine(&self) -> Box<dyn Engine>;
 }
 
 /// Which engine to use.
@@ -58,15 +72,28 @@ impl std::str::FromStr for EngineKind {
     }
 }
 
-/// Make an engine of the given kind for a guest front end.
+/// Make an engine of the given kind for a guest front end: the first engine of a
+/// guest process.
 pub fn new_engine(kind: EngineKind, frontend: Arc<dyn Frontend>) -> Box<dyn Engine> {
+    engine_in_process(kind, frontend, x64::JitOptions::default(), Arc::default())
+}
+
+/// An engine of `kind` that follows the invalidations in `log` (a falling-back JIT
+/// keeps following it as an interpreter).
+pub(crate) fn engine_in_process(
+    kind: EngineKind,
+    frontend: Arc<dyn Frontend>,
+    options: x64::JitOptions,
+    log: Arc<InvalidationLog>,
+) -> Box<dyn Engine> {
+    let cursor = LogCursor::new(log);
     match kind {
-        EngineKind::Interp => Box::new(interp::InterpEngine::new(frontend)),
-        EngineKind::Jit => match x64::JitEngine::new(frontend.clone(), x64::JitOptions::default()) {
+        EngineKind::Interp => Box::new(interp::InterpEngine::with_log(frontend, cursor)),
+        EngineKind::Jit => match x64::JitEngine::with_log(frontend.clone(), options, cursor) {
             Ok(jit) => Box::new(jit),
-            Err(e) => {
+            Err((e, cursor)) => {
                 tracing::warn!("cannot map JIT code memory ({e}); using the interpreter");
-                Box::new(interp::InterpEngine::new(frontend))
+                Box::new(interp::InterpEngine::with_log(frontend, cursor))
             }
         },
     }

@@ -8,24 +8,38 @@
 //! sits in between.
 //!
 //! Modules:
-//! - [`loader`]: maps a static aarch64 ELF (non-PIE or static-pie) into memory.
+//! - [`loader`]: maps an aarch64 ELF (static or dynamic, PIE or not) and its
+//!   `PT_INTERP` interpreter into memory.
 //! - [`stack`]: the initial stack: argc, argv, envp, auxv, strings, `AT_RANDOM`.
 //! - [`syscall`]: the aarch64 system call table and its handlers.
 //! - [`process`]: per-process state the handlers keep (brk, signal bookkeeping...).
 //! - [`guest_memory`]: checked copies between handlers and guest memory.
 //! - [`host_maps`]: archway's own mappings, which guest `mmap`/`munmap` must not touch.
-//! - [`run`]: the guest run loop: load, build the stack, run the engine, dispatch.
+//! - [`run`]: start a guest: load, build the stack, run its main thread.
+//! - [`threads`]: guest threads (one host thread each), their run loop and ending.
+//! - [`robust_list`]: robust futexes released when a guest thread ends.
+//! - [`guest_root`]: where the guest's absolute paths point under `-L ROOT`.
+//! - [`image`], [`guest_maps`], [`proc_files`]: what the guest was started as and its
+//!   view of `/proc` (`exe`, `maps`, `auxv`, `cmdline`, `cpuinfo`).
+//! - [`relaunch`]: the private command line that runs archway again for a foreign
+//!   `execve`.
 //!
-//! What is not here yet (later issues): dynamic executables (`PT_INTERP`), threads,
-//! signal delivery to guest handlers, `execve` of foreign programs, `/proc` views.
+//! What is not here yet (later issues): signal delivery to guest handlers.
 
+pub mod guest_maps;
 pub mod guest_memory;
+pub mod guest_root;
 pub mod host_maps;
+pub mod image;
 pub mod loader;
+pub mod proc_files;
 pub mod process;
+pub mod relaunch;
+pub mod robust_list;
 pub mod run;
 pub mod stack;
 pub mod syscall;
+pub mod threads;
 
 pub use loader::{LoadError, LoadedProgram};
 pub use run::{run, Error, RunOptions};

@@ -1,15 +1,23 @@
-//! Loading a static aarch64 ELF executable into memory, as the kernel's `binfmt_elf` does.
+//! Loading an aarch64 ELF executable into memory, as the kernel's `binfmt_elf` does.
 //!
-//! Two kinds of program are accepted:
+//! Where a program goes:
 //! - **non-PIE** (`ET_EXEC`): segments go at their fixed addresses. The whole span is
 //!   reserved first with `MAP_FIXED_NOREPLACE`, so a program that would overlap memory
 //!   already mapped (archway itself, its heap) is refused with a clear error instead of
 //!   silently replacing it.
-//! - **static-pie** (`ET_DYN` without `PT_INTERP`): a base is chosen by reserving the
-//!   whole span with `mmap(NULL)`, aligned to the largest `p_align`; segments are then
+//! - **PIE with an interpreter** (`ET_DYN` with `PT_INTERP`): at [`PIE_BASE`], the
+//!   counterpart of the kernel's `ELF_ET_DYN_BASE`; anywhere (as below) if that is
+//!   taken.
+//! - **static-pie** (`ET_DYN` without `PT_INTERP`), and the **interpreter** itself: a
+//!   base is chosen by reserving the whole span with `mmap(NULL)`, aligned to the
+//!   largest `p_align`, as the kernel puts them in the mmap area; segments are then
 //!   mapped `MAP_FIXED` inside that reservation.
 //!
-//! A program with `PT_INTERP` (dynamically linked) is refused for now.
+//! A dynamically linked program ([`load_executable`]) is the program plus its
+//! `PT_INTERP` interpreter (`/lib/ld-linux-aarch64.so.1`), looked up under the guest
+//! root first ([`crate::guest_root`]) and mapped at a base of its own: execution starts
+//! at the interpreter's entry, with `AT_BASE` = the interpreter's base and `AT_PHDR`,
+//! `AT_ENTRY` those of the program ([`Executable`]).
 //!
 //! Segments are mapped from the file with their own protections; executable ones are
 //! also readable, because the translator reads guest code through host memory. Guest
@@ -17,9 +25,9 @@
 //! works modulo the host page. The tail of the last file page of a segment is zeroed
 //! (the start of `.bss`) and the rest of `.bss` is anonymous memory.
 //!
-//! The region right after the program is reserved (`PROT_NONE`) for the guest's `brk`
-//! heap, so that later host mappings do not land where `brk` must grow; see
-//! [`crate::process::Brk`].
+//! The region right after the main program is reserved (`PROT_NONE`) for the guest's
+//! `brk` heap, so that later host mappings do not land where `brk` must grow; see
+//! [`crate::process::Brk`]. The interpreter gets no such reservation.
 //!
 //! Every malformed input is an error ([`LoadError`]), never a panic. The submodule
 //! `elf` reads and validates the headers; this module maps the segments.
@@ -29,6 +37,7 @@ mod elf;
 use elf::{ElfImage, Layout, Segment, PHDR_SIZE};
 use std::fs::File;
 use std::io;
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -36,9 +45,16 @@ use std::path::{Path, PathBuf};
 pub const GUEST_ADDRESS_LIMIT: u64 = 0x7fff_ffff_f000;
 /// Address space reserved after the program for the guest's `brk` heap.
 pub const BRK_RESERVATION: u64 = 1 << 30;
+/// Where a PIE program with an interpreter is put (before aligning down to its
+/// segments' alignment). The arm64 kernel uses 2/3 of its address space
+/// (`ELF_ET_DYN_BASE`); on an x86_64 host 2/3 of the range is where the host kernel put
+/// archway itself, so guests go at 1/3: far from archway and its heap, from the host's
+/// mmap area (top-down below the stack) and from non-PIE programs (low addresses).
+/// Not randomised, so runs are reproducible.
+pub const PIE_BASE: u64 = GUEST_ADDRESS_LIMIT / 3;
 
-/// Where a program was put.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a program (or an interpreter) was put.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadedProgram {
     /// Entry point (`AT_ENTRY`, the first guest PC).
     pub entry: u64,
@@ -48,13 +64,37 @@ pub struct LoadedProgram {
     pub phent: u64,
     /// Number of program headers (`AT_PHNUM`).
     pub phnum: u64,
-    /// Load bias: 0 for non-PIE, the chosen base for static-pie.
+    /// Load bias: 0 for non-PIE, the chosen base for PIE.
     pub base: u64,
+    /// Lowest address of the program's memory (page-aligned).
+    pub start: u64,
     /// Page-aligned end of the program: where the guest's `brk` heap starts.
     pub brk_start: u64,
     /// End of the address space reserved for the `brk` heap (equal to `brk_start`
     /// when nothing could be reserved).
     pub brk_limit: u64,
+    /// The `PT_INTERP` path, for a dynamically linked program.
+    pub interp: Option<PathBuf>,
+}
+
+/// A program ready to run: the program and, if it is dynamically linked, its
+/// interpreter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executable {
+    pub program: LoadedProgram,
+    pub interpreter: Option<LoadedProgram>,
+}
+
+impl Executable {
+    /// The first guest PC: the interpreter's entry, or the program's.
+    pub fn start_pc(&self) -> u64 {
+        self.interpreter.as_ref().map_or(self.program.entry, |i| i.entry)
+    }
+
+    /// `AT_BASE`: the interpreter's load bias, 0 without one.
+    pub fn interp_base(&self) -> u64 {
+        self.interpreter.as_ref().map_or(0, |i| i.base)
+    }
 }
 
 /// A program that cannot be loaded, and why. The message is the problem alone (one
@@ -90,8 +130,8 @@ pub enum LoadProblem {
     WrongMachine(String),
     #[error("not an executable (ELF type: {0})")]
     NotExecutable(&'static str),
-    #[error("dynamic executables are not supported yet: {0}")]
-    Dynamic(String),
+    #[error("interpreter {}: {problem}", path.display())]
+    Interpreter { path: PathBuf, problem: Box<LoadProblem> },
     #[error("malformed ELF: {0}")]
     Malformed(String),
     #[error("program at {start:#x}..{end:#x} would overlap memory already mapped")]
@@ -100,12 +140,47 @@ pub enum LoadProblem {
     Map { start: u64, end: u64, source: io::Error },
 }
 
-/// Load the static aarch64 executable at `path`.
-pub fn load(path: &Path) -> Result<LoadedProgram, LoadError> {
-    load_program(path).map_err(|problem| LoadError { path: path.to_path_buf(), problem })
+/// Load the aarch64 program at `path` and, if it names one, its interpreter
+/// (looked up under `root` first: [`crate::guest_root::resolve`]).
+pub fn load_executable(path: &Path, root: Option<&Path>) -> Result<Executable, LoadError> {
+    let program = load(path)?;
+    let Some(interp) = &program.interp else {
+        return Ok(Executable { program, interpreter: None });
+    };
+    let interp_problem = |problem| LoadProblem::Interpreter { path: interp.clone(), problem: Box::new(problem) };
+    let interp_file = crate::guest_root::resolve(interp, root);
+    let interpreter = load_image(&interp_file, Role::Interpreter)
+        .map_err(|problem| LoadError { path: path.to_path_buf(), problem: interp_problem(problem) })?;
+    Ok(Executable { program, interpreter: Some(interpreter) })
 }
 
-fn load_program(path: &Path) -> Result<LoadedProgram, LoadProblem> {
+/// Load the aarch64 program at `path` by itself (its interpreter, if any, is
+/// named in [`LoadedProgram::interp`] but not loaded).
+pub fn load(path: &Path) -> Result<LoadedProgram, LoadError> {
+    load_image(path, Role::Program).map_err(|problem| LoadError { path: path.to_path_buf(), problem })
+}
+
+/// What an ELF file is being loaded as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The main program: placed by its type, with a `brk` reservation after it.
+    Program,
+    /// A `PT_INTERP` interpreter: anywhere, no `brk`.
+    Interpreter,
+}
+
+/// Where the reservation for a program goes.
+#[derive(Clone, Copy)]
+enum Placement {
+    /// At the program's own addresses (non-PIE).
+    Fixed,
+    /// At this base if it is free, else anywhere.
+    Preferred(u64),
+    /// Wherever the host's `mmap` puts it.
+    Anywhere,
+}
+
+fn load_image(path: &Path, role: Role) -> Result<LoadedProgram, LoadProblem> {
     // Checked before opening: opening a FIFO would block.
     let metadata = std::fs::metadata(path)?;
     if metadata.is_dir() {
@@ -120,7 +195,13 @@ fn load_program(path: &Path) -> Result<LoadedProgram, LoadProblem> {
     let file = File::open(path)?;
     let image = ElfImage::read(&file, metadata.len())?;
     let layout = image.layout();
-    let mut reservation = Reservation::new(&layout, image.is_pie)?;
+    let placement = match (image.is_pie, role, &image.interp) {
+        (false, _, _) => Placement::Fixed,
+        (true, Role::Program, Some(_)) => Placement::Preferred(PIE_BASE),
+        (true, _, _) => Placement::Anywhere,
+    };
+    let brk_wanted = if role == Role::Program { BRK_RESERVATION } else { 0 };
+    let mut reservation = Reservation::new(&layout, placement, brk_wanted)?;
     let bias = reservation.bias;
     for segment in &layout.segments {
         map_segment(&file, segment, bias)?;
@@ -129,14 +210,21 @@ fn load_program(path: &Path) -> Result<LoadedProgram, LoadProblem> {
     let brk_start = layout.end.wrapping_add(bias);
     let brk_limit = brk_start + reservation.brk_len;
     reservation.keep();
+    let phdr = image.phdr_vaddr().wrapping_add(bias);
+    let interp = match (role, image.interp) {
+        (Role::Program, Some(bytes)) => Some(PathBuf::from(std::ffi::OsString::from_vec(bytes))),
+        _ => None,
+    };
     Ok(LoadedProgram {
         entry: image.entry.wrapping_add(bias),
-        phdr: image.phdr_vaddr().wrapping_add(bias),
+        phdr,
         phent: u64::from(PHDR_SIZE),
         phnum: image.phdrs.len() as u64,
         base: bias,
+        start: reservation.start,
         brk_start,
         brk_limit,
+        interp,
     })
 }
 
@@ -145,24 +233,34 @@ fn load_program(path: &Path) -> Result<LoadedProgram, LoadProblem> {
 struct Reservation {
     start: u64,
     len: u64,
-    /// What to add to the program's addresses (0 unless static-pie).
+    /// What to add to the program's addresses (0 unless PIE).
     bias: u64,
     brk_len: u64,
     kept: bool,
 }
 
 impl Reservation {
-    /// Reserve the span of `layout` (at its own addresses unless `pie`) plus room for
-    /// `brk`; if the `brk` room cannot be had, the span alone.
-    fn new(layout: &Layout, pie: bool) -> Result<Reservation, LoadProblem> {
-        // A static-pie base must keep the segments' alignment: reserve from the
-        // aligned address below the first segment.
-        let link_start = if pie { page_down(layout.start, layout.align) } else { layout.start };
+    /// Reserve the span of `layout` where `placement` says, plus `brk_wanted` bytes
+    /// for `brk`; if the `brk` room cannot be had, the span alone.
+    fn new(layout: &Layout, placement: Placement, brk_wanted: u64) -> Result<Reservation, LoadProblem> {
+        // A PIE base must keep the segments' alignment: reserve from the aligned
+        // address below the first segment.
+        let link_start = match placement {
+            Placement::Fixed => layout.start,
+            _ => page_down(layout.start, layout.align),
+        };
         let span = layout.end - link_start;
         let mut last_error = None;
-        for brk_len in [BRK_RESERVATION, 0] {
+        let brk_tries: &[u64] = if brk_wanted > 0 { &[brk_wanted, 0] } else { &[0] };
+        for &brk_len in brk_tries {
             let len = span + brk_len;
-            let attempt = if pie { reserve_anywhere(len, layout.align) } else { reserve_fixed(link_start, len) };
+            let attempt = match placement {
+                Placement::Fixed => reserve_fixed(link_start, len),
+                Placement::Preferred(base) => {
+                    reserve_fixed(page_down(base, layout.align), len).or_else(|_| reserve_anywhere(len, layout.align))
+                }
+                Placement::Anywhere => reserve_anywhere(len, layout.align),
+            };
             match attempt {
                 Ok(start) => {
                     let bias = start.wrapping_sub(link_start);

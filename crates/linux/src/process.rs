@@ -1,34 +1,61 @@
 //! What the Linux personality keeps about the guest process between system calls:
-//! its program path, its `brk` heap, its signal bookkeeping, archway's own memory
-//! (which the guest must not map over), and which warnings were already logged.
+//! its program path, its `brk` heap, its signal dispositions, archway's own memory
+//! (which the guest must not map over), its threads, and which warnings were
+//! already logged.
+//!
+//! Every guest thread sees the same [`GuestProcess`] (an `Arc`); what can change is
+//! behind a mutex, held only for the bookkeeping itself, never across a blocking
+//! host call. Per-thread state is in [`crate::threads::GuestThread`].
 
 use crate::host_maps::HostRegions;
+use crate::image::ProcessImage;
 use crate::loader::{host_page_size, page_up};
-use crate::syscall::signal::SignalState;
+use crate::syscall::signal::{self, GuestSigaction, SIGNAL_COUNT};
+use crate::threads::ThreadRegistry;
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Per-process state of the guest.
 #[derive(Debug)]
 pub struct GuestProcess {
     /// Absolute path of the guest program (`/proc/self/exe`).
     pub exe_path: PathBuf,
-    pub brk: Brk,
-    pub signals: SignalState,
+    pub brk: Mutex<Brk>,
+    /// Disposition of signal `n` at index `n - 1`.
+    pub signal_actions: Mutex<[GuestSigaction; SIGNAL_COUNT]>,
     pub host_regions: HostRegions,
+    pub threads: ThreadRegistry,
+    /// What the guest was started as (`/proc` views, `execve`); set before the guest runs.
+    pub image: ProcessImage,
     /// (kind, number) pairs already warned about, e.g. ("syscall", 999).
-    warned: BTreeSet<(&'static str, u64)>,
+    warned: Mutex<BTreeSet<(&'static str, u64)>>,
 }
 
 impl GuestProcess {
     pub fn new(exe_path: PathBuf, brk: Brk, host_regions: HostRegions) -> GuestProcess {
-        GuestProcess { exe_path, brk, signals: SignalState::from_host(), host_regions, warned: BTreeSet::new() }
+        GuestProcess {
+            exe_path,
+            brk: Mutex::new(brk),
+            signal_actions: Mutex::new(signal::initial_actions()),
+            host_regions,
+            threads: ThreadRegistry::default(),
+            image: ProcessImage::default(),
+            warned: Mutex::new(BTreeSet::new()),
+        }
     }
 
     /// True the first time it is asked about `(kind, number)`: log only then.
-    pub fn first_time(&mut self, kind: &'static str, number: u64) -> bool {
-        self.warned.insert((kind, number))
+    pub fn first_time(&self, kind: &'static str, number: u64) -> bool {
+        lock(&self.warned).insert((kind, number))
     }
+}
+
+/// Lock `mutex`, also after a panic elsewhere (the data are plain bookkeeping that
+/// a panic cannot leave half-updated in a way worse than stopping the guest).
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The guest's `brk` heap: `[start, current)`, grown inside the address space the
@@ -51,6 +78,16 @@ pub struct Brk {
 impl Brk {
     pub fn new(start: u64, limit: u64) -> Brk {
         Brk { start, current: start, accessible_end: start, limit }
+    }
+
+    /// The accessible part of the heap (`[heap]` in `/proc/self/maps`).
+    pub fn heap(&self) -> Range<u64> {
+        self.start..self.accessible_end
+    }
+
+    /// The whole address range reserved for the heap.
+    pub fn reservation(&self) -> Range<u64> {
+        self.start..self.limit
     }
 
     /// The kernel's `brk(2)`: move the break to `requested` if possible, and return the

@@ -2,29 +2,34 @@
 //! run the engine, answering system calls, until the guest exits.
 //!
 //! How a guest ends:
-//! - `exit`/`exit_group`: [`run`] returns the guest's status; the caller should exit
-//!   with it at once (archway writes nothing to stdout that could be left unflushed).
+//! - `exit_group`, or `exit` of the last thread: [`run`] returns the guest's status
+//!   when the main thread ends it (the caller should exit with it at once: archway
+//!   writes nothing to stdout that could be left unflushed); another thread ends the
+//!   process itself ([`crate::threads`]).
 //! - a trap (an undecodable instruction is SIGILL): [`die_by_signal`] ends archway by
 //!   that signal, so a shell sees 128 + signal (132 for SIGILL).
 //! - a guest fault (e.g. a null dereference) faults the host process itself: it dies
 //!   by SIGSEGV (139), which is correct; precise guest signals come with signal
 //!   delivery in the next issue.
 //!
-//! A guest root (`-L ROOT` / `ARCHWAY_ROOT`) resolves the absolute path of the main
-//! program only, for now: `ROOT/path` if it exists, else `path`, as `qemu -L` does.
-//! Resolving file system calls under the root comes with dynamic linking.
+//! A guest root (`-L ROOT` / `ARCHWAY_ROOT`) resolves the main program, its
+//! interpreter and the guest's absolute paths ([`crate::guest_root`]).
 
+use crate::guest_root;
 use crate::host_maps::HostRegions;
+use crate::image::ProcessImage;
 use crate::loader::{self, LoadError, LoadProblem};
 use crate::process::{Brk, GuestProcess};
+use crate::relaunch::Launcher;
 use crate::stack::{self, StackError};
-use crate::syscall::{self, signal, Outcome, SyscallContext};
+use crate::syscall::signal;
+use crate::threads::{self, GuestThread, ThreadEnd};
 use archway_a64::CpuState;
 use archway_ir::Frontend;
-use archway_jit::{new_engine, EngineKind, Exit};
+use archway_jit::{new_engine, Engine, EngineKind};
 use std::ffi::OsString;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How to run a guest program. The guest gets archway's own environment.
@@ -68,6 +73,9 @@ impl Error {
     pub fn exit_status(&self) -> i32 {
         match self {
             Error::Load(LoadError { problem: LoadProblem::Io(e), .. }) if e.kind() == ErrorKind::NotFound => 127,
+            Error::Load(LoadError { problem: LoadProblem::Interpreter { problem, .. }, .. }) if matches!(&**problem, LoadProblem::Io(e) if e.kind() == ErrorKind::NotFound) => {
+                127
+            }
             _ => 126,
         }
     }
@@ -78,55 +86,45 @@ impl Error {
 pub fn run(opts: RunOptions, frontend: Arc<dyn Frontend>) -> Result<i32, Error> {
     // Before anything of the guest's exists: everything mapped now is archway's.
     let host_regions = HostRegions::snapshot().map_err(Error::HostMaps)?;
-    let path = resolve_program(&opts.program, opts.root.as_deref());
-    let program = loader::load(&path)?;
-    let stack = stack::build(&program, &opts.argv, &environment(), opts.program.as_os_str())?;
+    let launcher = Launcher::of_this_process(opts.engine);
+    let path = guest_root::resolve(&opts.program, opts.root.as_deref());
+    let executable = loader::load_executable(&path, opts.root.as_deref())?;
+    let program = &executable.program;
+    let stack = stack::build(&executable, &opts.argv, &environment(), opts.program.as_os_str())?;
     tracing::debug!(
-        "loaded {} at bias {:#x}, entry {:#x}, sp {:#x}",
+        "loaded {} at bias {:#x}, interpreter at {:#x}, start {:#x}, sp {:#x}",
         path.display(),
         program.base,
-        program.entry,
+        executable.interp_base(),
+        executable.start_pc(),
         stack.sp
     );
 
     let mut cpu = Box::new(CpuState::default());
-    cpu.header.pc = program.entry;
+    cpu.header.pc = executable.start_pc();
     cpu.sp = stack.sp;
     let exe_path = std::fs::canonicalize(&path).unwrap_or(path);
     signal::undo_runtime_sigpipe_ignore();
     let mut process = GuestProcess::new(exe_path, Brk::new(program.brk_start, program.brk_limit), host_regions);
+    process.image = ProcessImage::new(&executable, &stack, opts.argv, opts.root, launcher);
+    let process = Arc::new(process);
     let mut engine = new_engine(opts.engine, frontend);
-    loop {
-        // SAFETY: `cpu` is a live aarch64 state, and the guest's memory is mapped.
-        let exit = unsafe { engine.run(cpu.as_mut_ptr()) };
-        match exit {
-            Exit::Syscall => {
-                let nr = cpu.x[8];
-                let args = [cpu.x[0], cpu.x[1], cpu.x[2], cpu.x[3], cpu.x[4], cpu.x[5]];
-                let mut ctx = SyscallContext { process: &mut process, cpu: &mut cpu, engine: engine.as_mut() };
-                match syscall::dispatch(&mut ctx, nr, &args) {
-                    Outcome::Return(value) => cpu.x[0] = value as u64,
-                    Outcome::Exit(status) => return Ok(status),
-                }
-            }
-            Exit::Trap { signal, pc } => {
-                tracing::info!("guest signal {signal} at pc {pc:#x}");
-                die_by_signal(signal)
-            }
-            Exit::Interrupted => {}
-        }
-    }
+    Ok(run_main_thread(&process, cpu, engine.as_mut()))
 }
 
-/// The file to load for `program`: under `root` if it is absolute and exists there.
-pub fn resolve_program(program: &Path, root: Option<&Path>) -> PathBuf {
-    if let (Some(root), Ok(relative)) = (root, program.strip_prefix("/")) {
-        let inside = root.join(relative);
-        if inside.exists() {
-            return inside;
-        }
+/// Run the guest's main thread; the process's exit status. If the main thread ends
+/// with `exit` while other threads run, its host thread ends there (as the thread
+/// group leader does on Linux) and this does not return.
+fn run_main_thread(process: &Arc<GuestProcess>, mut cpu: Box<CpuState>, engine: &mut dyn Engine) -> i32 {
+    let mut thread = GuestThread::main();
+    // SAFETY: `cpu` stays in place until the thread has left the registry (`finish`),
+    // or for ever if this host thread ends first.
+    unsafe { process.threads.enter(thread.tid, &mut *cpu) };
+    match threads::run_thread(process, &mut thread, &mut cpu, engine) {
+        ThreadEnd::Process(status) => status,
+        ThreadEnd::Thread(status) if threads::finish(process, &thread) => status,
+        ThreadEnd::Thread(status) => threads::exit_host_thread(status),
     }
-    program.to_path_buf()
 }
 
 /// End archway by `signal`, as the guest would have died: default disposition,
@@ -146,22 +144,5 @@ pub fn die_by_signal(signal: i32) -> ! {
         let tid = libc::syscall(libc::SYS_gettid);
         libc::syscall(libc::SYS_tgkill, pid, tid, signal as libc::c_long);
         libc::_exit(128 + signal)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn root_resolves_absolute_programs_that_exist_under_it() {
-        let root = std::env::temp_dir().join(format!("archway-root-{}", std::process::id()));
-        std::fs::create_dir_all(root.join("bin")).unwrap();
-        std::fs::write(root.join("bin/prog"), b"").unwrap();
-        assert_eq!(resolve_program(Path::new("/bin/prog"), Some(&root)), root.join("bin/prog"));
-        assert_eq!(resolve_program(Path::new("/bin/other"), Some(&root)), PathBuf::from("/bin/other"));
-        assert_eq!(resolve_program(Path::new("bin/prog"), Some(&root)), PathBuf::from("bin/prog"));
-        assert_eq!(resolve_program(Path::new("/bin/prog"), None), PathBuf::from("/bin/prog"));
-        std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -20,7 +20,7 @@
 //! SP is 16-byte aligned. There is no vDSO: `AT_SYSINFO_EHDR` is left out, and glibc
 //! then makes real system calls for `clock_gettime` and friends.
 
-use crate::loader::LoadedProgram;
+use crate::loader::Executable;
 use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -130,7 +130,7 @@ pub struct InitialStack {
 /// Map a fresh guest stack and build the initial stack of `program` in it, with
 /// random bytes from the host and the host's credentials.
 pub fn build(
-    program: &LoadedProgram,
+    program: &Executable,
     argv: &[OsString],
     envp: &[OsString],
     execfn: &OsStr,
@@ -155,7 +155,7 @@ pub fn build(
 pub fn write_stack(
     memory: &mut [u8],
     top: u64,
-    program: &LoadedProgram,
+    program: &Executable,
     contents: &StackContents,
 ) -> Result<InitialStack, StackError> {
     let strings = string_area(contents.argv, contents.envp)?;
@@ -188,12 +188,13 @@ pub fn write_stack(
 
 /// The auxiliary vector, in the kernel's order (arm64's `ARCH_DLINFO` first).
 fn auxiliary_vector(
-    program: &LoadedProgram,
+    executable: &Executable,
     creds: &Credentials,
     random: u64,
     execfn: u64,
     platform: u64,
 ) -> Vec<(u64, u64)> {
+    let program = &executable.program;
     vec![
         (at::MINSIGSTKSZ, MIN_SIGNAL_STACK_SIZE),
         (at::HWCAP, archway_a64::features::HWCAP),
@@ -202,8 +203,8 @@ fn auxiliary_vector(
         (at::PHDR, program.phdr),
         (at::PHENT, program.phent),
         (at::PHNUM, program.phnum),
-        // The interpreter's base: none for a static program.
-        (at::BASE, 0),
+        // The interpreter's base: 0 for a static program.
+        (at::BASE, executable.interp_base()),
         (at::FLAGS, 0),
         (at::ENTRY, program.entry),
         (at::UID, creds.uid),

@@ -1,13 +1,15 @@
-//! Tests of the Advanced SIMD helpers, run through the decoder and translator: each
-//! instruction word (assembled with `aarch64-linux-gnu-as`) is translated and the
-//! helper calls of its IR are made on a `CpuState` with known inputs.
+//! Tests of the Advanced SIMD instructions, run through the decoder and translator:
+//! each instruction word (assembled with `aarch64-linux-gnu-as`) is translated and its
+//! IR (helper calls, vector ops, state moves) run by the reference interpreter on a
+//! `CpuState` with known inputs.
 
 use crate::decode;
 use crate::state::CpuState;
 use crate::translate::{Ctx, Flow};
-use archway_ir::{Block, BlockBuilder, Op, Terminal};
+use archway_ir::interp::run_block;
+use archway_ir::{Block, BlockBuilder, Terminal};
 
-/// Translate `word` and make the helper calls it produced; false when undefined.
+/// Translate `word` and run its IR; false when undefined.
 pub(crate) fn execute(state: &mut CpuState, word: u32) -> bool {
     let Some(entry) = decode::lookup(word) else {
         return false;
@@ -16,24 +18,15 @@ pub(crate) fn execute(state: &mut CpuState, word: u32) -> bool {
     if !matches!((entry.handler)(&mut ctx, word), Flow::Continue) {
         return false;
     }
-    call_helpers(state, &ctx.b.finish(Terminal::Link(0x1004)));
+    run_ir(state, &ctx.b.finish(Terminal::Link(0x1004)));
     true
 }
 
-/// Make the helper calls of `block` (which must hold only constants and calls).
-pub(crate) fn call_helpers(state: &mut CpuState, block: &Block) {
-    for inst in &block.insts {
-        match &inst.op {
-            Op::Call { helper, args } => {
-                let Op::Const(word) = block.insts[args[0].index()].op else {
-                    panic!("helper argument is not a constant");
-                };
-                unsafe { (helper.func)(state.as_mut_ptr(), word, 0, 0, 0) };
-            }
-            Op::Const(_) => {}
-            other => panic!("unexpected IR {other:?}"),
-        }
-    }
+/// Run `block` (the IR of instructions that continue) on `state`.
+pub(crate) fn run_ir(state: &mut CpuState, block: &Block) {
+    archway_ir::verify::verify(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+    // SAFETY: the block addresses `CpuState` fields, and guest memory the test mapped.
+    unsafe { run_block(block, state.as_mut_ptr()) };
 }
 
 fn run(state: &mut CpuState, word: u32) {

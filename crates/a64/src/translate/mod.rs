@@ -12,8 +12,8 @@
 //! - [`branch`]: branches, exception generation and system instructions.
 //! - [`ldst`]: loads and stores of general and FP/SIMD registers, exclusives, acquire/release, LSE atomics.
 //! - [`fp`]: floating point, scalar and vector lanes (via helpers in [`crate::fp`]).
-//! - [`simd`]: Advanced SIMD integer, permute and structure load/store instructions (via
-//!   helpers in [`crate::simd`]).
+//! - [`simd`]: Advanced SIMD integer, permute and structure load/store instructions (IR
+//!   vector ops and state moves for the common ones, helpers in [`crate::simd`] for the rest).
 
 pub mod branch;
 pub mod dp_imm;

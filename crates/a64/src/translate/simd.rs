@@ -1,11 +1,13 @@
 //! Advanced SIMD integer, permute and structure load/store instructions.
 //!
-//! Every instruction becomes one call of a helper in [`crate::simd`] whose argument
-//! is the instruction word; the helper does the lane work on the guest state. The
-//! decoder rows below are encoding classes (with the FP opcodes of each class left
-//! out, so [`super::fp`] owns those words); each class handler picks the helper from
-//! a table indexed by `U:opcode` and checks that the arrangement (Q, `size`) is
-//! allocated, so an unallocated one raises SIGILL at translation.
+//! The decoder rows below are encoding classes (with the FP opcodes of each class left
+//! out, so [`super::fp`] owns those words); each class handler picks the helper in
+//! [`crate::simd`] that implements the instruction from a table indexed by `U:opcode`
+//! and checks that the arrangement (Q, `size`) is allocated, so an unallocated one
+//! raises SIGILL at translation. The common integer instructions then become IR
+//! vector ops or plain state moves instead ([`vector`]); the rest become one call of
+//! the helper, whose argument is the instruction word and which does the lane work on
+//! the guest state.
 //!
 //! Integer opcodes claimed per class (FP ones are the rest):
 //! - three same: `0xxxx`, `10xxx` (FP: `11xxx`);
@@ -17,6 +19,9 @@
 //! - modified immediate: `cmode` other than `1111` and `o2` = 0 (FP: FMOV);
 //! - by element: the integer `U:opcode` pairs only;
 //! - three different, copy, permute, extract, table lookup: all of the class.
+
+mod moves;
+mod vector;
 
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry};
@@ -127,10 +132,12 @@ const fn op_table<const N: usize>(rows: &[(usize, &'static Helper, Shapes)]) -> 
     table
 }
 
-/// Emit the helper call for `insn`.
+/// Emit `insn`, whose helper is `helper`: as IR when [`vector`] has it, else the call.
 fn emit(ctx: &mut Ctx, helper: &'static Helper, insn: u32) -> Flow {
-    let word = ctx.k64(insn as u64);
-    ctx.b.call_void(helper, &[word]);
+    if !vector::lower(ctx, helper, insn) {
+        let word = ctx.k64(insn as u64);
+        ctx.b.call_void(helper, &[word]);
+    }
     Flow::Continue
 }
 
@@ -546,7 +553,7 @@ fn single_structure(ctx: &mut Ctx, insn: u32) -> Flow {
 mod tests {
     use super::TABLE;
     use crate::decode::{self, Entry};
-    use crate::simd::tests::{call_helpers, execute};
+    use crate::simd::tests::{execute, run_ir};
     use crate::state::CpuState;
     use crate::translate::{Ctx, Flow};
     use archway_ir::{BlockBuilder, Terminal};
@@ -689,7 +696,7 @@ mod tests {
                 // Every base register points into `memory`.
                 state.x = [base; 31];
                 state.sp = base;
-                call_helpers(&mut state, &ctx.b.finish(Terminal::Link(4)));
+                run_ir(&mut state, &ctx.b.finish(Terminal::Link(4)));
             }
         }
         drop(memory);

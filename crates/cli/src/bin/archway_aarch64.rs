@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 fn main() {
     logging::init();
+    launch::relaunch_if_asked();
     let mut args = std::env::args_os().skip(1);
     let Some(program) = args.next() else {
         eprintln!("usage: archway-aarch64 PROG [ARGS...]");

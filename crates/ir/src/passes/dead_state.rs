@@ -1,7 +1,9 @@
 //! Dead state-store elimination: a state write that a later write of the same field
 //! fully overwrites, with no possible read in between, is removed.
 //!
-//! Reads are `GetState` of an overlapping field and helpers that read state.
+//! Writes are `SetState` and vector ops ([`Op::Vec`] writes its 16-byte destination and
+//! does nothing else, so a dead one goes entirely). Reads are `GetState` of an
+//! overlapping field, the fields a vector op reads, and helpers that read state.
 
 use crate::block::Block;
 use crate::op::Op;
@@ -14,17 +16,14 @@ pub fn run(block: &mut Block) {
     for (i, inst) in block.insts.iter().enumerate().rev() {
         match &inst.op {
             Op::SetState { offset, value } => {
-                let bytes = size(block.insts[value.index()].ty);
-                let covered = overwritten.iter().any(|&(o, n)| o <= *offset && offset + bytes <= o + n);
-                if covered {
-                    dead[i] = true;
-                } else {
-                    overwritten.push((*offset, bytes));
-                }
+                dead[i] = !write(&mut overwritten, *offset, size(block.insts[value.index()].ty));
             }
-            Op::GetState { offset } => {
-                let end = offset + size(inst.ty);
-                overwritten.retain(|&(o, n)| o + n <= *offset || o >= end);
+            Op::GetState { offset } => read(&mut overwritten, *offset, size(inst.ty)),
+            Op::Vec(v) => {
+                dead[i] = !write(&mut overwritten, v.dst, 16);
+                if !dead[i] {
+                    v.reads().for_each(|offset| read(&mut overwritten, offset, 16));
+                }
             }
             Op::Call { helper, .. } if helper.reads_state => overwritten.clear(),
             _ => {}
@@ -41,6 +40,22 @@ pub fn run(block: &mut Block) {
 
 fn size(ty: Type) -> u32 {
     ty.bytes().max(1)
+}
+
+/// A write of `[offset, offset + bytes)`, walking backwards: false when a later write
+/// already covers it (the write is dead), else it now covers the field.
+fn write(overwritten: &mut Vec<(u32, u32)>, offset: u32, bytes: u32) -> bool {
+    let covered = overwritten.iter().any(|&(o, n)| o <= offset && offset + bytes <= o + n);
+    if !covered {
+        overwritten.push((offset, bytes));
+    }
+    !covered
+}
+
+/// A read of `[offset, offset + bytes)`: earlier writes of it are live.
+fn read(overwritten: &mut Vec<(u32, u32)>, offset: u32, bytes: u32) {
+    let end = offset + bytes;
+    overwritten.retain(|&(o, n)| o + n <= offset || o >= end);
 }
 
 /// After `retain` removed the instructions marked in `removed` (none of which had

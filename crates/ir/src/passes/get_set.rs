@@ -15,16 +15,17 @@ pub fn run(block: &mut Block) {
             Op::GetState { offset } => match known.iter().find(|(o, t, _)| *o == *offset && *t == inst.ty) {
                 Some(&(_, _, v)) => subst[i] = Some(v),
                 None => {
-                    forget_overlapping(&mut known, *offset, inst.ty);
+                    forget_overlapping(&mut known, *offset, size(inst.ty));
                     known.push((*offset, inst.ty, Value(i as u32)));
                 }
             },
             Op::SetState { offset, value } => {
                 let ty = block.insts[value.index()].ty;
-                forget_overlapping(&mut known, *offset, ty);
+                forget_overlapping(&mut known, *offset, size(ty));
                 let value = resolve(&subst, *value);
                 known.push((*offset, ty, value));
             }
+            Op::Vec(v) => forget_overlapping(&mut known, v.dst, 16),
             Op::Call { helper, .. } if helper.writes_state => known.clear(),
             _ => {}
         }
@@ -39,8 +40,13 @@ fn resolve(subst: &[Option<Value>], mut v: Value) -> Value {
     v
 }
 
-/// Forget fields overlapping `[offset, offset + size of ty)`.
-fn forget_overlapping(known: &mut Vec<(u32, Type, Value)>, offset: u32, ty: Type) {
-    let end = offset + ty.bytes().max(1);
-    known.retain(|(o, t, _)| o + t.bytes().max(1) <= offset || *o >= end);
+/// Bytes a state field of type `ty` occupies.
+fn size(ty: Type) -> u32 {
+    ty.bytes().max(1)
+}
+
+/// Forget fields overlapping `[offset, offset + bytes)`.
+fn forget_overlapping(known: &mut Vec<(u32, Type, Value)>, offset: u32, bytes: u32) {
+    let end = offset + bytes;
+    known.retain(|(o, t, _)| o + size(*t) <= offset || *o >= end);
 }

@@ -6,6 +6,7 @@ use crate::interp::run_block;
 use crate::op::{BinOp, Op, Terminal};
 use crate::state::StateHeader;
 use crate::types::Type;
+use crate::vector::{VecInst, VecOp};
 use crate::verify::verify;
 
 #[repr(C)]
@@ -106,4 +107,35 @@ fn helper_calls_are_barriers() {
     let after = run(&block, st.clone());
     assert_eq!(run(&before, st), after);
     assert_eq!(after.r[..2], [10, 2]);
+}
+
+#[test]
+fn vector_ops_read_and_write_their_fields() {
+    // Two 16-byte fields: r0:r1 at R0 and r2:r3 at R0 + 16.
+    let (lo, hi) = (R0, R0 + 16);
+    let vec = |op, a, b| Op::Vec(VecInst { op, esize: 8, full: true, dst: lo, a, b, imm: 0 });
+    let mut b = BlockBuilder::new(0);
+    let x = b.get_state(Type::I64, R0);
+    let five = b.konst(Type::I64, 5);
+    b.set_state(hi, five); // read by the next op: stays
+    b.push(Type::Void, vec(VecOp::Orr, hi, lo));
+    let y = b.get_state(Type::I64, R0); // written by the vector op: not forwarded from x
+    b.set_state(hi + 8, y);
+    b.push(Type::Void, vec(VecOp::Eor, hi, hi)); // overwritten next, unread: dead
+    b.push(Type::Void, vec(VecOp::Not, hi, 0));
+    let sum = b.bin(BinOp::Add, x, y);
+    let sum = b.zext_or_trunc(Type::I32, sum);
+    b.set_state(FLAGS, sum);
+    let mut block = b.finish(Terminal::Link(4));
+    let before = block.clone();
+    optimize(&mut block);
+    verify(&block).unwrap();
+    let count = |f: fn(&Op) -> bool| block.insts.iter().filter(|i| f(&i.op)).count();
+    assert_eq!(count(|op| matches!(op, Op::GetState { .. })), 2);
+    assert_eq!(count(|op| matches!(op, Op::SetState { .. })), 3);
+    assert_eq!(count(|op| matches!(op, Op::Vec(_))), 2, "{block}");
+    let st = S { r: [0x10, 0x20, 0x30, 0x40], ..Default::default() };
+    let after = run(&block, st.clone());
+    assert_eq!(run(&before, st), after);
+    assert_eq!(after.r, [!5, !0x15, 5, 0x15]);
 }

@@ -12,6 +12,13 @@
 //! (blocks, links, the indirect table) — simple and always correct; finer-grained
 //! invalidation (per page, with unlinking) is a later step.
 //!
+//! Threads: one engine per guest thread, each with its own code region and cache
+//! (nothing in a region is shared: routines, indirect table and blocks are per
+//! region). Invalidations reach the other threads' engines through the process's
+//! [`InvalidationLog`]: [`JitEngine::run`] catches up with it before every entry
+//! into translated code; a range one engine must forget flushes its whole cache if
+//! any of its blocks overlaps it, as a local invalidation does.
+//!
 //! A block the back end cannot compile (more simultaneous spills than the frame holds)
 //! runs in the reference interpreter instead, so no verified IR stops the engine.
 
@@ -20,7 +27,8 @@ use super::disasm::listing;
 use super::emit::{assemble, AssembledBlock, CompileError};
 use super::features::HostFeatures;
 use crate::interp::prepare_block;
-use crate::{Engine, Exit};
+use crate::invalidation::{CatchUp, InvalidationLog, LogCursor};
+use crate::{engine_in_process, Engine, EngineKind, Exit};
 use archway_ir::interp::{run_block, BlockExit};
 use archway_ir::{Block, ExitReason, Frontend, StateHeader};
 use std::collections::HashMap;
@@ -61,6 +69,8 @@ pub struct JitEngine {
     interpreted: HashMap<u64, Block>,
     /// Link sites waiting for their target: guest PC -> host addresses of `rel32` fields.
     pending_links: HashMap<u64, Vec<usize>>,
+    /// Invalidations made by the engines of the process's other threads.
+    invalidations: LogCursor,
 }
 
 /// What to run for a guest PC.
@@ -70,15 +80,56 @@ enum Runnable {
 }
 
 impl JitEngine {
+    /// The engine of a single-threaded guest (its own invalidation log).
     pub fn new(frontend: Arc<dyn Frontend>, options: JitOptions) -> io::Result<JitEngine> {
+        let cursor = LogCursor::new(Arc::new(InvalidationLog::default()));
+        JitEngine::with_log(frontend, options, cursor).map_err(|(e, _)| e)
+    }
+
+    /// An engine that shares the invalidations behind `invalidations`; on failure
+    /// the error and the cursor back.
+    pub fn with_log(
+        frontend: Arc<dyn Frontend>,
+        options: JitOptions,
+        invalidations: LogCursor,
+    ) -> Result<JitEngine, (io::Error, LogCursor)> {
+        let code = match CodeRegion::new(options.code_bytes) {
+            Ok(code) => code,
+            Err(e) => return Err((e, invalidations)),
+        };
         Ok(JitEngine {
             frontend,
             options,
-            code: CodeRegion::new(options.code_bytes)?,
+            code,
             blocks: HashMap::new(),
             interpreted: HashMap::new(),
             pending_links: HashMap::new(),
+            invalidations,
         })
+    }
+
+    /// Apply the other engines' invalidations published since the last call.
+    fn catch_up(&mut self) {
+        match self.invalidations.catch_up() {
+            None => {}
+            Some(CatchUp::Everything) => self.flush(),
+            Some(CatchUp::Ranges(ranges)) => {
+                for (start, end) in ranges {
+                    self.invalidate_here(start, end);
+                }
+            }
+        }
+    }
+
+    /// Forget this engine's translations overlapping `[start, end)`.
+    fn invalidate_here(&mut self, start: u64, end: u64) {
+        let overlaps = |(lo, hi): (u64, u64)| lo < end && start < hi;
+        let insn_bytes = self.frontend.insn_bytes().max(1);
+        let stale = self.blocks.values().any(|b| overlaps(b.guest_range))
+            || self.interpreted.values().any(|b| overlaps(b.guest_range(insn_bytes)));
+        if stale {
+            self.flush();
+        }
     }
 
     fn runnable(&mut self, pc: u64) -> Runnable {
@@ -147,12 +198,12 @@ impl JitEngine {
             }
         }
         if tracing::enabled!(target: "archway::jit", tracing::Level::DEBUG) {
-            self.log_block(block, addr, &assembled.code);
+            self.log_block(block, addr, assembled);
         }
         addr
     }
 
-    fn log_block(&self, block: &Block, addr: usize, code: &[u8]) {
+    fn log_block(&self, block: &Block, addr: usize, assembled: &AssembledBlock) {
         let guest: String = block
             .guest_insns
             .iter()
@@ -163,8 +214,8 @@ impl JitEngine {
             "compiled block {:#x} ({} guest instructions) at {addr:#x}, {} bytes\n{guest}{}",
             block.guest_pc,
             block.guest_insns.len(),
-            code.len(),
-            listing(code, addr as u64)
+            assembled.code.len(),
+            listing(&assembled.code, assembled.data_offset, addr as u64)
         );
     }
 
@@ -182,6 +233,7 @@ impl Engine for JitEngine {
     unsafe fn run(&mut self, state: *mut u8) -> Exit {
         let header = state as *mut StateHeader;
         loop {
+            self.catch_up();
             let pc = (*header).pc;
             match self.runnable(pc) {
                 // SAFETY (caller's contract): `state` is a live guest state of the
@@ -210,12 +262,11 @@ impl Engine for JitEngine {
     }
 
     fn invalidate(&mut self, start: u64, end: u64) {
-        let overlaps = |(lo, hi): (u64, u64)| lo < end && start < hi;
-        let insn_bytes = self.frontend.insn_bytes().max(1);
-        let stale = self.blocks.values().any(|b| overlaps(b.guest_range))
-            || self.interpreted.values().any(|b| overlaps(b.guest_range(insn_bytes)));
-        if stale {
-            self.flush();
-        }
+        self.invalidate_here(start, end);
+        self.invalidations.publish(start, end);
+    }
+
+    fn new_thread_engine(&self) -> Box<dyn Engine> {
+        engine_in_process(EngineKind::Jit, self.frontend.clone(), self.options, self.invalidations.log().clone())
     }
 }

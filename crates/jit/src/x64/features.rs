@@ -14,18 +14,25 @@ pub struct HostFeatures {
     pub lzcnt: bool,
     /// `lahf`/`sahf` in 64-bit mode (otherwise `pushfq; pop` to read host flags).
     pub lahf: bool,
+    /// SSE4.1 (`pmulld`, `pmaxud`, `pminsb`, `pcmpeqq`...; otherwise the vector ops that
+    /// need them call the reference implementation).
+    pub sse41: bool,
+    /// SSE4.2 (`pcmpgtq`, for 64-bit lane comparisons).
+    pub sse42: bool,
 }
 
 impl HostFeatures {
     /// Only the x86_64 baseline (plus `lahf`, present on every x86_64 CPU except
-    /// the earliest Pentium 4 and Athlon 64 steppings).
-    pub const BASELINE: HostFeatures = HostFeatures { popcnt: false, lzcnt: false, lahf: true };
+    /// the earliest Pentium 4 and Athlon 64 steppings). SSE2 is part of the baseline.
+    pub const BASELINE: HostFeatures =
+        HostFeatures { popcnt: false, lzcnt: false, lahf: true, sse41: false, sse42: false };
 
     /// Nothing optional at all (the fallbacks everywhere).
-    pub const NONE: HostFeatures = HostFeatures { popcnt: false, lzcnt: false, lahf: false };
+    pub const NONE: HostFeatures =
+        HostFeatures { popcnt: false, lzcnt: false, lahf: false, sse41: false, sse42: false };
 
     /// Every optional feature the back end knows.
-    pub const ALL: HostFeatures = HostFeatures { popcnt: true, lzcnt: true, lahf: true };
+    pub const ALL: HostFeatures = HostFeatures { popcnt: true, lzcnt: true, lahf: true, sse41: true, sse42: true };
 
     /// The features of the CPU we are running on.
     pub fn detect() -> HostFeatures {
@@ -37,6 +44,8 @@ impl HostFeatures {
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
             lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
             lahf,
+            sse41: std::arch::is_x86_feature_detected!("sse4.1"),
+            sse42: std::arch::is_x86_feature_detected!("sse4.2"),
         }
     }
 }

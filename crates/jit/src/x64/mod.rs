@@ -29,6 +29,7 @@ use archway_ir::Block;
 /// The host code `block` compiles to, as a capstone listing (for golden tests and
 /// reading). The code is assembled for fixed illustrative addresses: the block at
 /// `0x10_0000`, the exit routines at `0x1000`.. and the indirect table at `0x2000`.
+/// Helper addresses, which change from run to run, are shown as `<name>`.
 pub fn host_listing(block: &Block, features: HostFeatures) -> String {
     const BASE: usize = 0x10_0000;
     let env = emit::CodeEnv {
@@ -39,7 +40,19 @@ pub fn host_listing(block: &Block, features: HostFeatures) -> String {
         indirect_table: 0x2000,
     };
     match emit::assemble(block, BASE, &env, features) {
-        Ok(assembled) => disasm::listing(&assembled.code, BASE as u64),
+        Ok(assembled) => name_helpers(block, disasm::listing(&assembled.code, assembled.data_offset, BASE as u64)),
         Err(e) => format!("<not compiled: {e:?}>\n"),
     }
+}
+
+/// Replace the addresses of the helpers `block` calls by their names.
+fn name_helpers(block: &Block, listing: String) -> String {
+    let vector = format!("{:#x}", archway_ir::vector::exec_packed as *const () as usize);
+    block.insts.iter().fold(listing, |text, inst| match &inst.op {
+        archway_ir::Op::Call { helper, .. } => {
+            text.replace(&format!("{:#x}", helper.func as usize), &format!("<{}>", helper.name))
+        }
+        archway_ir::Op::Vec(_) => text.replace(&vector, "<vector::exec_packed>"),
+        _ => text,
+    })
 }

@@ -16,9 +16,12 @@
 //!   flags ([`Loc::Flags`]) instead of becoming a 0/1 value.
 //! - Pure values nobody uses get no location and no code.
 //!
-//! Values live across a helper call get callee-saved registers (or a stack slot), so
+//! Values live across a helper call (or a vector op that calls its reference
+//! implementation, see [`calls_out`]) get callee-saved registers (or a stack slot), so
 //! calls need no saving and restoring around them.
 
+use super::emit::calls_out;
+use super::features::HostFeatures;
 use super::regs::{is_callee_saved, Reg, ALLOCATABLE, SPILL_SLOTS};
 use archway_ir::{Block, Op, Terminal, Type, Value};
 
@@ -124,11 +127,12 @@ fn hint_operands(op: &Op) -> Vec<Value> {
     }
 }
 
-/// Allocate locations for every value of `block`.
-pub fn allocate(block: &Block, live: &Liveness) -> Result<Allocation, TooManySpills> {
+/// Allocate locations for every value of `block` (to run on a host with `features`,
+/// which decide what calls out, see [`calls_out`]).
+pub fn allocate(block: &Block, live: &Liveness, features: HostFeatures) -> Result<Allocation, TooManySpills> {
     let n = block.insts.len();
     let calls: Vec<usize> =
-        block.insts.iter().enumerate().filter(|(_, inst)| matches!(inst.op, Op::Call { .. })).map(|(i, _)| i).collect();
+        block.insts.iter().enumerate().filter(|(_, inst)| calls_out(&inst.op, features)).map(|(i, _)| i).collect();
     let crosses_call = |start: usize, end: usize| calls.iter().any(|&c| start < c && c < end);
 
     let mut locs = vec![Loc::None; n];
@@ -224,7 +228,7 @@ mod tests {
         let s = b.bin(BinOp::Add, x, y);
         b.set_state(48, s);
         let block = b.finish(Terminal::Link(4));
-        let alloc = allocate(&block, &Liveness::of(&block)).unwrap();
+        let alloc = allocate(&block, &Liveness::of(&block), HostFeatures::ALL).unwrap();
         assert_eq!(alloc.locs[s.index()], alloc.locs[x.index()]);
         assert_ne!(alloc.locs[x.index()], alloc.locs[y.index()]);
     }
@@ -237,7 +241,7 @@ mod tests {
             b.set_state(32 + 8 * k as u32, *v);
         }
         let block = b.finish(Terminal::Link(4));
-        let alloc = allocate(&block, &Liveness::of(&block)).unwrap();
+        let alloc = allocate(&block, &Liveness::of(&block), HostFeatures::ALL).unwrap();
         let regs = alloc.locs.iter().filter(|l| matches!(l, Loc::Reg(_))).count();
         assert_eq!(regs, ALLOCATABLE.len());
         assert_eq!(alloc.spill_slots, 20 - ALLOCATABLE.len() as u32);
@@ -257,7 +261,7 @@ mod tests {
             b.set_state(32 + 8 * k as u32, *v);
         }
         let block = b.finish(Terminal::Link(4));
-        let alloc = allocate(&block, &Liveness::of(&block)).unwrap();
+        let alloc = allocate(&block, &Liveness::of(&block), HostFeatures::ALL).unwrap();
         for v in vals {
             match alloc.locs[v.index()] {
                 Loc::Reg(r) => assert!(is_callee_saved(r), "{r:?}"),
@@ -276,7 +280,7 @@ mod tests {
         let nzcv = b.sub_flags(x, y);
         let c = b.cond_holds(12, nzcv);
         let block = b.finish(Terminal::If { cond: c, then_pc: 4, else_pc: 8 });
-        let alloc = allocate(&block, &Liveness::of(&block)).unwrap();
+        let alloc = allocate(&block, &Liveness::of(&block), HostFeatures::ALL).unwrap();
         assert_eq!(alloc.locs[nzcv.index()], Loc::None);
         assert_eq!(alloc.locs[c.index()], Loc::Flags);
     }
@@ -288,7 +292,7 @@ mod tests {
         let zero = b.konst(Type::I64, 0);
         let c = b.cmp(CmpOp::Eq, x, zero);
         let block = b.finish(Terminal::If { cond: c, then_pc: 4, else_pc: 8 });
-        let alloc = allocate(&block, &Liveness::of(&block)).unwrap();
+        let alloc = allocate(&block, &Liveness::of(&block), HostFeatures::ALL).unwrap();
         assert_eq!(alloc.locs[c.index()], Loc::Flags);
         assert_eq!(alloc.locs[zero.index()], Loc::Imm(0));
     }

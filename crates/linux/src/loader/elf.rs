@@ -1,5 +1,6 @@
-//! Reading and validating the ELF header and program headers of a static aarch64
-//! executable, and the layout of its loadable segments.
+//! Reading and validating the ELF header and program headers of an aarch64
+//! executable (or of its `PT_INTERP` interpreter), and the layout of its loadable
+//! segments.
 
 use super::{host_page_size, page_down, page_up, LoadProblem, GUEST_ADDRESS_LIMIT};
 use goblin::container::{Container, Ctx, Endian};
@@ -27,6 +28,8 @@ pub(super) struct ElfImage {
     pub(super) phoff: u64,
     pub(super) is_pie: bool,
     pub(super) phdrs: Vec<ProgramHeader>,
+    /// The `PT_INTERP` path, for a dynamically linked program.
+    pub(super) interp: Option<Vec<u8>>,
 }
 
 impl ElfImage {
@@ -85,10 +88,11 @@ impl ElfImage {
         let phdrs =
             ProgramHeader::parse(&table, 0, usize::from(header.e_phnum), Ctx::new(Container::Big, Endian::Little))
                 .map_err(|e| LoadProblem::Malformed(e.to_string()))?;
-        let image = ElfImage { entry: header.e_entry, phoff: header.e_phoff, is_pie, phdrs };
-        if let Some(interp) = image.phdrs.iter().find(|p| p.p_type == PT_INTERP) {
-            return Err(LoadProblem::Dynamic(read_interp(file, interp, file_len)?));
-        }
+        let interp = match phdrs.iter().find(|p| p.p_type == PT_INTERP) {
+            Some(p) => Some(read_interp(file, p, file_len)?),
+            None => None,
+        };
+        let image = ElfImage { entry: header.e_entry, phoff: header.e_phoff, is_pie, phdrs, interp };
         image.validate_segments(file_len)?;
         Ok(image)
     }
@@ -197,7 +201,8 @@ fn protection(p_flags: u32) -> i32 {
     prot
 }
 
-fn read_interp(file: &File, interp: &ProgramHeader, file_len: u64) -> Result<String, LoadProblem> {
+/// The `PT_INTERP` string up to its NUL, as the kernel reads it.
+fn read_interp(file: &File, interp: &ProgramHeader, file_len: u64) -> Result<Vec<u8>, LoadProblem> {
     if interp.p_filesz == 0 || interp.p_filesz > MAX_INTERP_LEN {
         return Err(LoadProblem::Malformed(format!("PT_INTERP of {} bytes", interp.p_filesz)));
     }
@@ -209,7 +214,11 @@ fn read_interp(file: &File, interp: &ProgramHeader, file_len: u64) -> Result<Str
         return Err(LoadProblem::Truncated("PT_INTERP"));
     }
     let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    Ok(String::from_utf8_lossy(&bytes[..len]).into_owned())
+    if len == 0 {
+        return Err(LoadProblem::Malformed("empty PT_INTERP".into()));
+    }
+    bytes.truncate(len);
+    Ok(bytes)
 }
 
 /// A readable name for an ELF machine, as `file(1)` would say it.

@@ -126,17 +126,25 @@ fn absurd_segments() {
 }
 
 #[test]
-fn dynamic_programs_name_their_interpreter() {
-    let interp = b"/lib/ld-linux-aarch64.so.1\0";
+fn dynamic_programs_need_their_interpreter() {
+    let interp = b"/nonexistent/ld-linux-aarch64.so.1\0";
+    let text: Phdr = (PT_LOAD, RX, 0, 0, 0x300, 0x300, 0x1000);
     let mut f = elf(
         ET_DYN,
         EM_AARCH64,
         0,
-        &[(PT_INTERP, PF_R, 0x200, 0x200, interp.len() as u64, interp.len() as u64, 1)],
+        &[text, (PT_INTERP, PF_R, 0x200, 0x200, interp.len() as u64, interp.len() as u64, 1)],
         0x300,
     );
     f[0x200..0x200 + interp.len()].copy_from_slice(interp);
-    assert_eq!(problem(&f), "dynamic executables are not supported yet: /lib/ld-linux-aarch64.so.1");
+    let path = file(&f);
+    let alone = load(&path).unwrap();
+    assert_eq!(alone.interp, Some(PathBuf::from("/nonexistent/ld-linux-aarch64.so.1")));
+    assert_eq!(alone.base, PIE_BASE & !0xfff, "PIE programs with an interpreter go at PIE_BASE");
+    let err = load_executable(&path, None).unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("interpreter /nonexistent/ld-linux-aarch64.so.1: "), "{message}");
+    assert!(!message.contains('\n'));
 }
 
 #[test]

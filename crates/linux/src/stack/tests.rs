@@ -1,6 +1,7 @@
 //! The stack is built, then parsed back the way a C library's start code reads it.
 
 use super::*;
+use crate::loader::LoadedProgram;
 use std::collections::BTreeMap;
 
 /// What start code finds on the stack.
@@ -53,16 +54,19 @@ fn parse(sp: u64) -> Parsed {
     Parsed { argv, envp, auxv }
 }
 
-fn program() -> LoadedProgram {
-    LoadedProgram {
+fn program() -> Executable {
+    let program = LoadedProgram {
         entry: 0x400123,
         phdr: 0x400040,
         phent: 56,
         phnum: 9,
         base: 0,
+        start: 0x400000,
         brk_start: 0x4a0000,
         brk_limit: 0x4a0000,
-    }
+        interp: None,
+    };
+    Executable { program, interpreter: None }
 }
 
 fn os(strings: &[&str]) -> Vec<OsString> {
@@ -173,4 +177,29 @@ fn the_real_stack_is_mapped_with_a_guard() {
     let mut byte = [0u8; 1];
     assert!(crate::guest_memory::read(built.bottom - 1, &mut byte).is_err());
     assert!(crate::guest_memory::read(built.bottom, &mut byte).is_ok());
+}
+
+#[test]
+fn dynamic_programs_get_the_interpreter_base() {
+    let mut executable = program();
+    let mut interpreter = executable.program.clone();
+    interpreter.base = 0x7f00_0000_0000;
+    interpreter.entry = 0x7f00_0000_1000;
+    executable.interpreter = Some(interpreter);
+    let argv = os(&["prog"]);
+    let contents = StackContents {
+        argv: &argv,
+        envp: &[],
+        execfn: OsStr::new("prog"),
+        random: [0; 16],
+        credentials: Credentials::of_host(),
+    };
+    let mut memory = vec![0u8; 16 * 1024];
+    let top = memory.as_ptr() as u64 + memory.len() as u64;
+    let built = write_stack(&mut memory, top, &executable, &contents).unwrap();
+    let aux = parse(built.sp).auxv;
+    assert_eq!(aux[&at::BASE], 0x7f00_0000_0000);
+    assert_eq!(aux[&at::ENTRY], 0x400123, "AT_ENTRY is the program's entry");
+    assert_eq!(aux[&at::PHDR], 0x400040);
+    assert_eq!(executable.start_pc(), 0x7f00_0000_1000);
 }

@@ -5,13 +5,16 @@
 //!   (`arch/arm64/include/uapi/asm/fcntl.h`). They are converted in `openat`,
 //!   `pipe2` (`O_DIRECT` means packet mode there) and `fcntl(F_GETFL/F_SETFL)`.
 //!   Every other flag has the same value on both.
-//! - `readlinkat("/proc/self/exe")` answers the guest program, not archway.
-//!
-//! Paths are not rewritten: `-L ROOT` applies to the main program only for now;
-//! resolving file system calls under the guest root comes with dynamic linking.
+//! - `/proc` files that describe the process are the guest's ([`crate::proc_files`]):
+//!   `readlinkat` and `openat` of `/proc/self/exe` give the guest program; `openat`
+//!   of `maps`, `auxv`, `cmdline` and `/proc/cpuinfo` gives generated contents.
+//! - Absolute paths resolve under the guest root ([`super::paths`]).
 
-use super::{host_syscall, ret, Args, Outcome, SyscallContext};
+use super::{errno, host_syscall, paths, ret, Args, Outcome, SyscallContext};
 use crate::guest_memory;
+use crate::guest_root;
+use crate::proc_files::{self, ProcFile};
+use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 
 /// `(aarch64 value, x86_64 value)` of the open flags that differ.
@@ -39,9 +42,53 @@ fn remap_open_flags(value: u64, from: fn(&(u64, u64)) -> u64, to: fn(&(u64, u64)
 }
 
 /// `openat(dirfd, path, flags, mode)`.
-pub fn openat(_: &mut SyscallContext, a: &Args) -> Outcome {
+pub fn openat(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     let flags = open_flags_to_host(a[2] & 0xffff_ffff);
-    ret(host_syscall(libc::SYS_openat, &[a[0], a[1], flags, a[3], 0, 0]))
+    if let Ok(path) = guest_memory::read_c_string(a[1], libc::PATH_MAX as usize) {
+        if let Some(file) = proc_files::classify(&path) {
+            return ret(open_proc_file(ctx, file, flags, a[3]));
+        }
+    }
+    ret(paths::with_resolved(ctx, a, &[1], |a| host_syscall(libc::SYS_openat, &[a[0], a[1], flags, a[3], 0, 0])))
+}
+
+/// Open one of the guest's `/proc` files with host open `flags`.
+fn open_proc_file(ctx: &mut SyscallContext, file: ProcFile, flags: u64, mode: u64) -> i64 {
+    let cloexec = flags & libc::O_CLOEXEC as u64;
+    if file == ProcFile::Exe {
+        let Ok(exe) = CString::new(ctx.process.exe_path.as_os_str().as_bytes()) else {
+            return errno(libc::ENOENT);
+        };
+        let at_fdcwd = libc::AT_FDCWD as i64 as u64;
+        return host_syscall(libc::SYS_openat, &[at_fdcwd, exe.as_ptr() as u64, flags, mode, 0, 0]);
+    }
+    if flags & libc::O_ACCMODE as u64 != libc::O_RDONLY as u64 {
+        return errno(libc::EACCES);
+    }
+    match proc_files::contents(file, ctx.process) {
+        Ok(bytes) => read_only_snapshot(&bytes, cloexec != 0),
+        Err(e) => -i64::from(e.raw_os_error().unwrap_or(libc::EIO)),
+    }
+}
+
+/// A read-only descriptor positioned at the start of a copy of `bytes`.
+fn read_only_snapshot(bytes: &[u8], cloexec: bool) -> i64 {
+    use std::io::Write;
+    use std::os::unix::io::{AsRawFd, FromRawFd};
+    // SAFETY: a fresh memfd; the name is a valid C string.
+    let fd = unsafe { libc::memfd_create(c"archway-proc".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EMFILE));
+    }
+    // SAFETY: `fd` was just created and is owned here.
+    let mut memfd = unsafe { std::fs::File::from_raw_fd(fd) };
+    if let Err(e) = memfd.write_all(bytes) {
+        return -i64::from(e.raw_os_error().unwrap_or(libc::EIO));
+    }
+    let reopen = CString::new(format!("/proc/self/fd/{}", memfd.as_raw_fd())).unwrap_or_default();
+    let flags = libc::O_RDONLY | if cloexec { libc::O_CLOEXEC } else { 0 };
+    let at_fdcwd = libc::AT_FDCWD as i64 as u64;
+    host_syscall(libc::SYS_openat, &[at_fdcwd, reopen.as_ptr() as u64, flags as u64, 0, 0, 0])
 }
 
 /// `pipe2(fds, flags)`.
@@ -64,29 +111,21 @@ pub fn fcntl(_: &mut SyscallContext, a: &Args) -> Outcome {
 }
 
 /// `readlinkat(dirfd, path, buf, size)`: the guest's own `/proc/self/exe` is the
-/// guest program.
+/// guest program (as the guest names it, inside its root).
 pub fn readlinkat(ctx: &mut SyscallContext, a: &Args) -> Outcome {
-    let Ok(path) = guest_memory::read_c_string(a[1], libc::PATH_MAX as usize) else {
-        return ret(host_syscall(libc::SYS_readlinkat, a));
-    };
-    if !names_own_exe(&path) {
-        return ret(host_syscall(libc::SYS_readlinkat, a));
+    let names_exe = guest_memory::read_c_string(a[1], libc::PATH_MAX as usize)
+        .is_ok_and(|p| proc_files::classify(&p) == Some(ProcFile::Exe));
+    if !names_exe {
+        return ret(paths::with_resolved(ctx, a, &[1], |a| host_syscall(libc::SYS_readlinkat, a)));
     }
     let size = a[3] as u32 as i32;
     if size <= 0 {
         return ret(super::errno(libc::EINVAL));
     }
-    let target = ctx.process.exe_path.as_os_str().as_bytes();
+    let target = guest_root::guest_view(&ctx.process.exe_path, ctx.process.image.root.as_deref());
+    let target = target.as_os_str().as_bytes();
     let len = target.len().min(size as usize);
     super::ret_or_fault(guest_memory::write(a[2], &target[..len]), len as i64)
-}
-
-/// Whether `path` is this process's `exe` link in `/proc`.
-fn names_own_exe(path: &[u8]) -> bool {
-    // SAFETY: getpid has no preconditions.
-    let pid = unsafe { libc::getpid() };
-    let own = format!("/proc/{pid}/exe");
-    path == b"/proc/self/exe" || path == b"/proc/thread-self/exe" || path == own.as_bytes()
 }
 
 #[cfg(test)]
@@ -110,13 +149,5 @@ mod tests {
             open_flags_to_host(libc::O_NONBLOCK as u64 | libc::O_CREAT as u64),
             libc::O_NONBLOCK as u64 | libc::O_CREAT as u64
         );
-    }
-
-    #[test]
-    fn proc_exe_names() {
-        assert!(names_own_exe(b"/proc/self/exe"));
-        assert!(names_own_exe(format!("/proc/{}/exe", std::process::id()).as_bytes()));
-        assert!(!names_own_exe(b"/proc/1/exe"));
-        assert!(!names_own_exe(b"/proc/self/cwd"));
     }
 }

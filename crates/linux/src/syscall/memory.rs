@@ -8,11 +8,14 @@
 //!   accepted and dropped (branch targets are not enforced; BTI is not advertised),
 //!   x86_64's `MAP_32BIT`/`MAP_ABOVE4G` bit values mean nothing on arm64 and are
 //!   ignored as the arm64 kernel ignores unknown flags;
-//! - translations of code that is unmapped or mapped over are forgotten.
+//! - translations of code that is unmapped or mapped over are forgotten;
+//! - what the guest maps is recorded for its `/proc/self/maps` ([`crate::guest_maps`]).
 //!
 //! `brk` is the guest's own heap ([`crate::process::Brk`]), never the host's.
 
 use super::{errno, host_syscall, ret, Args, Outcome, SyscallContext};
+use crate::loader::{host_page_size, page_up};
+use crate::process::lock;
 
 /// arm64 `PROT_BTI`: guarded pages for branch target identification.
 const PROT_BTI: u64 = 0x10;
@@ -26,7 +29,7 @@ const MREMAP_FIXED: u64 = libc::MREMAP_FIXED as u64;
 
 /// `brk(addr)`.
 pub fn brk(ctx: &mut SyscallContext, a: &Args) -> Outcome {
-    ret(ctx.process.brk.set(a[0]) as i64)
+    ret(lock(&ctx.process.brk).set(a[0]) as i64)
 }
 
 /// `mmap(addr, len, prot, flags, fd, offset)`.
@@ -41,8 +44,11 @@ pub fn mmap(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     }
     let flags = flags & !X86_ONLY_MAP_FLAGS;
     let result = host_syscall(libc::SYS_mmap, &[addr, len, prot & !PROT_BTI, flags, fd, offset]);
+    if result >= 0 {
+        lock(&ctx.process.image.mappings).insert(result as u64, page_up(result as u64 + len, host_page_size()));
+    }
     if result >= 0 && replaces {
-        ctx.engine.invalidate(addr, addr.saturating_add(len));
+        ctx.invalidate_code(addr, addr.saturating_add(len));
     }
     ret(result)
 }
@@ -55,7 +61,8 @@ pub fn munmap(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     }
     let result = host_syscall(libc::SYS_munmap, a);
     if result == 0 {
-        ctx.engine.invalidate(addr, addr.saturating_add(len));
+        lock(&ctx.process.image.mappings).remove(addr, page_up(addr.saturating_add(len), host_page_size()));
+        ctx.invalidate_code(addr, addr.saturating_add(len));
     }
     ret(result)
 }
@@ -80,9 +87,13 @@ pub fn mremap(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     }
     let result = host_syscall(libc::SYS_mremap, a);
     if result >= 0 {
-        ctx.engine.invalidate(old_addr, old_addr.saturating_add(old_len));
+        let mut mappings = lock(&ctx.process.image.mappings);
+        mappings.remove(old_addr, page_up(old_addr.saturating_add(old_len), host_page_size()));
+        mappings.insert(result as u64, page_up(result as u64 + new_len, host_page_size()));
+        drop(mappings);
+        ctx.invalidate_code(old_addr, old_addr.saturating_add(old_len));
         if flags & MREMAP_FIXED != 0 {
-            ctx.engine.invalidate(new_addr, new_addr.saturating_add(new_len));
+            ctx.invalidate_code(new_addr, new_addr.saturating_add(new_len));
         }
     }
     ret(result)
@@ -98,7 +109,7 @@ pub fn madvise(ctx: &mut SyscallContext, a: &Args) -> Outcome {
 }
 
 /// Refuse a request touching archway's memory; logged once per call kind.
-fn refuse(ctx: &mut SyscallContext, call: &'static str, addr: u64, len: u64) -> Outcome {
+fn refuse(ctx: &SyscallContext, call: &'static str, addr: u64, len: u64) -> Outcome {
     if ctx.process.first_time(call, 0) {
         tracing::warn!(
             "{call} of {addr:#x}..{:#x} would change archway's own memory: -ENOMEM",

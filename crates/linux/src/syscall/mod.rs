@@ -11,31 +11,48 @@
 //! (a negative errno on failure), as the kernel returns it. A number not in the
 //! table returns `-ENOSYS` and is logged once.
 //!
-//! Handler modules: [`fs`] (open flags, `/proc/self/exe`), [`stat`] (`struct stat`),
-//! [`memory`] (`brk`, `mmap`...), [`tasks`] (exit, clone, execve, uname, prctl),
-//! [`signal`] (bookkeeping), [`ioctl`] (terminal ioctls), [`epoll`] (`epoll_event`).
+//! Handler modules: [`fs`] (open flags, `/proc` views), [`stat`] (`struct stat`),
+//! [`memory`] (`brk`, `mmap`...), [`tasks`] (exit, clone, uname, prctl,
+//! `set_tid_address`), [`exec`] (`execve`, `execveat`),
+//! [`signal`] (bookkeeping), [`ioctl`] (terminal ioctls), [`epoll`] (`epoll_event`);
+//! [`paths`] resolves path arguments under the guest root.
 
 pub mod epoll;
+pub mod exec;
 pub mod fs;
 pub mod ioctl;
 pub mod memory;
+pub mod paths;
 pub mod signal;
 pub mod stat;
 pub mod table;
 pub mod tasks;
 
 use crate::process::GuestProcess;
+use crate::threads::GuestThread;
 use archway_a64::CpuState;
 use archway_jit::Engine;
+use std::sync::Arc;
 
 /// The six argument registers X0..X5.
 pub type Args = [u64; 6];
 
-/// What the handlers can reach.
+/// What the handlers can reach: the process (shared by its threads), and the
+/// calling thread's bookkeeping, CPU state and engine.
 pub struct SyscallContext<'a> {
-    pub process: &'a mut GuestProcess,
+    pub process: &'a Arc<GuestProcess>,
+    pub thread: &'a mut GuestThread,
     pub cpu: &'a mut CpuState,
     pub engine: &'a mut dyn Engine,
+}
+
+impl SyscallContext<'_> {
+    /// Forget the translations of guest code in `[start, end)`, in every thread: the
+    /// engines share invalidations, and the other threads leave the code they run.
+    pub fn invalidate_code(&mut self, start: u64, end: u64) {
+        self.engine.invalidate(start, end);
+        self.process.threads.interrupt_others(self.thread.tid);
+    }
 }
 
 /// What a system call does to the run loop.
@@ -43,8 +60,10 @@ pub struct SyscallContext<'a> {
 pub enum Outcome {
     /// Put this value in X0 and continue.
     Return(i64),
-    /// The guest process ends with this exit status.
+    /// The guest process ends with this exit status (`exit_group`).
     Exit(i32),
+    /// The calling guest thread ends with this exit status (`exit`).
+    ExitThread(i32),
 }
 
 /// An emulated system call.
@@ -55,6 +74,9 @@ pub type EmulatedFn = fn(&mut SyscallContext, &Args) -> Outcome;
 pub enum Handler {
     /// The host system call with this (x86_64) number, same arguments, same result.
     Host(libc::c_long),
+    /// The same, with the path arguments at these positions resolved under the guest
+    /// root ([`paths`]).
+    HostPaths(libc::c_long, &'static [usize]),
     /// A handler of ours.
     Emulated(EmulatedFn),
     /// Deliberately `-ENOSYS` without a warning: the guest's C library expects this
@@ -87,6 +109,9 @@ pub fn dispatch(ctx: &mut SyscallContext, nr: u64, args: &Args) -> Outcome {
     };
     let outcome = match entry.handler {
         Handler::Host(host_nr) => Outcome::Return(host_syscall(host_nr, args)),
+        Handler::HostPaths(host_nr, positions) => {
+            Outcome::Return(paths::host_with_paths(ctx, host_nr, positions, args))
+        }
         Handler::Emulated(handler) => handler(ctx, args),
         Handler::Enosys => Outcome::Return(errno(libc::ENOSYS)),
     };

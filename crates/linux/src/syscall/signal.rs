@@ -7,6 +7,8 @@
 //! return to `SIG_DFL`, for the asynchronous signals, so that `SIGPIPE` ignored by the
 //! guest gives `EPIPE` and an ignored `SIGCHLD` reaps children, as the guest expects.
 //! A signal the guest catches with a handler keeps the host default action for now.
+//! Dispositions belong to the process ([`crate::process::GuestProcess`]); the mask
+//! and the alternate stack to each thread ([`crate::threads::GuestThread`]).
 //!
 //! Layouts (arm64): `struct sigaction` is `{ handler, flags, restorer, mask }`, four
 //! u64s; `stack_t` is `{ ss_sp u64, ss_flags i32, pad, ss_size u64 }`; the kernel
@@ -15,6 +17,7 @@
 
 use super::{errno, ret, Args, Outcome, SyscallContext};
 use crate::guest_memory;
+use crate::process::lock;
 use crate::stack::MIN_SIGNAL_STACK_SIZE;
 
 /// Number of signals (1..=64).
@@ -68,6 +71,8 @@ pub struct AltStack {
 }
 
 impl AltStack {
+    /// No alternate stack (a new program's, and a new thread's).
+    pub const DISABLED: AltStack = AltStack { sp: 0, flags: SS_DISABLE, size: 0 };
     /// Size of arm64's `stack_t`.
     pub const SIZE: usize = 24;
 
@@ -86,40 +91,27 @@ impl AltStack {
     }
 }
 
-/// The guest's signal state.
-#[derive(Debug, Clone)]
-pub struct SignalState {
-    /// Disposition of signal `n` at index `n - 1`.
-    pub actions: [GuestSigaction; SIGNAL_COUNT],
-    /// Blocked signals (bit `n - 1` for signal `n`).
-    pub mask: u64,
-    pub alt_stack: AltStack,
-}
-
-impl SignalState {
-    /// The state a new program starts with: default dispositions, except the signals
-    /// the host process already ignores (ignored signals stay ignored across exec).
-    pub fn from_host() -> SignalState {
-        let mut actions = [GuestSigaction::default(); SIGNAL_COUNT];
-        for (index, action) in actions.iter_mut().enumerate() {
-            let mut current = [0u64; 4];
-            let sig = index as libc::c_long + 1;
-            // SAFETY: a query only (no new action); `current` is a kernel sigaction.
-            let queried =
-                unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, 0usize, current.as_mut_ptr(), SIGSET_SIZE) };
-            if queried == 0 && current[0] == SIG_IGN {
-                action.handler = SIG_IGN;
-            }
+/// The dispositions a new program starts with: default, except the signals the host
+/// process already ignores (ignored signals stay ignored across exec).
+pub fn initial_actions() -> [GuestSigaction; SIGNAL_COUNT] {
+    let mut actions = [GuestSigaction::default(); SIGNAL_COUNT];
+    for (index, action) in actions.iter_mut().enumerate() {
+        let mut current = [0u64; 4];
+        let sig = index as libc::c_long + 1;
+        // SAFETY: a query only (no new action); `current` is a kernel sigaction.
+        let queried = unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, 0usize, current.as_mut_ptr(), SIGSET_SIZE) };
+        if queried == 0 && current[0] == SIG_IGN {
+            action.handler = SIG_IGN;
         }
-        SignalState { actions, mask: 0, alt_stack: AltStack { sp: 0, flags: SS_DISABLE, size: 0 } }
     }
+    actions
 }
 
 /// Put the host's `SIGPIPE` back to its default action. Rust's runtime ignores
 /// `SIGPIPE` at the start of every Rust program, archway included, so an ignored
 /// `SIGPIPE` here says nothing about what archway's parent wanted; the guest starts
 /// as a program started by a shell does, with `SIGPIPE` at its default.
-/// Call before [`SignalState::from_host`].
+/// Call before [`initial_actions`].
 pub fn undo_runtime_sigpipe_ignore() {
     let default_action = [SIG_DFL, 0, 0, 0];
     // SAFETY: installs SIG_DFL; `default_action` is a kernel sigaction.
@@ -162,7 +154,8 @@ pub fn rt_sigaction(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     } else {
         None
     };
-    let slot = &mut ctx.process.signals.actions[sig as usize - 1];
+    let mut actions = lock(&ctx.process.signal_actions);
+    let slot = &mut actions[sig as usize - 1];
     let old = *slot;
     if let Some(new) = new {
         *slot = new;
@@ -198,14 +191,13 @@ pub fn rt_sigprocmask(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     if sigsetsize != SIGSET_SIZE {
         return ret(errno(libc::EINVAL));
     }
-    let signals = &mut ctx.process.signals;
-    let old = signals.mask;
+    let old = ctx.thread.signal_mask;
     if set != 0 {
         let requested = match guest_memory::read_u64(set) {
             Ok(v) => v & !UNBLOCKABLE,
             Err(e) => return ret(e),
         };
-        signals.mask = match how as u32 as i32 {
+        ctx.thread.signal_mask = match how as u32 as i32 {
             libc::SIG_BLOCK => old | requested,
             libc::SIG_UNBLOCK => old & !requested,
             libc::SIG_SETMASK => requested,
@@ -224,7 +216,7 @@ pub fn rt_sigprocmask(ctx: &mut SyscallContext, a: &Args) -> Outcome {
 /// running on its alternate stack.
 pub fn sigaltstack(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     let [ss, old_ss, ..] = *a;
-    let old = ctx.process.signals.alt_stack;
+    let old = ctx.thread.alt_stack;
     if ss != 0 {
         let mut bytes = [0u8; AltStack::SIZE];
         if let Err(e) = guest_memory::read(ss, &mut bytes) {
@@ -236,13 +228,13 @@ pub fn sigaltstack(ctx: &mut SyscallContext, a: &Args) -> Outcome {
             return ret(errno(libc::EINVAL));
         }
         if mode == SS_DISABLE {
-            new = AltStack { sp: 0, flags: SS_DISABLE, size: 0 };
+            new = AltStack::DISABLED;
         } else if new.size < MIN_SIGNAL_STACK_SIZE {
             return ret(errno(libc::ENOMEM));
         } else {
             new.flags &= SS_AUTODISARM;
         }
-        ctx.process.signals.alt_stack = new;
+        ctx.thread.alt_stack = new;
     }
     if old_ss != 0 {
         if let Err(e) = guest_memory::write(old_ss, &old.encode()) {

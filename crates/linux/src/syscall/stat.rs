@@ -16,7 +16,7 @@
 //! | 40 | pad u64 | | 112 | `st_ctime_nsec` u64 |
 //! | 48 | `st_size` i64 | | 120 | 2 × u32 unused |
 
-use super::{host_syscall, ret, ret_or_fault, Args, Outcome, SyscallContext};
+use super::{host_syscall, paths, ret, ret_or_fault, Args, Outcome, SyscallContext};
 use crate::guest_memory;
 use std::mem::MaybeUninit;
 
@@ -72,9 +72,11 @@ pub fn fstat(_: &mut SyscallContext, a: &Args) -> Outcome {
     stat_into_guest(a[1], |host| host_syscall(libc::SYS_fstat, &[a[0], host, 0, 0, 0, 0]))
 }
 
-/// `newfstatat(dirfd, path, statbuf, flags)`.
-pub fn newfstatat(_: &mut SyscallContext, a: &Args) -> Outcome {
-    stat_into_guest(a[2], |host| host_syscall(libc::SYS_newfstatat, &[a[0], a[1], host, a[3], 0, 0]))
+/// `newfstatat(dirfd, path, statbuf, flags)`; the path under the guest root.
+pub fn newfstatat(ctx: &mut SyscallContext, a: &Args) -> Outcome {
+    stat_into_guest(a[2], |host| {
+        paths::with_resolved(ctx, a, &[1], |a| host_syscall(libc::SYS_newfstatat, &[a[0], a[1], host, a[3], 0, 0]))
+    })
 }
 
 /// Run a host stat call into a local buffer, then copy the converted result to the

@@ -5,14 +5,20 @@
 //! same six arguments: these are the calls whose arguments, flags and structures are
 //! identical on the two architectures (checked against the kernel's uapi headers:
 //! `stat`-free file calls, sockets, `statfs`, `rlimit`, `rusage`, `timespec`,
-//! `siginfo`, `termios`, futexes, `statx`...). An `emulated` row names a handler;
+//! `siginfo`, `termios`, futexes, `statx`...); a `host_paths` row does the same with
+//! the listed path arguments resolved under the guest root. An `emulated` row names a handler;
 //! an `enosys` row answers `-ENOSYS` on purpose.
 
-use super::Handler::{Emulated, Enosys, Host};
-use super::{epoll, fs, ioctl, memory, signal, stat, tasks, EmulatedFn, SyscallEntry};
+use super::Handler::{Emulated, Enosys, Host, HostPaths};
+use super::{epoll, exec, fs, ioctl, memory, signal, stat, tasks, EmulatedFn, SyscallEntry};
 
 const fn host(nr: u64, name: &'static str, host_nr: libc::c_long) -> SyscallEntry {
     SyscallEntry { nr, name, handler: Host(host_nr) }
+}
+
+/// A host call whose arguments at `paths` are paths (resolved under the guest root).
+const fn host_paths(nr: u64, name: &'static str, host_nr: libc::c_long, paths: &'static [usize]) -> SyscallEntry {
+    SyscallEntry { nr, name, handler: HostPaths(host_nr, paths) }
 }
 
 const fn emulated(nr: u64, name: &'static str, handler: EmulatedFn) -> SyscallEntry {
@@ -26,17 +32,17 @@ const fn enosys(nr: u64, name: &'static str) -> SyscallEntry {
 /// Every aarch64 system call archway knows, sorted by number (looked up by binary
 /// search).
 pub static SYSCALLS: &[SyscallEntry] = &[
-    host(5, "setxattr", libc::SYS_setxattr),
-    host(6, "lsetxattr", libc::SYS_lsetxattr),
+    host_paths(5, "setxattr", libc::SYS_setxattr, &[0]),
+    host_paths(6, "lsetxattr", libc::SYS_lsetxattr, &[0]),
     host(7, "fsetxattr", libc::SYS_fsetxattr),
-    host(8, "getxattr", libc::SYS_getxattr),
-    host(9, "lgetxattr", libc::SYS_lgetxattr),
+    host_paths(8, "getxattr", libc::SYS_getxattr, &[0]),
+    host_paths(9, "lgetxattr", libc::SYS_lgetxattr, &[0]),
     host(10, "fgetxattr", libc::SYS_fgetxattr),
-    host(11, "listxattr", libc::SYS_listxattr),
-    host(12, "llistxattr", libc::SYS_llistxattr),
+    host_paths(11, "listxattr", libc::SYS_listxattr, &[0]),
+    host_paths(12, "llistxattr", libc::SYS_llistxattr, &[0]),
     host(13, "flistxattr", libc::SYS_flistxattr),
-    host(14, "removexattr", libc::SYS_removexattr),
-    host(15, "lremovexattr", libc::SYS_lremovexattr),
+    host_paths(14, "removexattr", libc::SYS_removexattr, &[0]),
+    host_paths(15, "lremovexattr", libc::SYS_lremovexattr, &[0]),
     host(16, "fremovexattr", libc::SYS_fremovexattr),
     host(17, "getcwd", libc::SYS_getcwd),
     host(19, "eventfd2", libc::SYS_eventfd2),
@@ -47,33 +53,33 @@ pub static SYSCALLS: &[SyscallEntry] = &[
     host(24, "dup3", libc::SYS_dup3),
     emulated(25, "fcntl", fs::fcntl),
     host(26, "inotify_init1", libc::SYS_inotify_init1),
-    host(27, "inotify_add_watch", libc::SYS_inotify_add_watch),
+    host_paths(27, "inotify_add_watch", libc::SYS_inotify_add_watch, &[1]),
     host(28, "inotify_rm_watch", libc::SYS_inotify_rm_watch),
     emulated(29, "ioctl", ioctl::ioctl),
     host(30, "ioprio_set", libc::SYS_ioprio_set),
     host(31, "ioprio_get", libc::SYS_ioprio_get),
     host(32, "flock", libc::SYS_flock),
-    host(33, "mknodat", libc::SYS_mknodat),
-    host(34, "mkdirat", libc::SYS_mkdirat),
-    host(35, "unlinkat", libc::SYS_unlinkat),
-    host(36, "symlinkat", libc::SYS_symlinkat),
-    host(37, "linkat", libc::SYS_linkat),
-    host(38, "renameat", libc::SYS_renameat),
+    host_paths(33, "mknodat", libc::SYS_mknodat, &[1]),
+    host_paths(34, "mkdirat", libc::SYS_mkdirat, &[1]),
+    host_paths(35, "unlinkat", libc::SYS_unlinkat, &[1]),
+    host_paths(36, "symlinkat", libc::SYS_symlinkat, &[2]),
+    host_paths(37, "linkat", libc::SYS_linkat, &[1, 3]),
+    host_paths(38, "renameat", libc::SYS_renameat, &[1, 3]),
     host(39, "umount2", libc::SYS_umount2),
     host(40, "mount", libc::SYS_mount),
     host(41, "pivot_root", libc::SYS_pivot_root),
-    host(43, "statfs", libc::SYS_statfs),
+    host_paths(43, "statfs", libc::SYS_statfs, &[0]),
     host(44, "fstatfs", libc::SYS_fstatfs),
-    host(45, "truncate", libc::SYS_truncate),
+    host_paths(45, "truncate", libc::SYS_truncate, &[0]),
     host(46, "ftruncate", libc::SYS_ftruncate),
     host(47, "fallocate", libc::SYS_fallocate),
-    host(48, "faccessat", libc::SYS_faccessat),
-    host(49, "chdir", libc::SYS_chdir),
+    host_paths(48, "faccessat", libc::SYS_faccessat, &[1]),
+    host_paths(49, "chdir", libc::SYS_chdir, &[0]),
     host(50, "fchdir", libc::SYS_fchdir),
-    host(51, "chroot", libc::SYS_chroot),
+    host_paths(51, "chroot", libc::SYS_chroot, &[0]),
     host(52, "fchmod", libc::SYS_fchmod),
-    host(53, "fchmodat", libc::SYS_fchmodat),
-    host(54, "fchownat", libc::SYS_fchownat),
+    host_paths(53, "fchmodat", libc::SYS_fchmodat, &[1]),
+    host_paths(54, "fchownat", libc::SYS_fchownat, &[1]),
     host(55, "fchown", libc::SYS_fchown),
     emulated(56, "openat", fs::openat),
     host(57, "close", libc::SYS_close),
@@ -105,16 +111,16 @@ pub static SYSCALLS: &[SyscallEntry] = &[
     host(85, "timerfd_create", libc::SYS_timerfd_create),
     host(86, "timerfd_settime", libc::SYS_timerfd_settime),
     host(87, "timerfd_gettime", libc::SYS_timerfd_gettime),
-    host(88, "utimensat", libc::SYS_utimensat),
+    host_paths(88, "utimensat", libc::SYS_utimensat, &[1]),
     host(90, "capget", libc::SYS_capget),
     host(91, "capset", libc::SYS_capset),
     emulated(93, "exit", tasks::exit),
     emulated(94, "exit_group", tasks::exit_group),
     host(95, "waitid", libc::SYS_waitid),
-    host(96, "set_tid_address", libc::SYS_set_tid_address),
+    emulated(96, "set_tid_address", tasks::set_tid_address),
     host(97, "unshare", libc::SYS_unshare),
     host(98, "futex", libc::SYS_futex),
-    host(99, "set_robust_list", libc::SYS_set_robust_list),
+    emulated(99, "set_robust_list", tasks::set_robust_list),
     host(100, "get_robust_list", libc::SYS_get_robust_list),
     host(101, "nanosleep", libc::SYS_nanosleep),
     host(102, "getitimer", libc::SYS_getitimer),
@@ -209,7 +215,7 @@ pub static SYSCALLS: &[SyscallEntry] = &[
     emulated(215, "munmap", memory::munmap),
     emulated(216, "mremap", memory::mremap),
     emulated(220, "clone", tasks::clone),
-    emulated(221, "execve", tasks::execve),
+    emulated(221, "execve", exec::execve),
     emulated(222, "mmap", memory::mmap),
     host(223, "fadvise64", libc::SYS_fadvise64),
     emulated(226, "mprotect", memory::mprotect),
@@ -231,15 +237,15 @@ pub static SYSCALLS: &[SyscallEntry] = &[
     host(271, "process_vm_writev", libc::SYS_process_vm_writev),
     host(274, "sched_setattr", libc::SYS_sched_setattr),
     host(275, "sched_getattr", libc::SYS_sched_getattr),
-    host(276, "renameat2", libc::SYS_renameat2),
+    host_paths(276, "renameat2", libc::SYS_renameat2, &[1, 3]),
     host(278, "getrandom", libc::SYS_getrandom),
     host(279, "memfd_create", libc::SYS_memfd_create),
-    emulated(281, "execveat", tasks::execveat),
+    emulated(281, "execveat", exec::execveat),
     host(283, "membarrier", libc::SYS_membarrier),
     host(285, "copy_file_range", libc::SYS_copy_file_range),
     host(286, "preadv2", libc::SYS_preadv2),
     host(287, "pwritev2", libc::SYS_pwritev2),
-    host(291, "statx", libc::SYS_statx),
+    host_paths(291, "statx", libc::SYS_statx, &[1]),
     // The host thread's rseq area belongs to archway's own C library, and the kernel
     // would compare host PCs against the guest's critical sections: glibc copes.
     enosys(293, "rseq"),
@@ -249,7 +255,7 @@ pub static SYSCALLS: &[SyscallEntry] = &[
     enosys(435, "clone3"),
     host(436, "close_range", libc::SYS_close_range),
     host(438, "pidfd_getfd", libc::SYS_pidfd_getfd),
-    host(439, "faccessat2", libc::SYS_faccessat2),
+    host_paths(439, "faccessat2", libc::SYS_faccessat2, &[1]),
     emulated(441, "epoll_pwait2", epoll::epoll_pwait2),
     host(449, "futex_waitv", libc::SYS_futex_waitv),
 ];

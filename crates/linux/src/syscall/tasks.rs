@@ -1,30 +1,60 @@
-//! Process calls: `exit`, `exit_group`, `clone`, `execve`, `uname`, `prctl`.
+//! Process and thread calls: `exit`, `exit_group`, `clone`, `set_tid_address`,
+//! `set_robust_list`, `uname`, `prctl` (`execve` is [`super::exec`]).
 //!
-//! - `clone` creates processes, not threads, for now: the fork-like form (no
-//!   `CLONE_VM`, no `CLONE_THREAD`) is a real host fork whose child continues the
-//!   guest with X0 = 0. `CLONE_VM | CLONE_VFORK` (vfork, posix_spawn) is run as a
+//! - `clone` with `CLONE_VM` and without `CLONE_VFORK` makes a guest thread: one host
+//!   thread per guest thread ([`crate::threads`]). The flags glibc's `pthread_create`
+//!   and Go's runtime use are supported (`CLONE_THREAD`, `CLONE_SIGHAND`, `CLONE_FS`,
+//!   `CLONE_FILES`, `CLONE_SYSVSEM`, `CLONE_SETTLS`, `CLONE_PARENT_SETTID`,
+//!   `CLONE_CHILD_SETTID`, `CLONE_CHILD_CLEARTID`); a missing `CLONE_FS` or
+//!   `CLONE_FILES` becomes an `unshare` in the new thread. Invalid combinations get
+//!   the kernel's `-EINVAL`; `CLONE_VM` without `CLONE_THREAD` (a second process
+//!   sharing memory) and namespace, ptrace or pidfd flags on a thread get `-ENOSYS`
+//!   and a log line.
+//! - The fork-like form (no `CLONE_VM`) is a real host fork whose child continues
+//!   the guest with X0 = 0. `CLONE_VM | CLONE_VFORK` (vfork, posix_spawn) is run as a
 //!   fork too: the parent does not wait for the child's exec, and the child's writes
-//!   do not reach the parent, which vfork users must not rely on anyway. Thread
-//!   creation returns `-ENOSYS` and is logged: threads are the next issue.
-//! - `execve` returns `-ENOSYS` and is logged: re-executing foreign programs under
-//!   archway is the next issue.
-//! - `exit` ends the process while there is a single guest thread.
+//!   do not reach the parent, which vfork users must not rely on anyway.
+//! - `clone3` is exactly `-ENOSYS` (see the table): glibc then uses `clone`.
+//! - `exit` ends the calling thread, `exit_group` the process.
 
 use super::{errno, host_syscall, ret, ret_or_fault, Args, Outcome, SyscallContext};
 use crate::guest_memory;
+use crate::threads::{self, NewThread};
 
 const CLONE_VM: u64 = libc::CLONE_VM as u64;
+const CLONE_FS: u64 = libc::CLONE_FS as u64;
+const CLONE_FILES: u64 = libc::CLONE_FILES as u64;
+const CLONE_SIGHAND: u64 = libc::CLONE_SIGHAND as u64;
 const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
 const CLONE_THREAD: u64 = libc::CLONE_THREAD as u64;
+const CLONE_SYSVSEM: u64 = libc::CLONE_SYSVSEM as u64;
 const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u64;
+const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u64;
+const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
+const CLONE_DETACHED: u64 = libc::CLONE_DETACHED as u64;
+const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
+/// The low byte of `clone`'s flags: the signal sent to the parent at exit.
+const EXIT_SIGNAL_MASK: u64 = 0xff;
+/// Flags a guest thread may carry (`CLONE_DETACHED` is ignored by the kernel).
+const THREAD_FLAGS: u64 = CLONE_VM
+    | CLONE_FS
+    | CLONE_FILES
+    | CLONE_SIGHAND
+    | CLONE_THREAD
+    | CLONE_SYSVSEM
+    | CLONE_SETTLS
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID
+    | CLONE_DETACHED
+    | CLONE_CHILD_SETTID;
 /// `PR_SET_SECCOMP`: a guest filter would judge archway's host system calls.
 const PR_SET_SECCOMP: u64 = 22;
 /// `uname` machine field as arm64 Linux reports it.
 const MACHINE: &[u8] = b"aarch64";
 
-/// `exit(status)`: with one guest thread, the end of the process.
+/// `exit(status)`: the end of the calling thread.
 pub fn exit(_: &mut SyscallContext, a: &Args) -> Outcome {
-    Outcome::Exit((a[0] & 0xff) as i32)
+    Outcome::ExitThread((a[0] & 0xff) as i32)
 }
 
 /// `exit_group(status)`.
@@ -36,17 +66,25 @@ pub fn exit_group(_: &mut SyscallContext, a: &Args) -> Outcome {
 /// (x86_64 takes `child_tid` before `tls`).
 pub fn clone(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     let [flags, stack, parent_tid, tls, child_tid, _] = *a;
-    let is_vfork = flags & (CLONE_VM | CLONE_VFORK) == CLONE_VM | CLONE_VFORK;
-    if flags & CLONE_THREAD != 0 || (flags & CLONE_VM != 0 && !is_vfork) {
-        if ctx.process.first_time("clone", CLONE_THREAD) {
-            tracing::warn!("clone({flags:#x}): guest threads are not supported yet: -ENOSYS");
-        }
-        return ret(errno(libc::ENOSYS));
+    // The kernel's own consistency checks.
+    if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
+        || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0)
+    {
+        return ret(errno(libc::EINVAL));
+    }
+    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+        return ret(clone_thread(ctx, flags, stack, parent_tid, tls, child_tid));
     }
     // The host thread pointer stays archway's: the child's TLS is the guest's TPIDR.
     let host_flags = flags & !(CLONE_VM | CLONE_VFORK | CLONE_SETTLS);
-    let pid = host_syscall(libc::SYS_clone, &[host_flags, 0, parent_tid, child_tid, 0, 0]);
+    let clone = || host_syscall(libc::SYS_clone, &[host_flags, 0, parent_tid, child_tid, 0, 0]);
+    let pid = ctx.process.threads.fork(ctx.cpu, clone);
     if pid == 0 {
+        ctx.thread.tid = threads::gettid();
+        ctx.thread.robust_list = 0;
+        if flags & CLONE_CHILD_CLEARTID != 0 {
+            ctx.thread.clear_child_tid = child_tid;
+        }
         if stack != 0 {
             ctx.cpu.sp = stack;
         }
@@ -57,23 +95,45 @@ pub fn clone(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     ret(pid)
 }
 
-/// `execve(path, argv, envp)`.
-pub fn execve(_: &mut SyscallContext, a: &Args) -> Outcome {
-    unsupported_exec("execve", a[0])
+/// `clone` of a thread: its TID or `-errno`.
+fn clone_thread(ctx: &mut SyscallContext, flags: u64, stack: u64, parent_tid: u64, tls: u64, child_tid: u64) -> i64 {
+    let unsupported = flags & !(THREAD_FLAGS | EXIT_SIGNAL_MASK);
+    if flags & CLONE_THREAD == 0 || unsupported != 0 {
+        if ctx.process.first_time("clone", flags) {
+            tracing::warn!(
+                "clone({flags:#x}): only threads (CLONE_THREAD) share memory, without flags {unsupported:#x}: -ENOSYS"
+            );
+        }
+        return errno(libc::ENOSYS);
+    }
+    let given = |flag: u64, value: u64| (flags & flag != 0).then_some(value);
+    let new = NewThread {
+        stack,
+        tls: given(CLONE_SETTLS, tls),
+        parent_tid: given(CLONE_PARENT_SETTID, parent_tid),
+        child_tid: given(CLONE_CHILD_SETTID, child_tid),
+        clear_child_tid: given(CLONE_CHILD_CLEARTID, child_tid).unwrap_or(0),
+        unshare: !flags & (CLONE_FS | CLONE_FILES),
+    };
+    threads::spawn(ctx, new)
 }
 
-/// `execveat(dirfd, path, argv, envp, flags)`.
-pub fn execveat(_: &mut SyscallContext, a: &Args) -> Outcome {
-    unsupported_exec("execveat", a[1])
+/// `set_tid_address(tidptr)`: the word to zero and wake when the thread ends (kept
+/// by archway, see [`crate::threads`]); returns the caller's TID.
+pub fn set_tid_address(ctx: &mut SyscallContext, a: &Args) -> Outcome {
+    ctx.thread.clear_child_tid = a[0];
+    ret(i64::from(ctx.thread.tid))
 }
 
-fn unsupported_exec(call: &str, path: u64) -> Outcome {
-    let path = guest_memory::read_c_string(path, libc::PATH_MAX as usize).unwrap_or_default();
-    tracing::warn!(
-        "{call}({}): not supported yet (running foreign programs again comes next): -ENOSYS",
-        String::from_utf8_lossy(&path)
-    );
-    ret(errno(libc::ENOSYS))
+/// `set_robust_list(head, len)`: passed to the host (so the kernel handles the list
+/// if the process dies), and remembered, because archway walks it itself when the
+/// guest thread ends ([`crate::robust_list`]).
+pub fn set_robust_list(ctx: &mut SyscallContext, a: &Args) -> Outcome {
+    let result = host_syscall(libc::SYS_set_robust_list, a);
+    if result == 0 {
+        ctx.thread.robust_list = a[0];
+    }
+    ret(result)
 }
 
 /// `uname(buf)`: the host's answer with machine "aarch64".

@@ -32,13 +32,18 @@ impl Emitter<'_> {
         for &r in &ARG_REGS[args.len()..] {
             x64!(self.ops; xor Rd(r), Rd(r));
         }
+        self.call_func(func);
+        if ty != Type::Void {
+            self.set_result(i, RAX);
+        }
+    }
+
+    /// `func(state, rsi, rdx, rcx, r8)`, the arguments already in place.
+    pub(super) fn call_func(&mut self, func: usize) {
         x64!(self.ops
             ; mov rdi, r15
             ; mov rax, QWORD func as i64
             ; call rax
         );
-        if ty != Type::Void {
-            self.set_result(i, RAX);
-        }
     }
 }

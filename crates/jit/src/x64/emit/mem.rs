@@ -31,7 +31,7 @@ const SCRATCH: i8 = core::mem::offset_of!(StateHeader, scratch) as i8;
 impl Emitter<'_> {
     /// The memory operand of state field `offset` (through `rdx` if it does not fit a
     /// displacement).
-    fn state_field(&mut self, offset: u32) -> Mem {
+    pub(super) fn state_field(&mut self, offset: u32) -> Mem {
         match i32::try_from(offset) {
             Ok(disp) => Mem { base: STATE, disp },
             Err(_) => {

@@ -4,8 +4,9 @@
 //! walks its instructions once, emitting each with the op family's module:
 //! `alu` (binary and unary arithmetic, extensions), `flags` (comparisons, NZCV,
 //! conditions, select), `mem` (guest state, loads, stores, atomics, fences),
-//! `call` (helpers) and `terminal` (block exits, links, the indirect lookup).
-//! Cold exit stubs go after the terminal.
+//! `call` (helpers), `vector` (vector ops in SSE, over the `sse` wrappers) and
+//! `terminal` (block exits, links, the indirect lookup). Cold exit stubs go after the
+//! terminal, then the constant pool (16-byte aligned vector masks).
 //!
 //! Conventions every op emitter keeps:
 //! - Values are held zero-extended to 64 bits; narrow (I8/I16) arithmetic is done with
@@ -23,7 +24,9 @@ mod asm;
 mod call;
 mod flags;
 mod mem;
+mod sse;
 mod terminal;
+mod vector;
 
 use asm::{Alu, Cc, Rm, Src, W};
 
@@ -32,7 +35,7 @@ use super::regalloc::{allocate, Liveness, Loc, TooManySpills};
 use super::regs::{slot_offset, Reg, ARG_REGS, RAX};
 use archway_ir::{Block, Op, Type, Value};
 use dynasmrt::x64::X64Relocation;
-use dynasmrt::{DynamicLabel, DynasmError, VecAssembler};
+use dynasmrt::{DynamicLabel, DynasmApi, DynasmError, VecAssembler};
 
 /// Host addresses of the shared routines and tables emitted code jumps to.
 #[derive(Debug, Clone, Copy)]
@@ -61,8 +64,22 @@ pub struct LinkSite {
 /// The host code of one block, assembled for a fixed base address.
 #[derive(Debug)]
 pub struct AssembledBlock {
+    /// Instructions, then the constant pool.
     pub code: Vec<u8>,
+    /// Where the constant pool starts in `code` (`code.len()` when there is none).
+    pub data_offset: usize,
     pub link_sites: Vec<LinkSite>,
+}
+
+/// Whether `op` leaves host code for a function call on a host with `features`: a
+/// helper, or a vector op without SSE code there. Values live across such an op get
+/// callee-saved registers.
+pub fn calls_out(op: &Op, features: HostFeatures) -> bool {
+    match op {
+        Op::Call { .. } => true,
+        Op::Vec(v) => !vector::native(v, features),
+        _ => false,
+    }
 }
 
 /// Why a block could not be compiled (the engine then interprets it).
@@ -104,7 +121,7 @@ pub fn assemble(
         return Err(CompileError::TooManyArguments);
     }
     let live = Liveness::of(block);
-    let alloc = allocate(block, &live)?;
+    let alloc = allocate(block, &live, features)?;
     let mut ops = VecAssembler::new(base);
     let entry = ops.new_dynamic_label();
     let mut e = Emitter {
@@ -114,6 +131,7 @@ pub fn assemble(
         env,
         features,
         stubs: Vec::new(),
+        constants: Vec::new(),
         link_sites: Vec::new(),
         pending_cc: None,
         inst: 0,
@@ -126,9 +144,10 @@ pub fn assemble(
     }
     e.emit_terminal();
     e.emit_stubs();
+    let data_offset = e.emit_constants();
     let link_sites = e.link_sites;
     let code = e.ops.finalize().map_err(CompileError::Assembler)?;
-    Ok(AssembledBlock { code, link_sites })
+    Ok(AssembledBlock { code, data_offset, link_sites })
 }
 
 /// Emission state for one block.
@@ -139,6 +158,8 @@ struct Emitter<'a> {
     env: &'a CodeEnv,
     features: HostFeatures,
     stubs: Vec<(DynamicLabel, Stub)>,
+    /// 16-byte constants the code loads, each once.
+    constants: Vec<(u128, DynamicLabel)>,
     link_sites: Vec<LinkSite>,
     /// The condition a fused comparison left in the host flags.
     pending_cc: Option<Cc>,
@@ -181,7 +202,33 @@ impl Emitter<'_> {
             Op::CmpXchg { addr, expected, new, .. } => self.cmpxchg(i, *addr, *expected, *new, ty),
             Op::Fence(kind) => self.fence(*kind),
             Op::Call { helper, args } => self.call(i, helper.func as usize, args, ty),
+            Op::Vec(v) => self.vec(v),
         }
+    }
+
+    /// The label of the 16-byte constant `value` in the block's pool.
+    fn constant(&mut self, value: u128) -> DynamicLabel {
+        if let Some(&(_, label)) = self.constants.iter().find(|(c, _)| *c == value) {
+            return label;
+        }
+        let label = self.ops.new_dynamic_label();
+        self.constants.push((value, label));
+        label
+    }
+
+    /// Emit the constant pool, 16-byte aligned; returns where it starts.
+    fn emit_constants(&mut self) -> usize {
+        if self.constants.is_empty() {
+            return self.ops.offset().0;
+        }
+        // Block code is placed 16-byte aligned, so aligning the offset aligns the address.
+        self.ops.align(16, 0xcc);
+        let start = self.ops.offset().0;
+        for (value, label) in std::mem::take(&mut self.constants) {
+            self.bind(label);
+            self.ops.extend(value.to_le_bytes());
+        }
+        start
     }
 
     fn loc(&self, v: Value) -> Loc {

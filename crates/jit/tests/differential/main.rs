@@ -6,6 +6,7 @@
 //! mix everything. The interpreter runs the same blocks through a minimal dispatcher
 //! of its own, so the IR passes are not involved: both engines see identical IR.
 //! State (PC and guest area) and the memory buffer the blocks touch must match.
+//! Vector ops, which work on 16-byte state fields, have their own module ([`vector`]).
 
 use archway_ir::interp::{run_block, BlockExit};
 use archway_ir::{
@@ -16,6 +17,8 @@ use archway_jit::x64::{host_listing, HostFeatures, JitEngine, JitOptions};
 use archway_jit::{Engine, Exit};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+mod vector;
 
 // ---------------------------------------------------------------------------------
 // Guest state, memory and a front end serving prepared blocks.

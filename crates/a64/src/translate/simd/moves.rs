@@ -1,0 +1,116 @@
+//! Advanced SIMD element copies and immediates as plain state reads and writes:
+//! DUP (general, and the scalar `MOV Bd, Vn.B[i]`), INS (general, element), UMOV,
+//! SMOV and MOVI/MVNI/ORR/BIC (immediate). A lane is a state field of its own width,
+//! so the IR passes forward and drop lane writes as they do general registers.
+//! Each function emits its instruction (already checked as allocated) and returns true.
+
+use crate::simd::copy::{element_of_imm5, expand_immediate};
+use crate::simd::lanes::{bit, bits};
+use crate::state::off;
+use crate::translate::Ctx;
+use archway_ir::{BinOp, Type, Value};
+
+/// The lane type of element size `size` (log2 bytes).
+const LANE: [Type; 4] = [Type::I8, Type::I16, Type::I32, Type::I64];
+
+/// A lane of `size` copied to every lane of 64 bits: the multiplier of its zero extension.
+const REPLICATE: [u64; 4] = [0x0101_0101_0101_0101, 0x0001_0001_0001_0001, 0x0000_0001_0000_0001, 1];
+
+fn rd(insn: u32) -> u32 {
+    bits(insn, 4, 0)
+}
+
+fn rn(insn: u32) -> u32 {
+    bits(insn, 9, 5)
+}
+
+/// Offset of element `index` (of size `size`) of V`n`.
+fn element(n: u32, size: u32, index: usize) -> u32 {
+    off::v_lo(n) + ((index as u32 % (16 >> size)) << size)
+}
+
+/// Write V`d`: `lo`, and `hi` or zero.
+fn set_vector(ctx: &mut Ctx, d: u32, lo: Value, hi: Option<Value>) {
+    ctx.b.set_state(off::v_lo(d), lo);
+    let hi = hi.unwrap_or_else(|| ctx.k64(0));
+    ctx.b.set_state(off::v_hi(d), hi);
+}
+
+/// DUP (general): the low bits of X`n` in every lane.
+pub(super) fn dup_general(ctx: &mut Ctx, insn: u32) -> bool {
+    let (size, _) = element_of_imm5(insn);
+    let x = ctx.x(rn(insn));
+    let lane = ctx.b.zext_or_trunc(LANE[size as usize], x);
+    let lane = ctx.b.zext_or_trunc(Type::I64, lane);
+    let k = ctx.k64(REPLICATE[size as usize]);
+    let v = ctx.b.bin(BinOp::Mul, lane, k);
+    set_vector(ctx, rd(insn), v, bit(insn, 30).then_some(v));
+    true
+}
+
+/// INS (general): the low bits of X`n` to one element of V`d`.
+pub(super) fn ins_general(ctx: &mut Ctx, insn: u32) -> bool {
+    let (size, index) = element_of_imm5(insn);
+    let x = ctx.x(rn(insn));
+    let lane = ctx.b.zext_or_trunc(LANE[size as usize], x);
+    ctx.b.set_state(element(rd(insn), size, index), lane);
+    true
+}
+
+/// INS (element): one element of V`n` to one element of V`d`.
+pub(super) fn ins_element(ctx: &mut Ctx, insn: u32) -> bool {
+    let (size, index) = element_of_imm5(insn);
+    let source = (bits(insn, 14, 11) >> size) as usize;
+    let lane = ctx.b.get_state(LANE[size as usize], element(rn(insn), size, source));
+    ctx.b.set_state(element(rd(insn), size, index), lane);
+    true
+}
+
+/// UMOV: an element zero-extended to W`d`/X`d`.
+pub(super) fn umov(ctx: &mut Ctx, insn: u32) -> bool {
+    let (size, index) = element_of_imm5(insn);
+    let lane = ctx.b.get_state(LANE[size as usize], element(rn(insn), size, index));
+    ctx.set_x(rd(insn), lane);
+    true
+}
+
+/// SMOV: an element sign-extended to W`d` (Q clear; the upper word zeroed) or X`d`.
+pub(super) fn smov(ctx: &mut Ctx, insn: u32) -> bool {
+    let (size, index) = element_of_imm5(insn);
+    let lane = ctx.b.get_state(LANE[size as usize], element(rn(insn), size, index));
+    let wide = ctx.b.sext_or_trunc(if bit(insn, 30) { Type::I64 } else { Type::I32 }, lane);
+    ctx.set_x(rd(insn), wide);
+    true
+}
+
+/// DUP (element), scalar: one element of V`n` to V`d`, every other bit cleared.
+pub(super) fn dup_scalar(ctx: &mut Ctx, insn: u32) -> bool {
+    let (size, index) = element_of_imm5(insn);
+    let lane = ctx.b.get_state(LANE[size as usize], element(rn(insn), size, index));
+    let lo = ctx.b.zext_or_trunc(Type::I64, lane);
+    set_vector(ctx, rd(insn), lo, None);
+    true
+}
+
+/// MOVI, MVNI (a constant), ORR, BIC (immediate) (the halves of V`d` or-ed with it or
+/// cleared where it is set); 64-bit vectors clear the upper half.
+pub(super) fn modified_immediate(ctx: &mut Ctx, insn: u32) -> bool {
+    let (op, cmode, q, d) = (bit(insn, 29), bits(insn, 15, 12), bit(insn, 30), rd(insn));
+    let imm = expand_immediate(insn);
+    if cmode & 1 == 1 && cmode < 0b1100 {
+        let binop = if op { BinOp::AndNot } else { BinOp::Or };
+        let mut half = |offset| {
+            let v = ctx.b.get_state(Type::I64, offset);
+            let k = ctx.k64(imm);
+            ctx.b.bin(binop, v, k)
+        };
+        let lo = half(off::v_lo(d));
+        let hi = q.then(|| half(off::v_hi(d)));
+        set_vector(ctx, d, lo, hi);
+    } else {
+        let k = if op && cmode != 0b1110 { !imm } else { imm };
+        let k = ctx.k64(k);
+        set_vector(ctx, d, k, q.then_some(k));
+    }
+    true
+}

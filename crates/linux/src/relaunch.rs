@@ -1,0 +1,119 @@
+//! Running archway again for a foreign child: the private command line both
+//! binaries (`archway` and `archway-aarch64`) accept before their own arguments.
+//!
+//! When the guest `execve`s an aarch64 program, archway replaces itself with a fresh
+//! archway running that program ([`crate::syscall::exec`]). The new process must get
+//! the guest's argv exactly (`argv[0]` included, which an ordinary command line
+//! cannot carry) and keep the engine and guest root, so the argv of archway is:
+//!
+//! ```text
+//! ARCHWAY --archway-exec ENGINE ROOT ARGV0 PROGRAM [ARGS...]
+//! ```
+//!
+//! with fixed positions (nothing after the marker is parsed as an option): `ENGINE`
+//! is `jit` or `interp`, `ROOT` the guest root or empty for none, `PROGRAM` the file
+//! to run as the guest named it, `ARGV0` and `ARGS` the guest's argv. The guest's
+//! environment is archway's environment. The marker is not meant for users.
+
+use archway_jit::EngineKind;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+
+/// The first argument that selects the private form.
+pub const MARKER: &str = "--archway-exec";
+
+/// How to start archway again: its own binary, taken from `/proc/self/exe` before
+/// the guest runs, and the engine it runs guests with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launcher {
+    pub archway: PathBuf,
+    pub engine: EngineKind,
+}
+
+/// A guest program to run, as the private command line carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relaunch {
+    pub engine: EngineKind,
+    pub root: Option<PathBuf>,
+    pub program: PathBuf,
+    /// The guest's argv, `argv[0]` included.
+    pub argv: Vec<OsString>,
+}
+
+impl Launcher {
+    /// Our own binary and `engine`; `None` if `/proc/self/exe` cannot be read.
+    pub fn of_this_process(engine: EngineKind) -> Option<Launcher> {
+        std::fs::read_link("/proc/self/exe").ok().map(|archway| Launcher { archway, engine })
+    }
+
+    /// The argv of archway running `program` with the guest's `argv` under `root`.
+    pub fn command_line(&self, root: Option<&OsStr>, program: &OsStr, argv: &[OsString]) -> Vec<OsString> {
+        let engine = match self.engine {
+            EngineKind::Jit => "jit",
+            EngineKind::Interp => "interp",
+        };
+        let argv0 = argv.first().cloned().unwrap_or_default();
+        let mut out: Vec<OsString> = vec![self.archway.clone().into(), MARKER.into(), engine.into()];
+        out.push(root.unwrap_or_default().to_os_string());
+        out.push(argv0);
+        out.push(program.to_os_string());
+        out.extend(argv.iter().skip(1).cloned());
+        out
+    }
+}
+
+/// The guest to run if `args` (our argv, `args[0]` included) is the private form;
+/// `Err` with a message when it is malformed.
+pub fn parse(args: &[OsString]) -> Option<Result<Relaunch, String>> {
+    if args.get(1).map(OsString::as_os_str) != Some(OsStr::new(MARKER)) {
+        return None;
+    }
+    let [_, _, engine, root, argv0, program, rest @ ..] = args else {
+        return Some(Err(format!("{MARKER}: expected ENGINE ROOT ARGV0 PROGRAM [ARGS...]")));
+    };
+    let engine = match engine.to_str().map(str::parse::<EngineKind>) {
+        Some(Ok(engine)) => engine,
+        _ => return Some(Err(format!("{MARKER}: bad engine {}", engine.to_string_lossy()))),
+    };
+    let root = (!root.is_empty()).then(|| PathBuf::from(root));
+    let mut argv = vec![argv0.clone()];
+    argv.extend(rest.iter().cloned());
+    Some(Ok(Relaunch { engine, root, program: PathBuf::from(program), argv }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn command_lines_round_trip() {
+        let launcher = Launcher { archway: PathBuf::from("/usr/bin/archway"), engine: EngineKind::Interp };
+        let argv = os(&["busybox-name", "-c", "echo hi"]);
+        let line = launcher.command_line(Some(OsStr::new("/srv/root")), OsStr::new("/bin/busybox"), &argv);
+        assert_eq!(
+            line,
+            os(&["/usr/bin/archway", MARKER, "interp", "/srv/root", "busybox-name", "/bin/busybox", "-c", "echo hi"])
+        );
+        let parsed = parse(&line).unwrap().unwrap();
+        assert_eq!(parsed.engine, EngineKind::Interp);
+        assert_eq!(parsed.root, Some(PathBuf::from("/srv/root")));
+        assert_eq!(parsed.program, PathBuf::from("/bin/busybox"));
+        assert_eq!(parsed.argv, argv);
+
+        let no_root = launcher.command_line(None, OsStr::new("./prog"), &[]);
+        let parsed = parse(&no_root).unwrap().unwrap();
+        assert_eq!((parsed.root, parsed.argv), (None, os(&[""])));
+    }
+
+    #[test]
+    fn other_command_lines_are_not_ours() {
+        assert!(parse(&os(&["archway", "run", "prog"])).is_none());
+        assert!(parse(&os(&["archway"])).is_none());
+        assert!(parse(&os(&["archway", MARKER, "jit"])).unwrap().is_err());
+        assert!(parse(&os(&["archway", MARKER, "fast", "", "a", "p"])).unwrap().is_err());
+    }
+}

@@ -13,6 +13,9 @@ pub struct Fixture {
     /// Arguments after argv[0]; the word `{tmpdir}` stands for a fresh directory.
     pub args: Vec<Vec<u8>>,
     pub env: Vec<(Vec<u8>, Vec<u8>)>,
+    /// False (`no-qemu` flag) where qemu-user gets the program wrong: the expected
+    /// output then follows the real kernel, and only the qemu comparison is skipped.
+    pub qemu: bool,
 }
 
 impl Fixture {
@@ -68,7 +71,9 @@ pub fn load() -> Vec<Fixture> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|line| {
             let fields: Vec<&str> = line.split('|').map(str::trim).collect();
-            assert_eq!(fields.len(), 4, "manifest line needs 4 fields: {line}");
+            assert!(matches!(fields.len(), 4 | 5), "manifest line needs 4 or 5 fields: {line}");
+            let flags: Vec<&str> = fields.get(4).map_or(Vec::new(), |f| f.split_whitespace().collect());
+            assert!(flags.iter().all(|f| *f == "no-qemu"), "unknown FLAGS in {line}");
             Fixture {
                 name: fields[0].to_string(),
                 expect: parse_expect(fields[1]),
@@ -80,6 +85,7 @@ pub fn load() -> Vec<Fixture> {
                         (decode(k), decode(v))
                     })
                     .collect(),
+                qemu: !flags.contains(&"no-qemu"),
             }
         })
         .collect()

@@ -55,7 +55,7 @@ fn check_all(runner: Runner) {
     let fixtures = load();
     assert!(fixtures.len() >= 12, "the manifest lists the fixtures");
     let mut failures = Vec::new();
-    for f in &fixtures {
+    for f in fixtures.iter().filter(|f| f.qemu || !matches!(runner, Runner::Qemu)) {
         assert!(Path::new(&f.binary()).is_file(), "{} missing: run fixtures/build.sh", f.binary().display());
         let out = run_fixture(runner, f);
         let expected = f.expected_stdout();

@@ -34,7 +34,12 @@ pub enum BlockExit {
 /// be mapped (or the host faults, as the guest would).
 pub unsafe fn run_block(block: &Block, state: *mut u8) -> BlockExit {
     let mut vals = vec![0u64; block.insts.len()];
+    let header = state as *mut StateHeader;
     for (i, inst) in block.insts.iter().enumerate() {
+        if may_fault(&inst.op) {
+            // Which instruction a host fault interrupted (see `faulting_inst`).
+            (*header).scratch = i as u64;
+        }
         let get = |v: Value| vals[v.index()];
         let ty = inst.ty;
         let result = match &inst.op {
@@ -102,7 +107,6 @@ pub unsafe fn run_block(block: &Block, state: *mut u8) -> BlockExit {
         };
         vals[i] = result;
     }
-    let header = state as *mut StateHeader;
     let (pc, exit) = match &block.terminal {
         Terminal::Link(pc) => (*pc, BlockExit::Jump(*pc)),
         Terminal::If { cond, then_pc, else_pc } => {
@@ -117,10 +121,29 @@ pub unsafe fn run_block(block: &Block, state: *mut u8) -> BlockExit {
     exit
 }
 
+/// Whether `op` touches guest memory (a host fault there is a guest fault).
+fn may_fault(op: &Op) -> bool {
+    matches!(op, Op::Load { .. } | Op::Store { .. } | Op::AtomicRmw { .. } | Op::CmpXchg { .. } | Op::Call { .. })
+}
+
+/// The guest PC of the instruction [`run_block`] was running when the host faulted in
+/// a guest memory access (it records the IR index in [`StateHeader::scratch`]).
+///
+/// # Safety
+/// `state` must be the state `block` was last run on by [`run_block`].
+pub unsafe fn faulting_pc(block: &Block, state: *const u8) -> u64 {
+    let inst = (*(state as *const StateHeader)).scratch as usize;
+    guest_pc_of(block, inst)
+}
+
+fn guest_pc_of(block: &Block, inst: usize) -> u64 {
+    block.guest_insns.iter().rev().find(|g| g.first_inst as usize <= inst).map_or(block.guest_pc, |g| g.pc)
+}
+
 /// A trap raised by IR instruction `inst` (e.g. a misaligned atomic): the guest PC is
 /// that of the guest instruction containing it.
 unsafe fn trap_at(block: &Block, inst: usize, state: *mut u8, signal: i32) -> BlockExit {
-    let pc = block.guest_insns.iter().rev().find(|g| g.first_inst as usize <= inst).map_or(block.guest_pc, |g| g.pc);
+    let pc = guest_pc_of(block, inst);
     (*(state as *mut StateHeader)).pc = pc;
     BlockExit::Trap { signal, pc }
 }

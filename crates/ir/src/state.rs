@@ -20,6 +20,18 @@ pub struct StateHeader {
     pub scratch: u64,
 }
 
+impl StateHeader {
+    /// [`StateHeader::exit_request`] as an atomic: it is written by signal handlers
+    /// and other threads while its owner runs (translated code reads it with a plain
+    /// `cmp`, which is an atomic load on x86_64).
+    ///
+    /// # Safety
+    /// `header` must point to a live header that stays in place for `'a`.
+    pub unsafe fn exit_request<'a>(header: *mut StateHeader) -> &'a core::sync::atomic::AtomicU32 {
+        core::sync::atomic::AtomicU32::from_ptr(core::ptr::addr_of_mut!((*header).exit_request))
+    }
+}
+
 /// Byte offset of [`StateHeader::pc`].
 pub const PC_OFFSET: u32 = 0;
 /// Byte offset of [`StateHeader::exit_request`].

@@ -38,6 +38,23 @@ impl InterpEngine {
     }
 }
 
+/// Run `block` in the reference interpreter; a host fault in one of its guest memory
+/// accesses becomes a trap at that guest instruction (see [`crate::fault`]).
+///
+/// # Safety
+/// As [`run_block`].
+pub unsafe fn run_interpreted(block: &Block, state: *mut u8) -> BlockExit {
+    match crate::fault::catching(|| run_block(block, state)) {
+        Some(exit) => exit,
+        None => {
+            let pc = archway_ir::interp::faulting_pc(block, state);
+            let signal = crate::fault::peek_signal().unwrap_or(libc::SIGSEGV);
+            (*(state as *mut archway_ir::StateHeader)).pc = pc;
+            BlockExit::Trap { signal, pc }
+        }
+    }
+}
+
 /// Translate and optimise the block at `pc` (shared by both engines).
 pub fn prepare_block(frontend: &dyn Frontend, pc: u64) -> Block {
     let mut block = frontend.translate(pc);
@@ -61,7 +78,7 @@ impl Engine for InterpEngine {
             let pc = (*header).pc;
             let frontend = &self.frontend;
             let block = self.blocks.entry(pc).or_insert_with(|| prepare_block(frontend.as_ref(), pc));
-            match run_block(block, state) {
+            match run_interpreted(block, state) {
                 BlockExit::Jump(_) => {}
                 BlockExit::Syscall { .. } => return Exit::Syscall,
                 BlockExit::Trap { signal, pc } => return Exit::Trap { signal, pc },

@@ -15,6 +15,7 @@
 //! caches of all (see that module for how running code is stopped). A code cache
 //! shared between threads is a later step.
 
+pub mod fault;
 pub mod interp;
 pub mod invalidation;
 pub mod x64;

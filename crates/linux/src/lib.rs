@@ -23,8 +23,8 @@
 //!   view of `/proc` (`exe`, `maps`, `auxv`, `cmdline`, `cpuinfo`).
 //! - [`relaunch`]: the private command line that runs archway again for a foreign
 //!   `execve`.
-//!
-//! What is not here yet (later issues): signal delivery to guest handlers.
+//! - [`signal`]: guest signal delivery: host handlers, the arm64 signal frame,
+//!   synchronous faults, restarts of interrupted system calls.
 
 pub mod guest_maps;
 pub mod guest_memory;
@@ -37,6 +37,7 @@ pub mod process;
 pub mod relaunch;
 pub mod robust_list;
 pub mod run;
+pub mod signal;
 pub mod stack;
 pub mod syscall;
 pub mod threads;

@@ -23,7 +23,8 @@ use std::path::PathBuf;
 pub const MARKER: &str = "--archway-exec";
 
 /// How to start archway again: its own binary, taken from `/proc/self/exe` before
-/// the guest runs, and the engine it runs guests with.
+/// the guest runs (or, where `/proc` is not mounted, from the path the kernel ran:
+/// `AT_EXECFN`), and the engine it runs guests with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launcher {
     pub archway: PathBuf,
@@ -41,9 +42,12 @@ pub struct Relaunch {
 }
 
 impl Launcher {
-    /// Our own binary and `engine`; `None` if `/proc/self/exe` cannot be read.
+    /// Our own binary and `engine`. Without `/proc` (a fresh chroot), the file the
+    /// kernel executed (`AT_EXECFN`) if it is a program for this host (under binfmt_misc
+    /// that path is the guest's, which is not); `None` if neither names us.
     pub fn of_this_process(engine: EngineKind) -> Option<Launcher> {
-        std::fs::read_link("/proc/self/exe").ok().map(|archway| Launcher { archway, engine })
+        let archway = std::fs::read_link("/proc/self/exe").ok().or_else(executed_host_program)?;
+        Some(Launcher { archway, engine })
     }
 
     /// The argv of archway running `program` with the guest's `argv` under `root`.
@@ -60,6 +64,33 @@ impl Launcher {
         out.extend(argv.iter().skip(1).cloned());
         out
     }
+}
+
+/// The ELF machine of the host archway runs on (`e_machine`).
+const HOST_MACHINE: u16 = if cfg!(target_arch = "aarch64") { 183 } else { 62 };
+
+/// The absolute path of the program the kernel executed (`AT_EXECFN`), if it is an ELF
+/// file for this host's machine.
+fn executed_host_program() -> Option<PathBuf> {
+    // SAFETY: getauxval only reads the auxiliary vector; AT_EXECFN, when present, is a
+    // NUL-terminated string on the initial stack that lives as long as the process.
+    let name = unsafe {
+        let p = libc::getauxval(libc::AT_EXECFN) as *const libc::c_char;
+        if p.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(p)
+    };
+    let path = std::fs::canonicalize(std::os::unix::ffi::OsStrExt::from_bytes(name.to_bytes()) as &OsStr).ok()?;
+    is_host_elf(&path).then_some(path)
+}
+
+/// Whether `path` is an ELF file whose machine is the host's.
+fn is_host_elf(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
+    read.is_ok() && header[..4] == *b"\x7fELF" && u16::from_le_bytes([header[18], header[19]]) == HOST_MACHINE
 }
 
 /// The guest to run if `args` (our argv, `args[0]` included) is the private form;
@@ -107,6 +138,17 @@ mod tests {
         let no_root = launcher.command_line(None, OsStr::new("./prog"), &[]);
         let parsed = parse(&no_root).unwrap().unwrap();
         assert_eq!((parsed.root, parsed.argv), (None, os(&[""])));
+    }
+
+    #[test]
+    fn the_executed_program_is_a_host_program() {
+        // The test binary itself: AT_EXECFN names it, and it is an x86_64 (host) ELF.
+        let executed = executed_host_program().expect("AT_EXECFN names a host program");
+        assert_eq!(executed, std::fs::canonicalize(std::env::current_exe().unwrap()).unwrap());
+        let guest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/bin/hello");
+        assert!(guest.is_file());
+        assert!(!is_host_elf(&guest), "an aarch64 program is not the host's");
+        assert!(!is_host_elf(std::path::Path::new("/nonexistent")));
     }
 
     #[test]

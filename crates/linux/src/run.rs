@@ -6,11 +6,10 @@
 //!   when the main thread ends it (the caller should exit with it at once: archway
 //!   writes nothing to stdout that could be left unflushed); another thread ends the
 //!   process itself ([`crate::threads`]).
-//! - a trap (an undecodable instruction is SIGILL): [`die_by_signal`] ends archway by
-//!   that signal, so a shell sees 128 + signal (132 for SIGILL).
-//! - a guest fault (e.g. a null dereference) faults the host process itself: it dies
-//!   by SIGSEGV (139), which is correct; precise guest signals come with signal
-//!   delivery in the next issue.
+//! - a signal the guest does not catch whose default is to terminate: the host kernel
+//!   ends archway by it (same status for the parent); a trap or fault the guest does
+//!   not catch (an undecodable instruction is SIGILL) goes through [`die_by_signal`],
+//!   so a shell sees 128 + signal (132 for SIGILL, 139 for SIGSEGV).
 //!
 //! A guest root (`-L ROOT` / `ARCHWAY_ROOT`) resolves the main program, its
 //! interpreter and the guest's absolute paths ([`crate::guest_root`]).
@@ -19,7 +18,7 @@ use crate::guest_root;
 use crate::host_maps::HostRegions;
 use crate::image::ProcessImage;
 use crate::loader::{self, LoadError, LoadProblem};
-use crate::process::{Brk, GuestProcess};
+use crate::process::{lock, Brk, GuestProcess};
 use crate::relaunch::Launcher;
 use crate::stack::{self, StackError};
 use crate::syscall::signal;
@@ -107,6 +106,7 @@ pub fn run(opts: RunOptions, frontend: Arc<dyn Frontend>) -> Result<i32, Error> 
     signal::undo_runtime_sigpipe_ignore();
     let mut process = GuestProcess::new(exe_path, Brk::new(program.brk_start, program.brk_limit), host_regions);
     process.image = ProcessImage::new(&executable, &stack, opts.argv, opts.root, launcher);
+    crate::signal::init_process(&lock(&process.signal_actions));
     let process = Arc::new(process);
     let mut engine = new_engine(opts.engine, frontend);
     Ok(run_main_thread(&process, cpu, engine.as_mut()))

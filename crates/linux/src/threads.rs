@@ -37,11 +37,12 @@
 use crate::guest_memory;
 use crate::process::{lock, GuestProcess};
 use crate::robust_list;
-use crate::run::die_by_signal;
+use crate::signal::{self, deliver};
 use crate::syscall::signal::AltStack;
 use crate::syscall::{self, host_syscall, Outcome, SyscallContext};
 use archway_a64::state::NO_EXCLUSIVE;
 use archway_a64::CpuState;
+use archway_ir::StateHeader;
 use archway_jit::{Engine, Exit};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -60,13 +61,22 @@ pub struct GuestThread {
     pub robust_list: u64,
     /// Blocked signals (bit `n - 1` for signal `n`).
     pub signal_mask: u64,
+    /// The mask to restore after the next handler (`rt_sigsuspend`'s caller's).
+    pub saved_mask: Option<u64>,
     pub alt_stack: AltStack,
 }
 
 impl GuestThread {
     /// The first thread of a new program: the calling host thread.
     pub fn main() -> GuestThread {
-        GuestThread { tid: gettid(), clear_child_tid: 0, robust_list: 0, signal_mask: 0, alt_stack: AltStack::DISABLED }
+        GuestThread {
+            tid: gettid(),
+            clear_child_tid: 0,
+            robust_list: 0,
+            signal_mask: 0,
+            saved_mask: None,
+            alt_stack: AltStack::DISABLED,
+        }
     }
 }
 
@@ -148,15 +158,19 @@ pub enum ThreadEnd {
     Process(i32),
 }
 
-/// Run guest thread `thread` until it ends, answering its system calls. A guest
-/// trap ends the process by that signal.
+/// Run guest thread `thread` until it ends, answering its system calls and
+/// delivering its signals between blocks ([`crate::signal`]).
 pub fn run_thread(
     process: &Arc<GuestProcess>,
     thread: &mut GuestThread,
     cpu: &mut CpuState,
     engine: &mut dyn Engine,
 ) -> ThreadEnd {
-    loop {
+    signal::init_thread();
+    // SAFETY: the header is part of `cpu`, which outlives this loop.
+    let exit_request = unsafe { StateHeader::exit_request(&mut cpu.header) };
+    signal::enter_guest(exit_request.as_ptr(), thread.signal_mask);
+    let end = loop {
         // SAFETY: `cpu` is a live aarch64 state, and the guest's memory is mapped.
         let exit = unsafe { engine.run(cpu.as_mut_ptr()) };
         match exit {
@@ -165,21 +179,27 @@ pub fn run_thread(
                 let args = [cpu.x[0], cpu.x[1], cpu.x[2], cpu.x[3], cpu.x[4], cpu.x[5]];
                 let mut ctx = SyscallContext { process, thread, cpu, engine };
                 match syscall::dispatch(&mut ctx, nr, &args) {
-                    Outcome::Return(value) => cpu.x[0] = value as u64,
-                    Outcome::Exit(status) => return ThreadEnd::Process(status),
-                    Outcome::ExitThread(status) => return ThreadEnd::Thread(status),
+                    Outcome::Return(value) => {
+                        if let Some(x0) = deliver::syscall_result(process, thread, cpu, nr, value) {
+                            cpu.x[0] = x0 as u64;
+                        }
+                    }
+                    Outcome::Exit(status) => break ThreadEnd::Process(status),
+                    Outcome::ExitThread(status) => break ThreadEnd::Thread(status),
                 }
             }
-            Exit::Trap { signal, pc } => {
-                tracing::info!("guest signal {signal} at pc {pc:#x} in thread {}", thread.tid);
-                die_by_signal(signal)
+            Exit::Trap { signal, .. } => {
+                let fault = archway_jit::fault::take_fault();
+                deliver::synchronous(process, thread, cpu, signal, fault);
             }
-            Exit::Interrupted => {
-                // SAFETY: an aligned u32 of our own state, also written by other threads.
-                unsafe { AtomicU32::from_ptr(&mut cpu.header.exit_request).store(0, Ordering::Release) };
-            }
+            Exit::Interrupted => exit_request.store(0, Ordering::Release),
         }
-    }
+        if signal::with_signals(|s| s.held()) & !thread.signal_mask != 0 {
+            deliver::pending(process, thread, cpu);
+        }
+    };
+    signal::leave_guest();
+    end
 }
 
 /// The end of guest thread `thread` by `exit`: its robust futexes are released, its
@@ -251,6 +271,7 @@ pub fn spawn(ctx: &mut SyscallContext, new: NewThread) -> i64 {
         clear_child_tid: new.clear_child_tid,
         robust_list: 0,
         signal_mask: ctx.thread.signal_mask,
+        saved_mask: None,
         alt_stack: AltStack::DISABLED,
     };
     let (report, reported) = mpsc::sync_channel::<i64>(1);

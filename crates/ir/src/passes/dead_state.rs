@@ -4,6 +4,9 @@
 //! Writes are `SetState` and vector ops ([`Op::Vec`] writes its 16-byte destination and
 //! does nothing else, so a dead one goes entirely). Reads are `GetState` of an
 //! overlapping field, the fields a vector op reads, and helpers that read state.
+//! Guest memory accesses count as reads of the whole state: one may fault, and the
+//! guest's signal handler must then see every register written before it (precise
+//! synchronous signals).
 
 use crate::block::Block;
 use crate::op::Op;
@@ -26,6 +29,7 @@ pub fn run(block: &mut Block) {
                 }
             }
             Op::Call { helper, .. } if helper.reads_state => overwritten.clear(),
+            Op::Load { .. } | Op::Store { .. } | Op::AtomicRmw { .. } | Op::CmpXchg { .. } => overwritten.clear(),
             _ => {}
         }
     }

@@ -14,8 +14,10 @@
 //! Everything within 2 GiB of everything else, so every branch is a `rel32`. When the
 //! block area is full the cache flushes it whole ([`CodeRegion::flush_blocks`]).
 //!
-//! The routines: `enter(state, code)` saves the callee-saved registers, reserves the
-//! spill frame, pins `r15 = state` and jumps to `code`; `exit` undoes that and returns
+//! The routines: `enter(state, code, frame_sp)` saves the callee-saved registers,
+//! reserves the spill frame, stores its `rsp` at `frame_sp` (so a fault in a helper
+//! can find the block that called it, see [`crate::fault`]), pins `r15 = state` and
+//! jumps to `code`; `exit` undoes that and returns
 //! to Rust. Each exit routine stores `pc = rax` and its `ExitReason` into the
 //! [`archway_ir::StateHeader`] first (the trap routine also `exit_arg = rcx`).
 
@@ -53,7 +55,7 @@ pub fn indirect_index(pc: u64) -> usize {
     ((pc >> 2) & INDIRECT_INDEX_MASK) as usize
 }
 
-type EnterFn = unsafe extern "C" fn(state: *mut u8, code: usize);
+type EnterFn = unsafe extern "C" fn(state: *mut u8, code: usize, frame_sp: *mut usize);
 
 /// The mapping and the bump allocator over its block area.
 pub struct CodeRegion {
@@ -162,13 +164,18 @@ impl CodeRegion {
     }
 
     /// Run translated code at `code` on `state` until it exits; the reason is in the
-    /// state header.
+    /// state header. `frame_sp` receives the `rsp` translated code runs with.
     ///
     /// # Safety
     /// `code` must be the entry of a block placed in this region (or a routine), and
     /// `state` a live guest state whose layout the block was compiled for.
-    pub unsafe fn enter(&self, state: *mut u8, code: usize) {
-        (self.enter)(state, code)
+    pub unsafe fn enter(&self, state: *mut u8, code: usize, frame_sp: *mut usize) {
+        (self.enter)(state, code, frame_sp)
+    }
+
+    /// Whether host address `addr` lies in this region.
+    pub fn contains(&self, addr: usize) -> bool {
+        (self.base as usize..self.base as usize + self.size).contains(&addr)
     }
 }
 
@@ -199,6 +206,7 @@ fn assemble_routines(base: usize) -> Result<(Vec<u8>, usize, CodeEnv), dynasmrt:
     dynasm!(ops
         ; .arch x64
         ; sub rsp, FRAME_BYTES
+        ; mov [rdx], rsp
         ; mov r15, rdi
         ; jmp rsi
         ; =>exit

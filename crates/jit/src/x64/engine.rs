@@ -29,7 +29,7 @@ use super::features::HostFeatures;
 use crate::interp::prepare_block;
 use crate::invalidation::{CatchUp, InvalidationLog, LogCursor};
 use crate::{engine_in_process, Engine, EngineKind, Exit};
-use archway_ir::interp::{run_block, BlockExit};
+use archway_ir::interp::BlockExit;
 use archway_ir::{Block, ExitReason, Frontend, StateHeader};
 use std::collections::HashMap;
 use std::io;
@@ -71,6 +71,18 @@ pub struct JitEngine {
     pending_links: HashMap<u64, Vec<usize>>,
     /// Invalidations made by the engines of the process's other threads.
     invalidations: LogCursor,
+    /// Placed blocks by host address (bump-allocated, so in address order).
+    host_ranges: Vec<HostRange>,
+    /// The `rsp` translated code runs with (written by the entry trampoline).
+    frame_sp: usize,
+}
+
+/// A placed block's host code and where its guest instructions start in it (for
+/// faults, [`crate::fault`]).
+struct HostRange {
+    start: usize,
+    end: usize,
+    guest_pcs: Box<[(u32, u64)]>,
 }
 
 /// What to run for a guest PC.
@@ -105,6 +117,8 @@ impl JitEngine {
             interpreted: HashMap::new(),
             pending_links: HashMap::new(),
             invalidations,
+            host_ranges: Vec::new(),
+            frame_sp: 0,
         })
     }
 
@@ -186,6 +200,8 @@ impl JitEngine {
         let pc = block.guest_pc;
         let insn_bytes = self.frontend.insn_bytes().max(1);
         self.blocks.insert(pc, HostBlock { addr, guest_range: block.guest_range(insn_bytes) });
+        let guest_pcs = assembled.guest_pcs.clone().into_boxed_slice();
+        self.host_ranges.push(HostRange { start: addr, end: addr + assembled.code.len(), guest_pcs });
         self.code.set_indirect(pc, addr);
         for field in self.pending_links.remove(&pc).unwrap_or_default() {
             self.code.patch_rel32(field, addr);
@@ -225,7 +241,39 @@ impl JitEngine {
         self.blocks.clear();
         self.interpreted.clear();
         self.pending_links.clear();
+        self.host_ranges.clear();
         self.code.flush_blocks();
+    }
+
+    /// The guest PC of the guest instruction whose host code contains `host_pc`.
+    fn guest_pc_at(&self, host_pc: usize) -> Option<u64> {
+        let k = self.host_ranges.partition_point(|r| r.start <= host_pc).checked_sub(1)?;
+        let range = &self.host_ranges[k];
+        if host_pc >= range.end {
+            return None;
+        }
+        let offset = (host_pc - range.start) as u32;
+        let i = range.guest_pcs.partition_point(|&(o, _)| o <= offset).checked_sub(1)?;
+        Some(range.guest_pcs[i].1)
+    }
+
+    /// [`Self::guest_pc_at`] for the fault handler.
+    ///
+    /// # Safety
+    /// `engine` must point to a live `JitEngine` that is not being modified.
+    unsafe fn lookup_for_fault(engine: *const (), host_pc: usize) -> Option<u64> {
+        (*(engine as *const JitEngine)).guest_pc_at(host_pc)
+    }
+
+    /// Run translated code at `addr` on `state` with fault recovery.
+    unsafe fn enter(&mut self, state: *mut u8, addr: usize) {
+        let frame_sp = core::ptr::addr_of_mut!(self.frame_sp);
+        let engine = self as *const JitEngine as *const ();
+        let exit_trap = self.code.env().exit_trap;
+        let code = &self.code;
+        crate::fault::in_translated_code(Self::lookup_for_fault, engine, frame_sp, state, exit_trap, || {
+            code.enter(state, addr, frame_sp)
+        });
     }
 }
 
@@ -238,12 +286,13 @@ impl Engine for JitEngine {
             match self.runnable(pc) {
                 // SAFETY (caller's contract): `state` is a live guest state of the
                 // front end's layout, which the block was compiled for.
-                Runnable::Host(addr) => self.code.enter(state, addr),
+                Runnable::Host(addr) => self.enter(state, addr),
                 Runnable::Interpreted => {
                     if (*header).exit_request != 0 {
                         return Exit::Interrupted;
                     }
-                    match run_block(&self.interpreted[&pc], state) {
+                    let block = &self.interpreted[&pc];
+                    match crate::interp::run_interpreted(block, state) {
                         BlockExit::Jump(_) => continue,
                         BlockExit::Syscall { .. } => return Exit::Syscall,
                         BlockExit::Trap { signal, pc } => return Exit::Trap { signal, pc },

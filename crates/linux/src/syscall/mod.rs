@@ -14,7 +14,7 @@
 //! Handler modules: [`fs`] (open flags, `/proc` views), [`stat`] (`struct stat`),
 //! [`memory`] (`brk`, `mmap`...), [`tasks`] (exit, clone, uname, prctl,
 //! `set_tid_address`), [`exec`] (`execve`, `execveat`),
-//! [`signal`] (bookkeeping), [`ioctl`] (terminal ioctls), [`epoll`] (`epoll_event`);
+//! [`signal`] (signal calls), [`ioctl`] (terminal ioctls), [`epoll`] (`epoll_event`);
 //! [`paths`] resolves path arguments under the guest root.
 
 pub mod epoll;
@@ -108,7 +108,8 @@ pub fn dispatch(ctx: &mut SyscallContext, nr: u64, args: &Args) -> Outcome {
         return Outcome::Return(errno(libc::ENOSYS));
     };
     let outcome = match entry.handler {
-        Handler::Host(host_nr) => Outcome::Return(host_syscall(host_nr, args)),
+        // Any of these may block: a guest signal interrupts them (see `crate::signal`).
+        Handler::Host(host_nr) => Outcome::Return(crate::signal::safe_syscall::call(host_nr, args)),
         Handler::HostPaths(host_nr, positions) => {
             Outcome::Return(paths::host_with_paths(ctx, host_nr, positions, args))
         }

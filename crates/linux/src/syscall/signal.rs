@@ -1,23 +1,21 @@
-//! Signal bookkeeping: `rt_sigaction`, `rt_sigprocmask`, `sigaltstack`.
+//! Signal system calls: `rt_sigaction`, `rt_sigprocmask`, `sigaltstack`,
+//! `rt_sigreturn`, `rt_sigpending`, `rt_sigsuspend`, `rt_sigtimedwait`.
 //!
-//! Signal delivery to guest handlers is the next issue. Until then these calls keep
-//! the guest's dispositions, mask and alternate stack, validate like the kernel and
-//! answer what it would; no host handler is installed and the host mask is left
-//! alone. One thing is mirrored on the host: a guest "ignore" (`SIG_IGN`) and a
-//! return to `SIG_DFL`, for the asynchronous signals, so that `SIGPIPE` ignored by the
-//! guest gives `EPIPE` and an ignored `SIGCHLD` reaps children, as the guest expects.
-//! A signal the guest catches with a handler keeps the host default action for now.
 //! Dispositions belong to the process ([`crate::process::GuestProcess`]); the mask
-//! and the alternate stack to each thread ([`crate::threads::GuestThread`]).
+//! and the alternate stack to each thread ([`crate::threads::GuestThread`]). Every
+//! change is mirrored on the host (disposition, mask), which is how delivery works:
+//! see [`crate::signal`]. `kill`, `tgkill`, `rt_sigqueueinfo`, `signalfd4`, timers and
+//! itimers pass straight to the host: the siginfo and sigevent layouts are the same.
 //!
 //! Layouts (arm64): `struct sigaction` is `{ handler, flags, restorer, mask }`, four
 //! u64s; `stack_t` is `{ ss_sp u64, ss_flags i32, pad, ss_size u64 }`; the kernel
 //! sigset is 64 bits. Signal numbers and `SA_*` flags are the generic ones on both
 //! architectures.
 
-use super::{errno, ret, Args, Outcome, SyscallContext};
+use super::{errno, ret, ret_or_fault, Args, Outcome, SyscallContext};
 use crate::guest_memory;
 use crate::process::lock;
+use crate::signal::{self as delivery, frame, safe_syscall, set_guest_mask, with_signals, UNBLOCKABLE};
 use crate::stack::MIN_SIGNAL_STACK_SIZE;
 
 /// Number of signals (1..=64).
@@ -26,14 +24,9 @@ pub const SIGNAL_COUNT: usize = 64;
 const SIGSET_SIZE: u64 = 8;
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
-const SA_NOCLDWAIT: u64 = 2;
 const SS_ONSTACK: i32 = 1;
 const SS_DISABLE: i32 = 2;
 const SS_AUTODISARM: i32 = 1 << 31;
-/// Signals whose host disposition archway keeps for itself: the synchronous ones
-/// (faults it turns into guest signals) and glibc's two internal ones.
-const HOST_OWNED_SIGNALS: [i32; 8] =
-    [libc::SIGILL, libc::SIGTRAP, libc::SIGBUS, libc::SIGFPE, libc::SIGSEGV, libc::SIGSYS, 32, 33];
 
 /// One signal's disposition, as the guest set it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,13 +69,31 @@ impl AltStack {
     /// Size of arm64's `stack_t`.
     pub const SIZE: usize = 24;
 
+    pub fn enabled(&self) -> bool {
+        self.flags & SS_DISABLE == 0
+    }
+
+    /// Whether `sp` is on this stack.
+    pub fn on_stack(&self, sp: u64) -> bool {
+        self.enabled() && sp.wrapping_sub(self.sp) < self.size
+    }
+
+    pub fn autodisarm(&self) -> bool {
+        self.flags & SS_AUTODISARM != 0
+    }
+
+    /// As `sigaltstack` reports it while running on it.
+    pub fn with_onstack_flag(&self) -> AltStack {
+        AltStack { flags: self.flags | SS_ONSTACK, ..*self }
+    }
+
     fn decode(bytes: &[u8; Self::SIZE]) -> AltStack {
         let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
         let flags = i32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
         AltStack { sp: u64_at(0), flags, size: u64_at(16) }
     }
 
-    fn encode(&self) -> [u8; Self::SIZE] {
+    pub fn encode(&self) -> [u8; Self::SIZE] {
         let mut out = [0u8; Self::SIZE];
         out[0..8].copy_from_slice(&self.sp.to_le_bytes());
         out[8..12].copy_from_slice(&self.flags.to_le_bytes());
@@ -126,12 +137,7 @@ pub fn undo_runtime_sigpipe_ignore() {
     };
 }
 
-fn bit(sig: i32) -> u64 {
-    1 << (sig - 1)
-}
-
-/// SIGKILL and SIGSTOP can be neither caught, blocked nor ignored.
-const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
+use crate::signal::bit;
 
 /// `rt_sigaction(sig, act, oldact, sigsetsize)`.
 pub fn rt_sigaction(ctx: &mut SyscallContext, a: &Args) -> Outcome {
@@ -159,7 +165,7 @@ pub fn rt_sigaction(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     let old = *slot;
     if let Some(new) = new {
         *slot = new;
-        mirror_on_host(sig, &new);
+        delivery::mirror(sig, &new);
     }
     if oldact != 0 {
         if let Err(e) = guest_memory::write(oldact, &old.encode()) {
@@ -167,22 +173,6 @@ pub fn rt_sigaction(ctx: &mut SyscallContext, a: &Args) -> Outcome {
         }
     }
     ret(0)
-}
-
-/// Give the host the guest's "ignore" or "default" for an asynchronous signal.
-fn mirror_on_host(sig: i32, action: &GuestSigaction) {
-    if HOST_OWNED_SIGNALS.contains(&sig) {
-        return;
-    }
-    let handler = if action.handler == SIG_IGN { SIG_IGN } else { SIG_DFL };
-    let host_action: [u64; 4] = [handler, action.flags & SA_NOCLDWAIT, 0, 0];
-    // SAFETY: installs SIG_IGN or SIG_DFL only; `host_action` is a kernel sigaction.
-    let result = unsafe {
-        libc::syscall(libc::SYS_rt_sigaction, sig as libc::c_long, host_action.as_ptr(), 0usize, SIGSET_SIZE)
-    };
-    if result != 0 {
-        tracing::debug!("mirroring the guest's disposition of signal {sig} on the host failed");
-    }
 }
 
 /// `rt_sigprocmask(how, set, oldset, sigsetsize)`.
@@ -203,6 +193,7 @@ pub fn rt_sigprocmask(ctx: &mut SyscallContext, a: &Args) -> Outcome {
             libc::SIG_SETMASK => requested,
             _ => return ret(errno(libc::EINVAL)),
         };
+        set_guest_mask(ctx.thread.signal_mask);
     }
     if oldset != 0 {
         if let Err(e) = guest_memory::write_u64(oldset, old) {
@@ -212,12 +203,16 @@ pub fn rt_sigprocmask(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     ret(0)
 }
 
-/// `sigaltstack(ss, old_ss)`. Signals are not delivered yet, so the guest is never
-/// running on its alternate stack.
+/// `sigaltstack(ss, old_ss)`.
 pub fn sigaltstack(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     let [ss, old_ss, ..] = *a;
-    let old = ctx.thread.alt_stack;
+    let current = ctx.thread.alt_stack;
+    let on_stack = current.on_stack(ctx.cpu.sp);
+    let old = if on_stack { current.with_onstack_flag() } else { current };
     if ss != 0 {
+        if on_stack {
+            return ret(errno(libc::EPERM));
+        }
         let mut bytes = [0u8; AltStack::SIZE];
         if let Err(e) = guest_memory::read(ss, &mut bytes) {
             return ret(e);
@@ -242,6 +237,91 @@ pub fn sigaltstack(ctx: &mut SyscallContext, a: &Args) -> Outcome {
         }
     }
     ret(0)
+}
+
+/// `rt_sigreturn()`: back from a handler, with the frame at SP.
+pub fn rt_sigreturn(ctx: &mut SyscallContext, _: &Args) -> Outcome {
+    let Some(restored) = frame::restore(ctx.cpu, ctx.cpu.sp) else {
+        tracing::info!("bad signal frame at {:#x} in rt_sigreturn", ctx.cpu.sp);
+        crate::run::die_by_signal(libc::SIGSEGV)
+    };
+    ctx.thread.signal_mask = restored.mask & !UNBLOCKABLE;
+    set_guest_mask(ctx.thread.signal_mask);
+    let stack = AltStack::decode(&restored.alt_stack);
+    if stack.flags & SS_DISABLE != 0 {
+        ctx.thread.alt_stack = AltStack::DISABLED;
+    } else if stack.size >= MIN_SIGNAL_STACK_SIZE {
+        ctx.thread.alt_stack = AltStack { flags: stack.flags & SS_AUTODISARM, ..stack };
+    }
+    ret(ctx.cpu.x[0] as i64)
+}
+
+/// Pending signals of this thread and process, held by archway or by the host kernel.
+fn all_pending() -> u64 {
+    let mut host = 0u64;
+    // SAFETY: an 8-byte kernel sigset on our stack.
+    unsafe { libc::syscall(libc::SYS_rt_sigpending, &mut host as *mut u64, SIGSET_SIZE) };
+    host | with_signals(|s| s.held())
+}
+
+/// `rt_sigpending(set, sigsetsize)`: pending and blocked.
+pub fn rt_sigpending(ctx: &mut SyscallContext, a: &Args) -> Outcome {
+    if a[1] != SIGSET_SIZE {
+        return ret(errno(libc::EINVAL));
+    }
+    ret_or_fault(guest_memory::write_u64(a[0], all_pending() & ctx.thread.signal_mask), 0)
+}
+
+/// `rt_sigsuspend(mask, sigsetsize)`: wait with `mask` until a signal is delivered;
+/// the handler's frame records the mask from before the call.
+pub fn rt_sigsuspend(ctx: &mut SyscallContext, a: &Args) -> Outcome {
+    if a[1] != SIGSET_SIZE {
+        return ret(errno(libc::EINVAL));
+    }
+    let mask = match guest_memory::read_u64(a[0]) {
+        Ok(m) => m & !UNBLOCKABLE,
+        Err(e) => return ret(e),
+    };
+    ctx.thread.saved_mask = Some(ctx.thread.signal_mask);
+    ctx.thread.signal_mask = mask;
+    set_guest_mask(mask);
+    while with_signals(|s| s.held()) & !mask == 0 {
+        safe_syscall::call(libc::SYS_pause, &[0; 6]);
+    }
+    ret(errno(libc::EINTR))
+}
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: a signal archway holds first,
+/// else the host's wait (the guest blocks the set, so the host does too).
+pub fn rt_sigtimedwait(ctx: &mut SyscallContext, a: &Args) -> Outcome {
+    let [set, info, timeout, sigsetsize, ..] = *a;
+    if sigsetsize != SIGSET_SIZE {
+        return ret(errno(libc::EINVAL));
+    }
+    let wanted = match guest_memory::read_u64(set) {
+        Ok(m) => m & !UNBLOCKABLE,
+        Err(e) => return ret(e),
+    };
+    loop {
+        let held = with_signals(|s| s.held()) & wanted;
+        if held != 0 {
+            let sig = held.trailing_zeros() as i32 + 1;
+            if let Some(siginfo) = with_signals(|s| s.take(sig)) {
+                set_guest_mask(ctx.thread.signal_mask);
+                if info != 0 {
+                    if let Err(e) = guest_memory::write(info, &siginfo) {
+                        return ret(e);
+                    }
+                }
+                return ret(i64::from(sig));
+            }
+        }
+        let result = safe_syscall::call(libc::SYS_rt_sigtimedwait, &[set, info, timeout, sigsetsize, 0, 0]);
+        let interrupted = result == safe_syscall::NOT_STARTED || result == errno(libc::EINTR);
+        if !interrupted || with_signals(|s| s.held()) & wanted == 0 {
+            return ret(if interrupted { errno(libc::EINTR) } else { result });
+        }
+    }
 }
 
 #[cfg(test)]

@@ -69,6 +69,9 @@ pub struct AssembledBlock {
     /// Where the constant pool starts in `code` (`code.len()` when there is none).
     pub data_offset: usize,
     pub link_sites: Vec<LinkSite>,
+    /// Where each guest instruction's code starts: (offset in `code`, guest PC), in
+    /// order. A host fault at an offset belongs to the last entry at or before it.
+    pub guest_pcs: Vec<(u32, u64)>,
 }
 
 /// Whether `op` leaves host code for a function call on a host with `features`: a
@@ -138,7 +141,12 @@ pub fn assemble(
         entry,
     };
     e.entry_check();
+    let mut guest_pcs = Vec::with_capacity(block.guest_insns.len());
+    let mut next_guest = block.guest_insns.iter().peekable();
     for (i, inst) in block.insts.iter().enumerate() {
+        while let Some(g) = next_guest.next_if(|g| g.first_inst as usize <= i) {
+            guest_pcs.push((e.ops.offset().0 as u32, g.pc));
+        }
         e.inst = i;
         e.emit_inst(i, &inst.op, inst.ty);
     }
@@ -147,7 +155,7 @@ pub fn assemble(
     let data_offset = e.emit_constants();
     let link_sites = e.link_sites;
     let code = e.ops.finalize().map_err(CompileError::Assembler)?;
-    Ok(AssembledBlock { code, data_offset, link_sites })
+    Ok(AssembledBlock { code, data_offset, link_sites, guest_pcs })
 }
 
 /// Emission state for one block.

@@ -121,10 +121,10 @@ pub enum Shuffle {
 /// Loads of a vector register from memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Load {
-    /// 16 bytes.
-    Movdqu,
     /// 8 bytes, the upper half cleared.
     Movq,
+    /// 8 bytes into the upper half, the lower half kept.
+    Movhps,
     /// 8 bytes widened lane by lane (SSE4.1).
     Pmovzxbw,
     Pmovzxwd,
@@ -195,8 +195,8 @@ impl Emitter<'_> {
     pub fn sse_load(&mut self, op: Load, x: Xmm, m: Mem) {
         let ops = &mut self.ops;
         match op {
-            Load::Movdqu => with_mem!(ops, m, [movdqu Rx(x), OWORD], []),
             Load::Movq => with_mem!(ops, m, [movq Rx(x), QWORD], []),
+            Load::Movhps => with_mem!(ops, m, [movhps Rx(x), QWORD], []),
             Load::Pmovzxbw => with_mem!(ops, m, [pmovzxbw Rx(x), QWORD], []),
             Load::Pmovzxwd => with_mem!(ops, m, [pmovzxwd Rx(x), QWORD], []),
             Load::Pmovzxdq => with_mem!(ops, m, [pmovzxdq Rx(x), QWORD], []),

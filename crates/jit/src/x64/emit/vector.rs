@@ -1,9 +1,15 @@
 //! Vector ops ([`archway_ir::Op::Vec`]): SSE code on the guest state's 16-byte fields.
 //!
 //! An op loads `a` into `xmm0`, `b` into `xmm1` and, when it reads it, `dst` into
-//! `xmm2` (all with `movdqu` from `[r15 + offset]`, so fields need no alignment and
-//! may coincide: everything is loaded before the one store), computes in `xmm0`..`xmm3`
-//! and stores 16 bytes; a 64-bit vector's result has its upper half cleared (`movq`).
+//! `xmm2` (from `[r15 + offset]`: fields need no alignment and may coincide, as
+//! everything is loaded before the one store), computes in `xmm0`..`xmm3` and stores
+//! 16 bytes (`movdqu`); a 64-bit vector's result has its upper half cleared (`movq`).
+//!
+//! Operands are loaded as 8-byte halves (`movq`, then `movhps` when the upper half
+//! matters; 64-bit vectors mostly need only the lower one). Guest code writes vector
+//! registers in halves too (`LDR Q`, `FMOV`, lane moves are 8-byte state writes), and a
+//! 16-byte load of two recent 8-byte stores cannot be forwarded from them: it waits
+//! for both to reach the cache, a stall of a dozen cycles on every such chain.
 //!
 //! The code is SSE2, the x86_64 baseline, wherever SSE2 does it in a few instructions:
 //! - byte shifts are word shifts and a mask; a signed byte shift unpacks to words;
@@ -14,10 +20,10 @@
 //! - 64-bit arithmetic right shifts and ABS build the sign from the high dwords.
 //!
 //! What needs SSE4.1 or SSE4.2 (32-bit multiply, most 16/32-bit maxima and minima,
-//! 64-bit compares; and `pmovzx`/`pmovsx` for UXTL/SXTL) is used when the host has it
-//! ([`native`]); otherwise the op calls the reference implementation,
-//! [`archway_ir::vector::exec_packed`], like a helper, and the register allocator treats
-//! it as a call. Masks and sign biases come from the block's constant pool.
+//! 64-bit compares) is used when the host has it ([`native`]); otherwise the op calls
+//! the reference implementation, [`archway_ir::vector::exec_packed`], like a helper, and
+//! the register allocator treats it as a call. SSE4.1's `pmovzx`/`pmovsx` also shorten
+//! UXTL/SXTL when present. Masks and sign biases come from the block's constant pool.
 
 use super::sse::{
     Load, Shift, Shuffle, Sse, Xmm, PADD, PCMPEQ, PCMPGT, PMAXS, PMAXU, PMINS, PMINU, PMOVSX, PMOVZX, PSLL, PSRL, PSUB,
@@ -64,6 +70,35 @@ fn splat(esize: u8, lane: u64) -> u128 {
     (0..128 / e).fold(0, |r, i| r | u128::from(lane) << (e * i))
 }
 
+/// Whether an op on 64-bit vectors leaves the upper half of the result zero by itself:
+/// its inputs' upper halves are loaded as zero, and it maps zero lanes to zero lanes.
+fn keeps_zero(op: VecOp) -> bool {
+    matches!(
+        op,
+        Add | Sub
+            | Mul
+            | And
+            | Orr
+            | Eor
+            | Bic
+            | UMax
+            | UMin
+            | SMax
+            | SMin
+            | CmTst
+            | Bsl
+            | Bit
+            | Bif
+            | Neg
+            | Abs
+            | Shl
+            | UShr
+            | SShr
+            | USra
+            | SSra
+    )
+}
+
 /// The two-register instruction of a lane-by-lane op (add, logic, max/min, multiply).
 fn lanewise(op: VecOp, r: usize) -> Sse {
     match op {
@@ -77,6 +112,7 @@ fn lanewise(op: VecOp, r: usize) -> Sse {
         UMin => PMINU[r],
         SMax => PMAXS[r],
         SMin => PMINS[r],
+        // Add, and the sums of ADDP and ADDV.
         _ => PADD[r],
     }
 }
@@ -117,12 +153,14 @@ impl Emitter<'_> {
         let out = if matches!(v.op, UShll | SShll) {
             self.vec_widen(v)
         } else {
-            self.load_field(Load::Movdqu, X0, v.a);
+            // A 64-bit vector's result depends on the lower halves only, but for the
+            // lanes DUP may pick, the wide lanes SHRN narrows, and the half XTN2 keeps.
+            self.load_vector(X0, v.a, v.full || matches!(v.op, Dup | ShrN));
             if v.op.reads_b() {
-                self.load_field(Load::Movdqu, X1, v.b);
+                self.load_vector(X1, v.b, v.full);
             }
             if v.reads_dst() {
-                self.load_field(Load::Movdqu, X2, v.dst);
+                self.load_vector(X2, v.dst, v.full && v.op != ShrN);
             }
             self.compute(v)
         };
@@ -153,7 +191,7 @@ impl Emitter<'_> {
             // Loaded by `widen` instead.
             UShll | SShll => X0,
         };
-        if !v.full {
+        if !v.full && !keeps_zero(v.op) {
             self.sse(Sse::Movq, out, out);
         }
         out
@@ -162,6 +200,15 @@ impl Emitter<'_> {
     fn load_field(&mut self, op: Load, x: Xmm, offset: u32) {
         let m = self.state_field(offset);
         self.sse_load(op, x, m);
+    }
+
+    /// Load the field at `offset` into `x` as 8-byte halves: the lower one, and the
+    /// upper one when `both` (else the upper half of `x` is zero).
+    fn load_vector(&mut self, x: Xmm, offset: u32, both: bool) {
+        self.load_field(Load::Movq, x, offset);
+        if both {
+            self.load_field(Load::Movhps, x, offset.wrapping_add(8));
+        }
     }
 
     fn load_splat(&mut self, x: Xmm, esize: u8, lane: u64) {

@@ -1,0 +1,247 @@
+//! Guest signal delivery, as the Linux kernel does it on arm64.
+//!
+//! The design in one paragraph: the host thread's signal mask is the guest thread's
+//! mask, and the host disposition of a signal mirrors the guest's (ignore -> host
+//! `SIG_IGN`, default -> host `SIG_DFL`, a handler -> archway's host handler). The
+//! host kernel therefore keeps the pending sets (per thread and process-wide), picks
+//! the thread of a process-directed signal, queues real-time signals, carries out the
+//! default actions (terminate, core dump, stop, continue, ignore) with the right
+//! status for the parent, and makes `rt_sigpending`, `rt_sigtimedwait` and `signalfd`
+//! work unchanged. Only a signal the guest catches runs archway's host handler
+//! ([`host_handler`]), which records it for the guest thread and raises
+//! `exit_request`; the run loop then builds the arm64 `rt_sigframe` ([`frame`]) and
+//! continues at the guest's handler ([`deliver`]).
+//!
+//! A recorded signal stays blocked on the host until the guest has it (the handler
+//! adds it to the mask the host restores), so further instances stay queued in the
+//! kernel and none is lost. Per-thread state lives in a thread-local with no
+//! destructor ([`ThreadSignals`]), which the handler may touch.
+//!
+//! Synchronous signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) always run the host
+//! handler: a fault in guest code becomes a precise guest signal
+//! ([`archway_jit::fault`]); a fault anywhere else is archway's bug and crashes
+//! loudly. A guest trap (an undefined instruction, `BRK`) arrives as an engine exit.
+//!
+//! glibc's own signals 32 and 33 (SIGCANCEL, SIGSETXID): archway never cancels a
+//! host thread and makes set*id calls as raw system calls (which do not broadcast
+//! with SIGSETXID), so both belong to the guest like every other number up to 64;
+//! [`init_process`] replaces glibc's host handlers with the guest's defaults.
+//!
+//! Blocking system calls: [`safe_syscall`] closes the race between "no signal pending"
+//! and "entered the kernel". Restarting follows the kernel's rules ([`deliver`]).
+
+pub mod deliver;
+pub mod frame;
+pub mod host_handler;
+pub mod safe_syscall;
+
+use crate::syscall::signal::{GuestSigaction, SIGNAL_COUNT};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+/// Size of a siginfo (the same layout on arm64 and x86_64).
+pub const SIGINFO_SIZE: usize = 128;
+/// `SA_RESTORER` (x86_64 kernel ABI): `action[2]` is the return trampoline.
+const SA_RESTORER: u64 = 0x0400_0000;
+/// Size of the kernel's sigset.
+const SIGSET_SIZE: usize = 8;
+
+/// The synchronous signals archway always handles itself on the host.
+pub const FAULT_SIGNALS: [i32; 5] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP];
+
+/// SIGKILL and SIGSTOP: never caught, blocked or ignored.
+pub const UNBLOCKABLE: u64 = bit(libc::SIGKILL) | bit(libc::SIGSTOP);
+
+/// The mask bit of signal `sig` (1..=64).
+pub const fn bit(sig: i32) -> u64 {
+    1u64 << (sig - 1)
+}
+
+/// Signals recorded by the host handler for this thread, not yet given to the guest.
+pub struct ThreadSignals {
+    /// Bit `n - 1`: signal `n` is recorded in `info[n - 1]`.
+    held: AtomicU64,
+    /// Non-zero when a held signal is deliverable (not blocked by the guest): the flag
+    /// [`safe_syscall`] checks.
+    deliverable: AtomicU32,
+    /// The guest's blocked set, for the handler.
+    guest_mask: AtomicU64,
+    /// The running guest state's `exit_request` (null: no guest code runs here).
+    exit_request: AtomicPtr<u32>,
+    info: UnsafeCell<[[u8; SIGINFO_SIZE]; SIGNAL_COUNT]>,
+}
+
+// SAFETY: one per thread (thread-local); `info[n]` is written by the handler only while
+// bit n of `held` is clear and n is blocked on the host, and read by the thread only
+// while the bit is set, when the handler cannot run for n.
+unsafe impl Sync for ThreadSignals {}
+
+thread_local! {
+    static SIGNALS: ThreadSignals = const {
+        ThreadSignals {
+            held: AtomicU64::new(0),
+            deliverable: AtomicU32::new(0),
+            guest_mask: AtomicU64::new(0),
+            exit_request: AtomicPtr::new(core::ptr::null_mut()),
+            info: UnsafeCell::new([[0; SIGINFO_SIZE]; SIGNAL_COUNT]),
+        }
+    };
+}
+
+/// Run `f` on this thread's [`ThreadSignals`].
+pub fn with_signals<R>(f: impl FnOnce(&ThreadSignals) -> R) -> R {
+    SIGNALS.with(f)
+}
+
+impl ThreadSignals {
+    /// Record signal `sig` with its host siginfo (host handler only). False if one is
+    /// already held (it cannot be: the signal stays blocked until taken).
+    fn record(&self, sig: i32, info: &[u8; SIGINFO_SIZE]) -> bool {
+        let b = bit(sig);
+        if self.held.load(Ordering::Acquire) & b != 0 {
+            return false;
+        }
+        // SAFETY: see the `Sync` impl: bit clear, `sig` blocked while the handler runs.
+        unsafe { (*self.info.get())[sig as usize - 1] = *info };
+        self.held.fetch_or(b, Ordering::AcqRel);
+        if b & !self.guest_mask.load(Ordering::Acquire) != 0 {
+            self.deliverable.store(1, Ordering::Release);
+            let flag = self.exit_request.load(Ordering::Acquire);
+            if !flag.is_null() {
+                // SAFETY: registered by `enter_guest`, valid while the thread runs guest code.
+                unsafe { AtomicU32::from_ptr(flag).store(1, Ordering::Release) };
+            }
+        }
+        true
+    }
+
+    /// Held signals.
+    pub fn held(&self) -> u64 {
+        self.held.load(Ordering::Acquire)
+    }
+
+    /// Take held signal `sig`'s siginfo.
+    pub fn take(&self, sig: i32) -> Option<[u8; SIGINFO_SIZE]> {
+        let b = bit(sig);
+        if self.held() & b == 0 {
+            return None;
+        }
+        // SAFETY: the bit is set, so the handler does not write this slot.
+        let info = unsafe { (*self.info.get())[sig as usize - 1] };
+        self.held.fetch_and(!b, Ordering::AcqRel);
+        Some(info)
+    }
+
+    /// The flag [`safe_syscall`] checks.
+    pub fn deliverable_flag(&self) -> *const u32 {
+        self.deliverable.as_ptr()
+    }
+}
+
+/// This thread now runs guest code on the state whose `exit_request` is `flag`, with
+/// guest mask `mask`: register both and give the host the same mask.
+pub fn enter_guest(flag: *mut u32, mask: u64) {
+    with_signals(|s| s.exit_request.store(flag, Ordering::Release));
+    set_guest_mask(mask);
+}
+
+/// This thread stops running guest code.
+pub fn leave_guest() {
+    with_signals(|s| s.exit_request.store(core::ptr::null_mut(), Ordering::Release));
+}
+
+/// Make `mask` the guest mask of this thread: the host mask becomes `mask` plus the
+/// held signals (minus SIGKILL/SIGSTOP and the faults, which must reach the handler),
+/// and the `deliverable` flag is brought up to date.
+pub fn set_guest_mask(mask: u64) {
+    let mask = mask & !UNBLOCKABLE;
+    with_signals(|s| {
+        // Nothing may be recorded between reading `held` and setting the host mask.
+        host_mask(libc::SIG_SETMASK, Some(u64::MAX));
+        let held = s.held();
+        s.guest_mask.store(mask, Ordering::Release);
+        s.deliverable.store(u32::from(held & !mask != 0), Ordering::Release);
+        let faults = FAULT_SIGNALS.iter().fold(0, |m, &sig| m | bit(sig));
+        host_mask(libc::SIG_SETMASK, Some((mask & !faults) | held));
+    });
+}
+
+/// `rt_sigprocmask(how, set)` on the host; the previous mask.
+pub fn host_mask(how: i32, set: Option<u64>) -> u64 {
+    let mut old = 0u64;
+    let set_ptr = set.as_ref().map_or(core::ptr::null(), |s| s as *const u64);
+    // SAFETY: 8-byte kernel sigsets on our stack.
+    unsafe { libc::syscall(libc::SYS_rt_sigprocmask, how as libc::c_long, set_ptr, &mut old as *mut u64, SIGSET_SIZE) };
+    old
+}
+
+/// Install a host disposition: `handler` (SIG_DFL = 0, SIG_IGN = 1, or archway's
+/// handler) with `flags`.
+fn host_sigaction(sig: i32, handler: usize, flags: u64) {
+    let mut action = [handler as u64, flags, 0, u64::MAX];
+    if handler == host_handler::handler_address() {
+        action[1] |= (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | SA_RESTORER;
+        action[2] = host_handler::restorer_address() as u64;
+    }
+    // SAFETY: a kernel sigaction of four words.
+    let result =
+        unsafe { libc::syscall(libc::SYS_rt_sigaction, sig as libc::c_long, action.as_ptr(), 0usize, SIGSET_SIZE) };
+    if result != 0 {
+        tracing::debug!("host rt_sigaction({sig}) failed");
+    }
+}
+
+/// Host flags of the guest's that change what the host kernel does (SIGCHLD's).
+const HOST_FLAGS: u64 = (libc::SA_NOCLDSTOP | libc::SA_NOCLDWAIT) as u64;
+
+/// Give the host the disposition matching the guest's `action` for `sig`.
+pub fn mirror(sig: i32, action: &GuestSigaction) {
+    if FAULT_SIGNALS.contains(&sig) {
+        return;
+    }
+    let handler = match action.handler {
+        0 | 1 => action.handler as usize,
+        _ => host_handler::handler_address(),
+    };
+    host_sigaction(sig, handler, action.flags & HOST_FLAGS);
+}
+
+/// Process start: host handlers for the faults, the guest's dispositions for the rest
+/// (glibc's handlers of 32 and 33 included).
+pub fn init_process(actions: &[GuestSigaction; SIGNAL_COUNT]) {
+    for &sig in &FAULT_SIGNALS {
+        host_sigaction(sig, host_handler::handler_address(), 0);
+    }
+    for (index, action) in actions.iter().enumerate() {
+        let sig = index as i32 + 1;
+        if bit(sig) & UNBLOCKABLE == 0 {
+            mirror(sig, action);
+        }
+    }
+}
+
+/// Host alternate stack for the handler, per host thread (the guest's own stack may
+/// be anything, and a guest stack overflow must still reach the handler).
+const HOST_ALT_STACK_BYTES: usize = 64 << 10;
+
+/// Give this host thread its own alternate signal stack. It is never unmapped (the
+/// handler may run until the thread's last instruction): 64 KiB per host thread.
+pub fn init_thread() {
+    // SAFETY: a fresh private mapping, then sigaltstack on it.
+    unsafe {
+        let p = libc::mmap(
+            core::ptr::null_mut(),
+            HOST_ALT_STACK_BYTES,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            tracing::warn!("no host alternate signal stack for this thread");
+            return;
+        }
+        let stack = libc::stack_t { ss_sp: p, ss_flags: 0, ss_size: HOST_ALT_STACK_BYTES };
+        libc::sigaltstack(&stack, core::ptr::null_mut());
+    }
+}

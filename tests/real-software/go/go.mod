@@ -1,0 +1,3 @@
+module archway.test/goprobe
+
+go 1.19

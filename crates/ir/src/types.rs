@@ -1,8 +1,8 @@
 //! Value types and SSA value handles.
 
-/// The type of an IR value. Integers only: floating point and vector work is done
-/// by helpers on the guest state, so the IR stays small and every back end can
-/// emit all of it.
+/// The type of an IR value. Integers only: floating point work is done by helpers
+/// and vector work by [`crate::Op::Vec`] (and helpers), both on the guest state, so
+/// the IR stays small and every back end can emit all of it.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
 pub enum Type {
     /// No value (stores, state writes, fences).

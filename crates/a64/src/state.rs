@@ -111,8 +111,8 @@ mod tests {
 
     #[test]
     fn layout_is_stable() {
-        assert_eq!(off::x(0), 32);
-        assert_eq!(off::SP, 32 + 31 * 8);
+        assert_eq!(off::x(0), archway_ir::state::HEADER_SIZE);
+        assert_eq!(off::SP, off::x(0) + 31 * 8);
         assert_eq!(off::v_lo(0) % 16, 0);
     }
 }

@@ -93,6 +93,7 @@ impl fmt::Display for Terminal {
             Terminal::Return(v) => write!(f, "-> return v{}", v.0),
             Terminal::Syscall { next_pc } => write!(f, "-> syscall, then {next_pc:#x}"),
             Terminal::Trap { signal, pc } => write!(f, "-> trap signal {signal} at {pc:#x}"),
+            Terminal::Synchronize { next_pc } => write!(f, "-> synchronize, then {next_pc:#x}"),
         }
     }
 }

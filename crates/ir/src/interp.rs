@@ -115,6 +115,8 @@ pub unsafe fn run_block(block: &Block, state: *mut u8) -> BlockExit {
         }
         Terminal::Indirect(v) | Terminal::Return(v) => (vals[v.index()], BlockExit::Jump(vals[v.index()])),
         Terminal::Syscall { next_pc } => (*next_pc, BlockExit::Syscall { next_pc: *next_pc }),
+        // The engine applies the declared code changes before it runs the next block.
+        Terminal::Synchronize { next_pc } => (*next_pc, BlockExit::Jump(*next_pc)),
         Terminal::Trap { signal, pc } => (*pc, BlockExit::Trap { signal: *signal, pc: *pc }),
     };
     (*header).pc = pc;
@@ -280,7 +282,7 @@ mod tests {
         header: StateHeader,
         r: [u64; 4],
     }
-    const R0: u32 = 32;
+    const R0: u32 = core::mem::offset_of!(TestState, r) as u32;
 
     #[test]
     fn runs_arithmetic_and_links() {

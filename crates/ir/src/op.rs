@@ -290,6 +290,10 @@ pub enum Terminal {
     Syscall { next_pc: u64 },
     /// Raise synchronous signal `signal` at guest PC `pc` (undefined instruction: SIGILL).
     Trap { signal: i32, pc: u64 },
+    /// Return to the dispatcher, which drops translations of the code the guest
+    /// declared modified ([`crate::StateHeader::code_dirty_start`]), then continue at
+    /// `next_pc` (AArch64 `ISB` after `IC IVAU`).
+    Synchronize { next_pc: u64 },
 }
 
 impl Terminal {

@@ -18,9 +18,32 @@ pub struct StateHeader {
     pub exit_arg: u64,
     /// Scratch the back ends may use (e.g. spill slots are elsewhere; this is one word).
     pub scratch: u64,
+    /// Guest code bytes `[code_dirty_start, code_dirty_end)` the guest declared
+    /// modified (AArch64 `IC IVAU`) since the last synchronisation; empty when
+    /// `start >= end`. Engines drop their translations of it at the next
+    /// [`crate::Terminal::Synchronize`] or other return to the dispatcher.
+    pub code_dirty_start: u64,
+    pub code_dirty_end: u64,
 }
 
 impl StateHeader {
+    /// Add `[start, end)` to the code the guest declared modified.
+    pub fn mark_code_dirty(&mut self, start: u64, end: u64) {
+        if self.code_dirty_start >= self.code_dirty_end {
+            (self.code_dirty_start, self.code_dirty_end) = (start, end);
+        } else {
+            self.code_dirty_start = self.code_dirty_start.min(start);
+            self.code_dirty_end = self.code_dirty_end.max(end);
+        }
+    }
+
+    /// Take the declared-modified range, leaving it empty.
+    pub fn take_code_dirty(&mut self) -> Option<(u64, u64)> {
+        let range = (self.code_dirty_start, self.code_dirty_end);
+        (self.code_dirty_start, self.code_dirty_end) = (0, 0);
+        (range.0 < range.1).then_some(range)
+    }
+
     /// [`StateHeader::exit_request`] as an atomic: it is written by signal handlers
     /// and other threads while its owner runs (translated code reads it with a plain
     /// `cmp`, which is an atomic load on x86_64).
@@ -55,6 +78,9 @@ pub enum ExitReason {
     Trap = 2,
     /// `exit_request` was set: deliver pending work, then continue at `pc`.
     Requested = 3,
+    /// A [`crate::Terminal::Synchronize`]: apply the declared code changes, then
+    /// continue at `pc`.
+    Synchronize = 4,
 }
 
 impl ExitReason {
@@ -64,6 +90,7 @@ impl ExitReason {
             1 => ExitReason::Syscall,
             2 => ExitReason::Trap,
             3 => ExitReason::Requested,
+            4 => ExitReason::Synchronize,
             _ => return None,
         })
     }

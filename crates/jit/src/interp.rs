@@ -70,6 +70,9 @@ impl Engine for InterpEngine {
             if (*header).exit_request != 0 {
                 return Exit::Interrupted;
             }
+            if let Some((start, end)) = (*header).take_code_dirty() {
+                self.invalidate(start, end);
+            }
             match self.invalidations.catch_up() {
                 None => {}
                 Some(CatchUp::Everything) => self.blocks.clear(),

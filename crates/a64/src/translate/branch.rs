@@ -4,10 +4,12 @@
 //! - Exceptions: SVC (a system call), BRK (SIGTRAP).
 //! - Hints (NOP, YIELD, WFE, WFI, SEV, SEVL, the pointer-authentication hints, BTI,
 //!   ESB, CSDB and every other hint) do nothing: no optional hint feature is advertised.
-//! - Barriers: CLREX, DMB, DSB, ISB.
+//! - Barriers: CLREX, DMB, DSB, ISB (ends the block so that code declared modified by
+//!   IC IVAU is retranslated before the next instruction runs).
 //! - System registers EL0 may use: MRS/MSR of TPIDR_EL0, NZCV, FPCR, FPSR; MRS of the
 //!   generic timer and of the identification registers in [`crate::features`].
-//! - Cache maintenance: DC ZVA, DC CVAC/CVAU/CIVAC, IC IVAU.
+//! - Cache maintenance: DC ZVA, DC CVAC/CVAU/CIVAC, IC IVAU (declares the line's code
+//!   modified; see [`archway_ir::StateHeader::code_dirty_start`]).
 
 use super::field::{bit, bits, rn, rt, sext, sf};
 use super::{Ctx, Flow};
@@ -30,7 +32,7 @@ pub const TABLE: &[Entry] = &[
     inst("CLREX", "11010101000000110011mmmm01011111", clrex),
     inst("DSB", "11010101000000110011mmmm10011111", barrier),
     inst("DMB", "11010101000000110011mmmm10111111", barrier),
-    inst("ISB", "11010101000000110011mmmm11011111", nop),
+    inst("ISB", "11010101000000110011mmmm11011111", isb),
     inst("MRS", "110101010011rrrrrrrrrrrrrrrttttt", mrs),
     inst("MSR_reg", "110101010001rrrrrrrrrrrrrrrttttt", msr),
     inst("SYS", "1101010100001rrrrrrrrrrrrrrttttt", sys),
@@ -139,10 +141,30 @@ fn brk(ctx: &mut Ctx, _insn: u32) -> Flow {
     Flow::End(Terminal::Trap { signal: SIGTRAP, pc: ctx.pc })
 }
 
-/// Hints and ISB: nothing to do (ISB's context synchronisation is implicit here).
+/// Hints: nothing to do.
 fn nop(_ctx: &mut Ctx, _insn: u32) -> Flow {
     Flow::Continue
 }
+
+/// ISB: a context synchronisation event. The block ends and the engine drops the
+/// translations of code declared modified (IC IVAU) before the next instruction.
+fn isb(ctx: &mut Ctx, _insn: u32) -> Flow {
+    Flow::End(Terminal::Synchronize { next_pc: ctx.pc.wrapping_add(4) })
+}
+
+/// Bytes of the instruction cache line IC IVAU works on (`CTR_EL0.IminLine`, log2
+/// of the size in words).
+const ICACHE_LINE_BYTES: u64 = 4 << (features::CTR_EL0 & 0xf);
+
+/// IC IVAU Xt: declare the code in the line holding Xt modified. Only the state
+/// header is written; no IR-visible field, so the call is no barrier for the passes.
+unsafe extern "C" fn ic_ivau(state: *mut u8, address: u64, _: u64, _: u64, _: u64) -> u64 {
+    let line = address & !(ICACHE_LINE_BYTES - 1);
+    (*(state as *mut archway_ir::StateHeader)).mark_code_dirty(line, line.wrapping_add(ICACHE_LINE_BYTES));
+    0
+}
+
+static IC_IVAU_HELPER: Helper = Helper { name: "ic_ivau", func: ic_ivau, reads_state: false, writes_state: false };
 
 /// CLREX: open the exclusive monitor.
 fn clrex(ctx: &mut Ctx, _insn: u32) -> Flow {
@@ -201,13 +223,17 @@ fn msr(ctx: &mut Ctx, insn: u32) -> Flow {
     Flow::Continue
 }
 
-/// SYS: DC ZVA zeroes a block; the other cache maintenance EL0 may issue needs no IR.
+/// SYS: DC ZVA zeroes a block, IC IVAU declares code modified; the data cache
+/// maintenance EL0 may issue needs no IR.
 fn sys(ctx: &mut Ctx, insn: u32) -> Flow {
     match bits(insn, 20, 5) {
         DC_ZVA => zero_block(ctx, rt(insn)),
-        // Translations of rewritten code are invalidated by the engine (write-protected
-        // code pages), not by these instructions.
-        DC_CVAC | DC_CVAU | DC_CIVAC | IC_IVAU => {}
+        IC_IVAU => {
+            let address = ctx.x(rt(insn));
+            ctx.b.call_void(&IC_IVAU_HELPER, &[address]);
+        }
+        // Data cache maintenance: guest memory is host memory, coherent already.
+        DC_CVAC | DC_CVAU | DC_CIVAC => {}
         _ => return Flow::Undefined,
     }
     Flow::Continue
@@ -320,11 +346,22 @@ mod tests {
     }
 
     #[test]
+    fn ic_ivau_marks_its_line_and_isb_synchronizes() {
+        // ic ivau, x1; dsb ish; isb
+        let block = block_of(&[0xd50b7521, 0xd5033b9f, 0xd5033fdf]);
+        assert_eq!(block.terminal, Terminal::Synchronize { next_pc: PC + 12 });
+        let mut state = CpuState::default();
+        state.x[1] = 0x1234_5678;
+        assert_eq!(run(&mut state, &[0xd50b7521, 0xd5033b9f, 0xd5033fdf]), BlockExit::Jump(PC + 12));
+        assert_eq!(state.header.take_code_dirty(), Some((0x1234_5640, 0x1234_5680)));
+        assert_eq!(state.header.take_code_dirty(), None);
+    }
+
+    #[test]
     fn hints_do_nothing() {
-        // nop, yield, paciasp, autiasp, bti c, csdb, esb, wfe, xpaclri, isb
+        // nop, yield, paciasp, autiasp, bti c, csdb, esb, wfe, xpaclri
         let words = [
             0xd503201f, 0xd503203f, 0xd503233f, 0xd50323bf, 0xd503245f, 0xd503229f, 0xd503221f, 0xd503205f, 0xd50320ff,
-            0xd5033fdf,
         ];
         let block = block_of(&words);
         assert!(block.insts.is_empty());
@@ -393,8 +430,8 @@ mod tests {
 
     #[test]
     fn cache_maintenance() {
-        // dc cvau, dc civac, dc cvac, ic ivau
-        assert!(block_of(&[0xd50b7b20, 0xd50b7e20, 0xd50b7a20, 0xd50b7520]).insts.is_empty());
+        // dc cvau, dc civac, dc cvac: no IR (ic ivau has its own test)
+        assert!(block_of(&[0xd50b7b20, 0xd50b7e20, 0xd50b7a20]).insts.is_empty());
         assert_undefined(0xd50b7c20); // dc cvap (no FEAT_DPB)
         assert_undefined(0xd508751f); // ic iallu (EL1)
     }

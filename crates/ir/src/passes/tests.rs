@@ -16,8 +16,8 @@ struct S {
     r: [u64; 4],
     flags: u32,
 }
-const R0: u32 = 32;
-const FLAGS: u32 = 64;
+const R0: u32 = core::mem::offset_of!(S, r) as u32;
+const FLAGS: u32 = core::mem::offset_of!(S, flags) as u32;
 
 fn run(block: &crate::Block, mut st: S) -> S {
     unsafe { run_block(block, &mut st as *mut S as *mut u8) };

@@ -230,6 +230,7 @@ fn assemble_routines(base: usize) -> Result<(Vec<u8>, usize, CodeEnv), dynasmrt:
     let exit_lookup = exit_with(ExitReason::Lookup);
     let exit_syscall = exit_with(ExitReason::Syscall);
     let exit_requested = exit_with(ExitReason::Requested);
+    let exit_synchronize = exit_with(ExitReason::Synchronize);
     let exit_trap = base + ops.offset().0;
     dynasm!(ops
         ; .arch x64
@@ -240,6 +241,13 @@ fn assemble_routines(base: usize) -> Result<(Vec<u8>, usize, CodeEnv), dynasmrt:
     );
     let code = ops.finalize()?;
     assert!(code.len() <= ROUTINES_BYTES);
-    let env = CodeEnv { exit_lookup, exit_syscall, exit_requested, exit_trap, indirect_table: base + TABLE_OFFSET };
+    let env = CodeEnv {
+        exit_lookup,
+        exit_syscall,
+        exit_requested,
+        exit_trap,
+        exit_synchronize,
+        indirect_table: base + TABLE_OFFSET,
+    };
     Ok((code, enter, env))
 }

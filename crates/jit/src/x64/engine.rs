@@ -122,8 +122,13 @@ impl JitEngine {
         })
     }
 
-    /// Apply the other engines' invalidations published since the last call.
-    fn catch_up(&mut self) {
+    /// Apply the code changes this guest thread declared (`IC IVAU`), then the other
+    /// engines' invalidations published since the last call.
+    fn catch_up(&mut self, header: *mut StateHeader) {
+        // SAFETY: `header` is the live state `run` was given.
+        if let Some((start, end)) = unsafe { (*header).take_code_dirty() } {
+            self.invalidate(start, end);
+        }
         match self.invalidations.catch_up() {
             None => {}
             Some(CatchUp::Everything) => self.flush(),
@@ -281,7 +286,7 @@ impl Engine for JitEngine {
     unsafe fn run(&mut self, state: *mut u8) -> Exit {
         let header = state as *mut StateHeader;
         loop {
-            self.catch_up();
+            self.catch_up(header);
             let pc = (*header).pc;
             match self.runnable(pc) {
                 // SAFETY (caller's contract): `state` is a live guest state of the
@@ -300,7 +305,7 @@ impl Engine for JitEngine {
                 }
             }
             match ExitReason::from_u32((*header).exit_reason) {
-                Some(ExitReason::Lookup) => continue,
+                Some(ExitReason::Lookup | ExitReason::Synchronize) => continue,
                 Some(ExitReason::Syscall) => return Exit::Syscall,
                 Some(ExitReason::Trap) => {
                     return Exit::Trap { signal: (*header).exit_arg as i32, pc: (*header).pc };

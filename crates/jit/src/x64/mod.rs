@@ -37,6 +37,7 @@ pub fn host_listing(block: &Block, features: HostFeatures) -> String {
         exit_syscall: 0x1100,
         exit_requested: 0x1200,
         exit_trap: 0x1300,
+        exit_synchronize: 0x1400,
         indirect_table: 0x2000,
     };
     match emit::assemble(block, BASE, &env, features) {

@@ -48,6 +48,8 @@ pub struct CodeEnv {
     pub exit_requested: usize,
     /// Exit with `ExitReason::Trap`, PC in `rax`, signal in `rcx`.
     pub exit_trap: usize,
+    /// Exit with `ExitReason::Synchronize`, next PC in `rax`.
+    pub exit_synchronize: usize,
     /// The indirect-branch table (see [`super::code::IndirectEntry`]).
     pub indirect_table: usize,
 }

@@ -11,7 +11,8 @@
 //! - `Indirect`/`Return`: an inline probe of the direct-mapped indirect-branch table
 //!   (see [`crate::x64::code`]); a miss exits with `Lookup`. Returns use the same
 //!   probe for now: a return-address prediction stack is a later step.
-//! - `Syscall`/`Trap`: exit with the reason, `pc` (and the signal for a trap).
+//! - `Syscall`/`Trap`/`Synchronize`: exit with the reason, `pc` (and the signal for a
+//!   trap).
 //!
 //! Every exit writes `StateHeader::pc`. Chained jumps do not: inside host code the
 //! current PC is implied by where execution is, and every way out writes it.
@@ -57,6 +58,10 @@ impl Emitter<'_> {
                 self.jmp_abs(self.env.exit_syscall);
             }
             Terminal::Trap { signal, pc } => self.trap(pc, signal),
+            Terminal::Synchronize { next_pc } => {
+                self.mov_imm(RAX, next_pc);
+                self.jmp_abs(self.env.exit_synchronize);
+            }
         }
     }
 

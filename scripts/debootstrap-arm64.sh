@@ -7,6 +7,8 @@
 #   bash scripts/debootstrap-arm64.sh --checks [ROOT]   # then, in the finished root: ldconfig,
 #                                                       # dpkg -l, bash, perl, a coreutils
 #                                                       # pipeline, apt-get install python3-minimal
+#   bash scripts/debootstrap-arm64.sh --checks-only [ROOT]   # only the checks, in a root
+#                                                            # finished before
 #
 # Steps (each printed as it starts):
 #   1. `debootstrap --foreign --arch=arm64 --variant=minbase bookworm ROOT` on the host; the
@@ -31,10 +33,11 @@ set -euo pipefail
 
 root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 checks=
-if [ "${1:-}" = "--checks" ]; then
-  checks=1
-  shift
-fi
+stages=1
+case "${1:-}" in
+  --checks) checks=1; shift ;;
+  --checks-only) checks=1; stages=; shift ;;
+esac
 target=${1:-$root_dir/.cache/real-software/bookworm-arm64}
 mkdir -p "$(dirname "$target")"
 target=$(cd "$(dirname "$target")" && pwd)/$(basename "$target")
@@ -50,28 +53,38 @@ if [ -z "$static_bin" ]; then
 fi
 
 # Run "$@" (a command line inside ROOT) under chroot in a private mount namespace that
-# disappears with the command; with MOUNT_PROC=1, ROOT/proc is mounted in it first.
+# disappears with the command; `in_root --proc ...` mounts ROOT/proc in it first.
 in_root() {
+  local proc=0
+  if [ "$1" = --proc ]; then proc=1; shift; fi
   unshare --mount --propagation private -- sh -c '
-    root=$1; shift
-    if [ "$MOUNT_PROC" = 1 ] && [ -d "$root/proc" ] && [ ! -L "$root/proc" ]; then
+    root=$1; proc=$2; shift 2
+    if [ "$proc" = 1 ] && [ -d "$root/proc" ] && [ ! -L "$root/proc" ]; then
       mount -t proc proc "$root/proc"
     fi
-    exec chroot "$root" "$@"' in_root "$target" "$@"
+    exec chroot "$root" "$@"' in_root "$target" "$proc" "$@"
 }
 
-if [ -z "$checks" ] || [ ! -e "$target/var/lib/dpkg/status" ] || [ -d "$target/debootstrap" ]; then
+if [ -z "$stages" ] && { [ ! -e "$target/var/lib/dpkg/status" ] || [ -d "$target/debootstrap" ]; }; then
+  step "$target is not a finished root: run without --checks-only first"
+  exit 1
+fi
+if [ -n "$stages" ]; then
   step "1. first stage into $target"
   rm -rf "$target"
   mkdir -p "$debs"
-  debootstrap --foreign --arch=arm64 --variant=minbase --cache-dir="$debs" bookworm "$target" "$mirror" >/dev/null
+  # One first stage at a time writes into the shared .deb cache.
+  flock "$debs" debootstrap --foreign --arch=arm64 --variant=minbase --cache-dir="$debs" \
+    bookworm "$target" "$mirror" >/dev/null
+fi
 
-  step "2. static interpreter $static_bin -> $target$interp"
-  install -D -m 0755 "$static_bin" "$target$interp"
+step "2. static interpreter $static_bin -> $target$interp"
+install -D -m 0755 "$static_bin" "$target$interp"
 
+if [ -n "$stages" ]; then
   step "3. second stage under archway"
   start=$(date +%s)
-  if ! MOUNT_PROC=0 in_root "$interp" /bin/sh /debootstrap/debootstrap --second-stage; then
+  if ! in_root "$interp" /bin/sh /debootstrap/debootstrap --second-stage; then
     step "second stage FAILED after $(($(date +%s) - start)) s; end of debootstrap.log:"
     tail -n 30 "$target/debootstrap/debootstrap.log" >&2 || true
     exit 1
@@ -82,16 +95,30 @@ fi
 [ -n "$checks" ] || exit 0
 
 # The root's own tools, each started by the interpreter (its children re-exec it).
-run() {
+# `check PATTERN COMMAND...`: the command must succeed and print a line matching PATTERN
+# (an extended regular expression).
+check() {
+  local pattern=$1 output
+  shift
   step "4. $*"
-  MOUNT_PROC=1 in_root "$interp" "$@"
+  if ! output=$(in_root --proc "$interp" "$@" 2>&1); then
+    printf '%s\n' "$output" | tail -n 30 >&2
+    step "FAILED: $*"
+    exit 1
+  fi
+  printf '%s\n' "$output" | tail -n 5
+  if ! printf '%s\n' "$output" | grep -Eq "$pattern"; then
+    step "FAILED: $* printed no line matching $pattern"
+    exit 1
+  fi
 }
 cp /etc/resolv.conf "$target/etc/resolv.conf"
-run /sbin/ldconfig
-run /usr/bin/dpkg -l | tail -n 3
-run /bin/bash -c 'echo "bash $BASH_VERSION: $((6 * 7))"'
-run /usr/bin/perl -e 'print "perl $^V: ", join(",", map { $_ * $_ } 1 .. 5), "\n"'
-run /bin/sh -c 'seq 1 1000 | sort -rn | head -n 3 | tr "\n" " " | wc -w'
-run /usr/bin/apt-get update -q
-run /usr/bin/apt-get install -y -q python3-minimal
-run /usr/bin/python3 -c 'import sys, platform; print("python", sys.version.split()[0], platform.machine())'
+check '' /sbin/ldconfig
+check '^ii +zlib1g:arm64 ' /usr/bin/dpkg -l
+check '^bash 5\.[0-9.]+.*: 42$' /bin/bash -c 'echo "bash $BASH_VERSION: $((6 * 7))"'
+check '^perl v5\.[0-9.]+: 1,4,9,16,25$' /usr/bin/perl -e 'print "perl $^V: ", join(",", map { $_ * $_ } 1 .. 5), "\n"'
+check '^1000 999 998 :3$' /bin/sh -c 'seq 1 1000 | sort -rn | head -n 3 | tr "\n" " "; printf ":"; seq 3 | wc -l'
+check '^Reading package lists' /usr/bin/apt-get update -q
+check '^(Setting up python3-minimal |python3-minimal is already)' /usr/bin/apt-get install -y -q python3-minimal
+check '^python 3\.11\.[0-9]+ aarch64$' /usr/bin/python3 -c 'import sys, platform; print("python", sys.version.split()[0], platform.machine())'
+step "all checks passed"

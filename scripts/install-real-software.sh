@@ -30,6 +30,12 @@ with_retries() {
   return 1
 }
 
+# One installer at a time (tests run this concurrently; apt and the unpacking below
+# must not race).
+mkdir -p "$cache_dir"
+exec 9>"$cache_dir/install-real-software.lock"
+flock 9
+
 bash "$root_dir/scripts/install-test-deps.sh"
 
 updated=

@@ -1,11 +1,14 @@
-//! `ioctl`: the terminal and file-descriptor requests, passed through.
+//! `ioctl`: the terminal, file-descriptor and file-system requests, passed through.
 //!
 //! arm64 and x86_64 both take their tty ioctl numbers from `asm-generic/ioctls.h`
 //! and their `termios`, `termios2` and `winsize` from `asm-generic/termbits.h`, so
-//! these requests have the same numbers and argument layouts on both; they are
-//! listed here, and a test checks the numbers against the host's. Any other request
-//! is answered `-ENOTTY` ("inappropriate ioctl for device", what the kernel says
-//! for a request a file does not support) and logged once per request number.
+//! these requests have the same numbers and argument layouts on both; so do the
+//! `linux/fs.h` requests (their arguments are `long`, `int` or 64-bit-only structures
+//! such as `file_clone_range` and `fiemap`; `cp` tries `FICLONE` on every copy, dpkg
+//! asks for `FS_IOC_FIEMAP` to order its reads). They are listed here, and a test
+//! checks the numbers against the host's. Any other request is answered `-ENOTTY`
+//! ("inappropriate ioctl for device", what the kernel says for a request a file does
+//! not support) and logged once per request number.
 
 use super::{errno, host_syscall, ret, Args, Outcome, SyscallContext};
 
@@ -43,6 +46,15 @@ pub const PASSTHROUGH_REQUESTS: &[(u32, &str)] = &[
     (0x5450, "FIONCLEX"),
     (0x5451, "FIOCLEX"),
     (0x5452, "FIOASYNC"),
+    (0x5460, "FIOQSIZE"),
+    (0x1268, "BLKSSZGET"),
+    (0x8008_6601, "FS_IOC_GETFLAGS"),
+    (0x4008_6602, "FS_IOC_SETFLAGS"),
+    (0x8008_7601, "FS_IOC_GETVERSION"),
+    (0x4008_7602, "FS_IOC_SETVERSION"),
+    (0x4004_9409, "FICLONE"),
+    (0x4020_940D, "FICLONERANGE"),
+    (0xC020_660B, "FS_IOC_FIEMAP"),
 ];
 
 /// `ioctl(fd, request, arg)`.
@@ -97,6 +109,16 @@ mod tests {
             (libc::FIONCLEX, "FIONCLEX"),
             (libc::FIOCLEX, "FIOCLEX"),
             (libc::FIOASYNC, "FIOASYNC"),
+            (libc::FIOQSIZE, "FIOQSIZE"),
+            (libc::BLKSSZGET, "BLKSSZGET"),
+            (libc::FS_IOC_GETFLAGS, "FS_IOC_GETFLAGS"),
+            (libc::FS_IOC_SETFLAGS, "FS_IOC_SETFLAGS"),
+            (libc::FS_IOC_GETVERSION, "FS_IOC_GETVERSION"),
+            (libc::FS_IOC_SETVERSION, "FS_IOC_SETVERSION"),
+            (libc::FICLONE, "FICLONE"),
+            (libc::FICLONERANGE, "FICLONERANGE"),
+            // _IOWR('f', 11, struct fiemap): the libc crate has no constant for it.
+            ((3 << 30) | (32 << 16) | (u64::from(b'f') << 8) | 11, "FS_IOC_FIEMAP"),
         ];
         assert_eq!(host.len(), PASSTHROUGH_REQUESTS.len());
         for (&(guest_nr, guest_name), &(host_nr, host_name)) in PASSTHROUGH_REQUESTS.iter().zip(host) {
@@ -110,5 +132,8 @@ mod tests {
         // asm-generic termbits: 4 tcflag_t, c_line, 19 c_cc; termios2 adds 2 speeds.
         assert_eq!(std::mem::size_of::<libc::termios2>(), 44);
         assert_eq!(std::mem::size_of::<libc::winsize>(), 8);
+        // linux/fs.h: four 64-bit fields on both; struct fiemap is two u64 and four u32
+        // followed by the fiemap_extent array (56 bytes each, u64 and u32 fields only).
+        assert_eq!(std::mem::size_of::<libc::file_clone_range>(), 32);
     }
 }

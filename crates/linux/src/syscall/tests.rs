@@ -356,6 +356,48 @@ fn unknown_ioctls_are_enotty() {
     assert_eq!(h.call("ioctl", &[fds[0] as u64, 0x5401, out(&mut [0u8; 64])]), errno(libc::ENOTTY), "TCGETS on a pipe");
 }
 
+/// `cp` asks for a reflink (`FICLONE`) on every copy and falls back to reading and
+/// writing on the answer the file system gives: the guest must get that answer.
+#[test]
+fn file_system_ioctls_reach_the_file_system() {
+    use std::os::fd::AsRawFd;
+    let mut h = Harness::new();
+    let dir = std::env::temp_dir();
+    let src = std::fs::File::create(dir.join(format!("archway-ficlone-src-{}", std::process::id()))).unwrap();
+    let dst = std::fs::File::create(dir.join(format!("archway-ficlone-dst-{}", std::process::id()))).unwrap();
+    // SAFETY: FICLONE reads only its integer argument.
+    let host = unsafe { libc::ioctl(dst.as_raw_fd(), libc::FICLONE, src.as_raw_fd()) };
+    let host = if host < 0 { -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap()) } else { 0 };
+    let guest = h.call("ioctl", &[dst.as_raw_fd() as u64, 0x4004_9409, src.as_raw_fd() as u64]);
+    assert_eq!(guest, host, "FICLONE");
+    assert_ne!(guest, errno(libc::ENOTTY));
+    let mut flags = 0i64;
+    // SAFETY: FS_IOC_GETFLAGS writes one long.
+    let host = unsafe { libc::ioctl(src.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) };
+    let host = if host < 0 { -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap()) } else { 0 };
+    assert_eq!(h.call("ioctl", &[src.as_raw_fd() as u64, 0x8008_6601, out(&mut flags)]), host, "FS_IOC_GETFLAGS");
+    let _ = std::fs::remove_file(dir.join(format!("archway-ficlone-src-{}", std::process::id())));
+    let _ = std::fs::remove_file(dir.join(format!("archway-ficlone-dst-{}", std::process::id())));
+}
+
+/// Calls whose arguments mean the same on both architectures answer as the kernel does.
+#[test]
+fn passed_through_calls_answer_like_the_kernel() {
+    let mut h = Harness::new();
+    // personality(0xffffffff) reads the persona without changing it.
+    // SAFETY: the query form changes nothing.
+    let host = unsafe { libc::personality(0xffff_ffff) };
+    assert_eq!(h.call("personality", &[0xffff_ffff]), i64::from(host));
+    let mut interval = [0i64; 2];
+    assert_eq!(h.call("sched_rr_get_interval", &[0, out(&mut interval)]), 0);
+    assert!(interval[0] >= 0 && (0..1_000_000_000).contains(&interval[1]), "{interval:?}");
+    let queue = c"/archway-no-such-queue";
+    // SAFETY: mq_unlink reads the name.
+    let host = unsafe { libc::syscall(libc::SYS_mq_unlink, queue.as_ptr()) };
+    let host = if host < 0 { -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap()) } else { host };
+    assert_eq!(h.call("mq_unlink", &[queue.as_ptr() as u64]), host);
+}
+
 #[test]
 fn fork_like_clone_makes_a_child_that_sees_zero() {
     let mut h = Harness::new();

@@ -25,6 +25,7 @@ pub mod memory;
 pub mod paths;
 pub mod signal;
 pub mod stat;
+pub mod sysv_ipc;
 pub mod table;
 pub mod tasks;
 

@@ -10,7 +10,7 @@
 //! an `enosys` row answers `-ENOSYS` on purpose.
 
 use super::Handler::{Emulated, Enosys, Host, HostPaths};
-use super::{epoll, exec, fs, ioctl, memory, signal, stat, tasks, EmulatedFn, SyscallEntry};
+use super::{epoll, exec, fs, ioctl, memory, signal, stat, sysv_ipc, tasks, EmulatedFn, SyscallEntry};
 
 const fn host(nr: u64, name: &'static str, host_nr: libc::c_long) -> SyscallEntry {
     SyscallEntry { nr, name, handler: Host(host_nr) }
@@ -212,6 +212,7 @@ pub static SYSCALLS: &[SyscallEntry] = &[
     host(188, "msgrcv", libc::SYS_msgrcv),
     host(189, "msgsnd", libc::SYS_msgsnd),
     host(190, "semget", libc::SYS_semget),
+    emulated(191, "semctl", sysv_ipc::semctl),
     host(192, "semtimedop", libc::SYS_semtimedop),
     host(193, "semop", libc::SYS_semop),
     host(194, "shmget", libc::SYS_shmget),

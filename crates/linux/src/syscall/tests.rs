@@ -435,3 +435,18 @@ fn thread_calls_answer_like_the_kernel() {
     let mut ctx = SyscallContext { process: &h.process, thread: &mut h.thread, cpu: &mut h.cpu, engine: &mut h.engine };
     assert_eq!(dispatch(&mut ctx, 93, &[0x1_05, 0, 0, 0, 0, 0]), Outcome::ExitThread(5));
 }
+
+#[test]
+fn semctl_ipc_stat_uses_the_arm64_layout() {
+    let mut h = Harness::new();
+    // SAFETY: a private semaphore set, removed below.
+    let id = unsafe { libc::semget(libc::IPC_PRIVATE, 3, libc::IPC_CREAT | 0o600) };
+    assert!(id >= 0, "semget: {}", std::io::Error::last_os_error());
+    let mut guest = [0u8; 88];
+    let result = h.call("semctl", &[id as u64, 0, libc::IPC_STAT as u64, guest.as_mut_ptr() as u64]);
+    // SAFETY: removes the set made above.
+    unsafe { libc::semctl(id, 0, libc::IPC_RMID) };
+    assert_eq!(result, 0);
+    assert_eq!(u64::from_le_bytes(guest[64..72].try_into().unwrap()), 3, "sem_nsems at the arm64 offset");
+    assert_ne!(u64::from_le_bytes(guest[56..64].try_into().unwrap()), 0, "sem_ctime is set at creation");
+}

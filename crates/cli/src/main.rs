@@ -1,6 +1,6 @@
 //! `archway`: run foreign-architecture Linux programs.
 
-use archway_cli::{launch, logging};
+use archway_cli::{binfmt, launch, logging};
 use archway_jit::EngineKind;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -13,7 +13,8 @@ use std::path::PathBuf;
     about = "Run aarch64 Linux programs on x86_64 hosts with a JIT translator",
     long_about = "archway translates aarch64 Linux programs to x86_64 code as they run.\n\n\
         Examples:\n  archway run ./hello-arm64\n  archway run --engine interp ./prog arg1 arg2\n  \
-        ARCHWAY_LOG=debug archway run ./prog   # show each translated block\n\n\
+        ARCHWAY_LOG=debug archway run ./prog   # show each translated block\n  \
+        sudo archway binfmt --reset -p yes     # register with binfmt_misc: ./prog just runs\n\n\
         Environment: ARCHWAY_ENGINE (jit|interp), ARCHWAY_ROOT (guest root), ARCHWAY_LOG (log filter)."
 )]
 struct Cli {
@@ -38,6 +39,10 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+    /// Register archway with the kernel's binfmt_misc so foreign programs run directly
+    /// (`./prog`, chroots, `docker run --platform linux/arm64`).
+    #[command(after_help = binfmt::EXAMPLES)]
+    Binfmt(binfmt::BinfmtArgs),
 }
 
 fn parse_engine(s: &str) -> Result<EngineKind, String> {
@@ -54,6 +59,7 @@ fn main() {
             argv.extend(args);
             launch::launch(launch::Launch { program, argv, engine, root })
         }
+        Command::Binfmt(args) => binfmt::run(&args),
     };
     std::process::exit(status);
 }

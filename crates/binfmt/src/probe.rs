@@ -1,0 +1,90 @@
+//! Probe programs: for each architecture a minimal static ELF (one header, one
+//! loadable segment, the row's `exit(0)` code; about 130 bytes) built from the table.
+//! Executing one says whether the kernel can run that platform now, natively or
+//! through a registered emulator.
+
+use crate::Arch;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the probe is loaded.
+const BASE: u64 = 0x40_0000;
+const EHDR_SIZE: u16 = 64;
+const PHDR_SIZE: u16 = 56;
+/// How long a probe may take before the platform counts as unsupported.
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// The probe ELF for `arch`.
+pub fn image(arch: &Arch) -> Vec<u8> {
+    let code_at = u64::from(EHDR_SIZE + PHDR_SIZE);
+    let size = code_at + arch.exit0.len() as u64;
+    let mut out = Vec::with_capacity(size as usize);
+    out.extend_from_slice(b"\x7fELF\x02\x01\x01\x00\0\0\0\0\0\0\0\0");
+    out.extend_from_slice(&2u16.to_le_bytes()); // e_type: EXEC
+    out.extend_from_slice(&arch.elf_machine.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes()); // e_version
+    out.extend_from_slice(&(BASE + code_at).to_le_bytes()); // e_entry
+    out.extend_from_slice(&u64::from(EHDR_SIZE).to_le_bytes()); // e_phoff
+    out.extend_from_slice(&0u64.to_le_bytes()); // e_shoff
+    out.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+    for half in [EHDR_SIZE, PHDR_SIZE, 1, 0, 0, 0] {
+        out.extend_from_slice(&half.to_le_bytes()); // ehsize, phentsize, phnum, shentsize, shnum, shstrndx
+    }
+    out.extend_from_slice(&1u32.to_le_bytes()); // p_type: LOAD
+    out.extend_from_slice(&5u32.to_le_bytes()); // p_flags: R X
+    for word in [0, BASE, BASE, size, size, 0x1000] {
+        out.extend_from_slice(&word.to_le_bytes()); // offset, vaddr, paddr, filesz, memsz, align
+    }
+    out.extend_from_slice(arch.exit0);
+    out
+}
+
+/// Whether a program for `arch` runs here: write its probe into `scratch` (a
+/// directory), execute it and expect exit status 0.
+pub fn runs(arch: &Arch, scratch: &Path) -> bool {
+    let path = scratch.join(format!("archway-probe-{}-{}", arch.platform, std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o755)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &image(arch)));
+    let ok = written.is_ok() && run(&path);
+    let _ = std::fs::remove_file(&path);
+    ok
+}
+
+/// Execute `path` with no arguments and a time limit; true on exit status 0.
+fn run(path: &Path) -> bool {
+    let Ok(mut child) = Command::new(path).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn()
+    else {
+        return false;
+    };
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if start.elapsed() < LIMIT => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_probe_runs_natively() {
+        let host = Arch::host().expect("host in the table");
+        assert_eq!(image(host).len(), 120 + host.exit0.len());
+        assert!(runs(host, &std::env::temp_dir()));
+    }
+}

@@ -3,7 +3,7 @@
 //! bitfield (SBFM, BFM, UBFM and all their aliases: LSL/LSR/ASR, SXT*/UXT*, BFI,
 //! BFXIL, SBFX, UBFX, SBFIZ, UBFIZ) and extract (EXTR, ROR immediate).
 
-use super::dp_reg::{add_sub, logical, shift_reg};
+use super::dp_reg::{add_sub_to_rd_or_sp, logical, shift_reg};
 use super::field::{bit, bits, rd, rm, rn, sext, sf};
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry};
@@ -39,14 +39,7 @@ fn add_sub_imm(ctx: &mut Ctx, insn: u32) -> Flow {
     let shift = if bit(insn, 22) { 12 } else { 0 };
     let a = ctx.reg_or_sp(sf, rn(insn));
     let b = ctx.k(sf, (bits(insn, 21, 10) as u64) << shift);
-    let set_flags = bit(insn, 29);
-    let result = add_sub(ctx, a, b, bit(insn, 30), set_flags);
-    if set_flags {
-        ctx.set_x(rd(insn), result);
-    } else {
-        ctx.set_x_or_sp(rd(insn), result);
-    }
-    Flow::Continue
+    add_sub_to_rd_or_sp(ctx, insn, a, b)
 }
 
 /// AND, ORR, EOR, ANDS with a bitmask immediate (Rd is SP-capable except for ANDS).

@@ -35,6 +35,27 @@ pub enum BinOp {
     RotR,
 }
 
+impl BinOp {
+    /// The operations defined at every integer width.
+    pub const ANY_WIDTH: [BinOp; 13] = [
+        BinOp::Add,
+        BinOp::Sub,
+        BinOp::Mul,
+        BinOp::UDiv,
+        BinOp::SDiv,
+        BinOp::And,
+        BinOp::Or,
+        BinOp::Xor,
+        BinOp::AndNot,
+        BinOp::Shl,
+        BinOp::LShr,
+        BinOp::AShr,
+        BinOp::RotR,
+    ];
+    /// The high-half multiplies, defined for I64 only.
+    pub const I64_ONLY: [BinOp; 2] = [BinOp::UMulHi, BinOp::SMulHi];
+}
+
 /// One-operand integer operations; the result has the operand's type.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
 pub enum UnOp {

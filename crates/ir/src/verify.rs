@@ -46,7 +46,7 @@ pub fn verify(block: &Block) -> Result<(), VerifyError> {
                     ty.is_int() && ty_of(*a)? == ty && ty_of(*b)? == ty,
                     "binary op operands must match the result type",
                 )?;
-                if matches!(op, BinOp::UMulHi | BinOp::SMulHi) {
+                if BinOp::I64_ONLY.contains(op) {
                     want(ty == Type::I64, "high multiply is I64 only")?;
                 }
             }

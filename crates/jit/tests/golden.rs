@@ -46,21 +46,7 @@ static HELPER: Helper = Helper { name: "golden", func: golden_helper, reads_stat
 
 fn alu_cases() -> Vec<(String, Block)> {
     let mut cases = Vec::new();
-    let ops = [
-        BinOp::Add,
-        BinOp::Sub,
-        BinOp::Mul,
-        BinOp::UDiv,
-        BinOp::SDiv,
-        BinOp::And,
-        BinOp::Or,
-        BinOp::Xor,
-        BinOp::AndNot,
-        BinOp::Shl,
-        BinOp::LShr,
-        BinOp::AShr,
-        BinOp::RotR,
-    ];
+    let ops = BinOp::ANY_WIDTH;
     for op in ops {
         for ty in [Type::I32, Type::I64] {
             cases.push((format!("{op:?} {ty}"), binary(ty, |b, l, r| b.bin(op, l, r))));

@@ -296,21 +296,7 @@ fn op_test(
 
 #[test]
 fn binary_ops() {
-    let ops = [
-        BinOp::Add,
-        BinOp::Sub,
-        BinOp::Mul,
-        BinOp::UDiv,
-        BinOp::SDiv,
-        BinOp::And,
-        BinOp::Or,
-        BinOp::Xor,
-        BinOp::AndNot,
-        BinOp::Shl,
-        BinOp::LShr,
-        BinOp::AShr,
-        BinOp::RotR,
-    ];
+    let ops = BinOp::ANY_WIDTH;
     for (n, op) in ops.into_iter().enumerate() {
         for ty in INT_TYPES {
             op_test(n as u64 * 31 + ty.bits() as u64, 12, 8, &[ty, ty], true, |b, v| b.bin(op, v[0], v[1]));
@@ -836,25 +822,9 @@ impl RandomBlock<'_> {
         let v = match self.rng.below(17) {
             0..=3 => {
                 let ty = self.int_type();
-                let ops = [
-                    BinOp::Add,
-                    BinOp::Sub,
-                    BinOp::Mul,
-                    BinOp::UDiv,
-                    BinOp::SDiv,
-                    BinOp::And,
-                    BinOp::Or,
-                    BinOp::Xor,
-                    BinOp::AndNot,
-                    BinOp::Shl,
-                    BinOp::LShr,
-                    BinOp::AShr,
-                    BinOp::RotR,
-                    BinOp::UMulHi,
-                    BinOp::SMulHi,
-                ];
+                let ops = [BinOp::ANY_WIDTH.as_slice(), BinOp::I64_ONLY.as_slice()].concat();
                 let op = self.rng.pick(&ops);
-                let ty = if matches!(op, BinOp::UMulHi | BinOp::SMulHi) { Type::I64 } else { ty };
+                let ty = if BinOp::I64_ONLY.contains(&op) { Type::I64 } else { ty };
                 let (a, b) = (self.of_type(ty), self.of_type(ty));
                 self.b.bin(op, a, b)
             }

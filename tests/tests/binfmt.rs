@@ -3,6 +3,10 @@
 //! there and registers into that namespace's table, so the host's table is never
 //! touched (machine.md, "Private tables").
 //!
+//! The O and C tests need `nobody` and root-owned setuid files inside the namespace,
+//! so they map host ids 0..65535 to themselves, which only real root may do
+//! ([`in_namespace_with_users`]).
+//!
 //! The F flag needs the static interpreter: `$ARCHWAY_STATIC_BIN` (scripts/test.sh
 //! builds it with scripts/build-static.sh) or the default path of that script.
 
@@ -51,9 +55,52 @@ fn in_namespace(name: &str, script: &str) -> Outcome {
 
 /// The namespace script succeeded; its stdout.
 fn ok(name: &str, script: &str) -> String {
-    let out = in_namespace(name, script);
+    expect_success(name, in_namespace(name, script))
+}
+
+fn expect_success(name: &str, out: Outcome) -> String {
     assert_eq!(out.ending, Ending::Exited(0), "{name}: stdout:\n{}\nstderr:\n{}", out.stdout_text(), out.stderr_text());
     out.stdout_text()
+}
+
+/// Like [`in_namespace`], but the namespace maps host uids and gids 0..65535 to
+/// themselves, so `nobody` (65534) exists in it and root-owned setuid files keep their
+/// owner: tests of O (a binary only its owner can read) and C (setuid guests). Only
+/// real root may write such a map, which it does from outside for the namespace's
+/// first process (`unshare` then waits on a FIFO until the maps are in place).
+/// `$NOBODY` runs a command as uid/gid 65534.
+fn in_namespace_with_users(name: &str, script: &str) -> Outcome {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "O and C tests need real root (scripts/test.sh runs as root)");
+    let dir = scratch(name);
+    let mount = dir.join("binfmt_misc");
+    std::fs::create_dir_all(&mount).expect("mount point");
+    let outer = r#"
+mkfifo "$T/go"
+unshare --user --mount sh -ec 'read go < "$T/go"; mount -t binfmt_misc binfmt_misc "$M"; eval "$INNER"' &
+child=$!
+while [ "$(readlink /proc/$child/ns/user)" = "$(readlink /proc/self/ns/user)" ]; do sleep 0.01; done
+echo '0 0 65536' > /proc/$child/uid_map
+echo '0 0 65536' > /proc/$child/gid_map
+echo go > "$T/go"
+wait $child
+"#;
+    let mut cmd = Command::new("sh");
+    cmd.args(["-ec", outer])
+        .env("INNER", script)
+        .env("NOBODY", "setpriv --reuid=65534 --regid=65534 --clear-groups")
+        .env("A", archway_bin())
+        .env("M", &mount)
+        .env("S", static_dir())
+        .env("W", workspace())
+        .env("T", &dir)
+        .env_remove("ARCHWAY_ENGINE");
+    // The scratch directory is reached by nobody.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = run_with_limit(&mut cmd, Duration::from_secs(120));
+    let _ = std::fs::remove_dir_all(&dir);
+    out
 }
 
 /// A fake qemu entry and an unrelated one, registered by hand.
@@ -185,4 +232,82 @@ fn not_root_is_a_clear_error() {
         assert!(out.stderr_text().contains("needs root"), "{}", out.stderr_text());
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// F: the kernel opened the interpreter at registration, so a chroot that holds only the
+/// guest program runs it; without F the interpreter's path does not exist in there.
+#[test]
+fn f_runs_in_a_chroot_without_archway() {
+    let out = ok(
+        "chroot",
+        "mkdir \"$T/jail\"\ncp \"$W/fixtures/bin/hello\" \"$T/jail/hello\"\n\
+         \"$A\" binfmt --install arm64 --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
+         chroot \"$T/jail\" /hello 2>&1 && echo unexpected || echo \"without F: $?\"\n\
+         \"$A\" binfmt --reset -p yes --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
+         ls \"$T/jail\"\nchroot \"$T/jail\" /hello",
+    );
+    // Without F the kernel looks for the interpreter inside the chroot: ENOENT.
+    assert!(out.contains("No such file or directory\nwithout F: 127\n"), "{out}");
+    assert!(out.contains("\nhello\nHello, world!\n"), "the jail holds only the guest, which runs:\n{out}");
+}
+
+/// O: an execute-only guest (mode 0711, owned by root) run by nobody: the kernel hands
+/// archway the open file; without O archway cannot read it.
+#[test]
+fn o_runs_an_execute_only_binary_for_an_unprivileged_user() {
+    let out = expect_success(
+        "execonly",
+        in_namespace_with_users(
+            "execonly",
+            "install -m 0711 \"$W/fixtures/bin/hello\" \"$T/hello\"\n\
+             \"$A\" binfmt --install arm64 -p yes --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
+             $NOBODY \"$T/hello\" 2>&1 && echo unexpected || echo \"without O: $?\"\n\
+             $NOBODY cat \"$T/hello\" >/dev/null 2>&1 || echo 'nobody cannot read it'\n\
+             \"$A\" binfmt --reset -p yes -c yes --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
+             grep '^flags' \"$M/archway-aarch64\"\n$NOBODY \"$T/hello\"",
+        ),
+    );
+    assert!(out.contains("without O: 126"), "want archway's 126 without O:\n{out}");
+    assert!(out.contains("nobody cannot read it"), "{out}");
+    assert!(out.contains("flags: POCF\nHello, world!\n"), "{out}");
+}
+
+/// C: a setuid-root guest run by nobody gets euid 0 and AT_SECURE=1, archway ignores
+/// ARCHWAY_* then (an unknown engine would otherwise stop it), and a program named like
+/// archway's private relaunch marker cannot choose another program to run as root. An
+/// unprivileged guest that executes the setuid one reaches the kernel's credentials too.
+#[test]
+fn c_gives_a_setuid_guest_its_credentials_and_at_secure() {
+    let busybox = workspace().join(".cache/busybox/arm64/bin/busybox");
+    assert!(busybox.is_file(), "{} missing: run scripts/fetch-busybox.sh", busybox.display());
+    let script = format!(
+        "install -m 4755 \"$W/fixtures/bin/credentials\" \"$T/suid\"\n\
+         install -m 0755 \"$W/fixtures/bin/credentials\" \"$T/plain\"\n\
+         install -m 0755 {busybox} \"$T/busybox\"\n\
+         \"$A\" binfmt --install arm64 -p yes -c yes --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
+         echo \"suid: $($NOBODY \"$T/suid\")\"\n\
+         echo \"plain: $($NOBODY \"$T/plain\")\"\n\
+         echo \"env: $(ARCHWAY_ENGINE=bogus ARCHWAY_ROOT=/nonexistent ARCHWAY_LOG=trace $NOBODY \"$T/suid\" 2>&1)\"\n\
+         echo \"env plain: $(ARCHWAY_ENGINE=bogus $NOBODY \"$T/plain\" 2>&1)\"\n\
+         echo \"child: $($NOBODY \"$T/busybox\" sh -c \"$T/suid\")\"\n\
+         ln -s suid \"$T/--archway-exec\"\n\
+         echo \"marker: $(cd \"$T\" && $NOBODY /usr/bin/python3 -c 'import os, sys; os.execv(\"--archway-exec\", [\"jit\", \"\", \"x\", sys.argv[1]])' \"$W/fixtures/bin/hello\")\"\n\
+         \"$A\" binfmt --reset -p yes --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
+         echo \"without C: $($NOBODY \"$T/suid\")\"",
+        busybox = busybox.display()
+    );
+    let out = expect_success("setuid", in_namespace_with_users("setuid", &script));
+    let nobody = "uid=65534 euid=65534 gid=65534 egid=65534 secure=0";
+    let elevated = "uid=65534 euid=0 gid=65534 egid=65534 secure=1";
+    for want in [
+        format!("suid: {elevated}"),
+        format!("plain: {nobody}"),
+        format!("env: {elevated}"),
+        "env plain: archway: ARCHWAY_ENGINE: unknown engine".to_string(),
+        format!("child: {elevated}"),
+        format!("marker: {elevated}"),
+        format!("without C: {nobody}"),
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(&want)), "want a line starting {want:?} in:\n{out}");
+    }
 }

@@ -3,11 +3,14 @@
 //! Without the P flag the kernel runs `interp /full/path/prog args...` (the original
 //! argv[0] is lost); with P it runs `interp /full/path/prog argv0 args...` and sets bit 0
 //! of `AT_FLAGS` in the interpreter's auxv. With O (and C) it also passes the open
-//! binary as `AT_EXECFD`, which lets an execute-only program be loaded. Run by hand,
+//! binary as `AT_EXECFD`: the program is loaded from that descriptor (so an
+//! execute-only program runs, and a setuid one under C is exactly the file the kernel
+//! checked, not whatever the path names a moment later). Run by hand,
 //! `archway-aarch64 prog args...` is the layout without P.
 
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsString;
+use std::fs::File;
+use std::os::fd::{FromRawFd, RawFd};
 use std::path::PathBuf;
 
 /// `AT_FLAGS_PRESERVE_ARGV0` (include/uapi/linux/binfmts.h).
@@ -16,10 +19,21 @@ const AT_FLAGS_PRESERVE_ARGV0: u64 = 1;
 /// The guest program and its argv.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Invocation {
-    /// The program as the kernel named it, or `/proc/self/fd/N` when the kernel handed
-    /// us the binary (O) and we cannot read it by name (an execute-only program).
+    /// The program as the kernel named it.
     pub program: PathBuf,
     pub argv: Vec<OsString>,
+    /// The program opened by the kernel (`AT_EXECFD`, O flag).
+    pub exec_fd: Option<RawFd>,
+}
+
+impl Invocation {
+    /// The program file the kernel opened for us, if it did; the descriptor then
+    /// belongs to the returned file (closed when it is dropped).
+    pub fn take_program_file(&mut self) -> Option<File> {
+        // SAFETY: AT_EXECFD is a descriptor the kernel opened for this process and
+        // nothing else in it uses; `take` hands it out at most once.
+        self.exec_fd.take().map(|fd| unsafe { File::from_raw_fd(fd) })
+    }
 }
 
 /// What our auxv says about how we were started.
@@ -36,6 +50,13 @@ impl Start {
         // SAFETY: getauxval only reads the auxiliary vector; 0 means absent.
         unsafe { Start { at_flags: libc::getauxval(libc::AT_FLAGS), exec_fd: libc::getauxval(libc::AT_EXECFD) } }
     }
+
+    /// Whether the kernel started us through binfmt_misc with the P or O flag (the
+    /// starts that leave a mark in the auxv). Our argv then comes from the kernel and
+    /// the user, never from archway's own relaunch.
+    pub fn by_binfmt(self) -> bool {
+        self.at_flags & AT_FLAGS_PRESERVE_ARGV0 != 0 || self.exec_fd != 0
+    }
 }
 
 /// The guest to run from our own argv (`args[0]` is the interpreter), or `None` when
@@ -49,20 +70,8 @@ pub fn parse(args: &[OsString], start: Start) -> Option<Invocation> {
     };
     let mut argv = vec![argv0];
     argv.extend_from_slice(rest);
-    let named = PathBuf::from(path);
-    let program = if start.exec_fd != 0 && !readable(&named) {
-        PathBuf::from(format!("/proc/self/fd/{}", start.exec_fd))
-    } else {
-        named
-    };
-    Some(Invocation { program, argv })
-}
-
-/// Whether we may read `path` (an execute-only binary is not readable).
-fn readable(path: &std::path::Path) -> bool {
-    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else { return false };
-    // SAFETY: `c` is a valid NUL-terminated string.
-    unsafe { libc::access(c.as_ptr(), libc::R_OK) == 0 }
+    let exec_fd = RawFd::try_from(start.exec_fd).ok().filter(|&fd| fd > 0);
+    Some(Invocation { program: PathBuf::from(path), argv, exec_fd })
 }
 
 #[cfg(test)]
@@ -86,9 +95,11 @@ mod tests {
     }
 
     #[test]
-    fn exec_fd_only_when_unreadable() {
+    fn exec_fd_is_kept_with_the_name() {
         let o = Start { at_flags: 0, exec_fd: 3 };
-        assert_eq!(parse(&args(&["i", "/proc/self/exe"]), o).unwrap().program, PathBuf::from("/proc/self/exe"));
-        assert_eq!(parse(&args(&["i", "/nonexistent/x"]), o).unwrap().program, PathBuf::from("/proc/self/fd/3"));
+        let with_fd = parse(&args(&["i", "/bin/x"]), o).unwrap();
+        assert_eq!((with_fd.program, with_fd.exec_fd), (PathBuf::from("/bin/x"), Some(3)));
+        assert_eq!(parse(&args(&["i", "/bin/x"]), Start::default()).unwrap().exec_fd, None);
+        assert!(o.by_binfmt() && Start { at_flags: 1, exec_fd: 0 }.by_binfmt() && !Start::default().by_binfmt());
     }
 }

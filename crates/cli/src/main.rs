@@ -57,7 +57,7 @@ fn main() {
         Command::Run { engine, root, program, args } => {
             let mut argv = vec![program.clone().into_os_string()];
             argv.extend(args);
-            launch::launch(launch::Launch { program, argv, engine, root })
+            launch::launch(launch::Launch { program, program_file: None, argv, engine, root })
         }
         Command::Binfmt(args) => binfmt::run(&args),
     };

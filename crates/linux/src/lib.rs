@@ -11,6 +11,7 @@
 //! - [`loader`]: maps an aarch64 ELF (static or dynamic, PIE or not) and its
 //!   `PT_INTERP` interpreter into memory.
 //! - [`stack`]: the initial stack: argc, argv, envp, auxv, strings, `AT_RANDOM`.
+//! - [`credentials`]: the ids and `AT_SECURE` the guest sees; secure-execution mode.
 //! - [`syscall`]: the aarch64 system call table and its handlers.
 //! - [`process`]: per-process state the handlers keep (brk, signal bookkeeping...).
 //! - [`guest_memory`]: checked copies between handlers and guest memory.
@@ -26,6 +27,7 @@
 //! - [`signal`]: guest signal delivery: host handlers, the arm64 signal frame,
 //!   synchronous faults, restarts of interrupted system calls.
 
+pub mod credentials;
 pub mod guest_maps;
 pub mod guest_memory;
 pub mod guest_root;

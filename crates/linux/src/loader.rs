@@ -141,15 +141,19 @@ pub enum LoadProblem {
 }
 
 /// Load the aarch64 program at `path` and, if it names one, its interpreter
-/// (looked up under `root` first: [`crate::guest_root::resolve`]).
-pub fn load_executable(path: &Path, root: Option<&Path>) -> Result<Executable, LoadError> {
-    let program = load(path)?;
+/// (looked up under `root` first: [`crate::guest_root::resolve`]). `opened` is the
+/// same program already open (binfmt_misc hands the interpreter the file it checked as
+/// `AT_EXECFD`): its bytes are loaded instead of opening `path` again, and it is closed
+/// when loading ends.
+pub fn load_executable(path: &Path, opened: Option<File>, root: Option<&Path>) -> Result<Executable, LoadError> {
+    let program =
+        load_image(path, opened, Role::Program).map_err(|problem| LoadError { path: path.to_path_buf(), problem })?;
     let Some(interp) = &program.interp else {
         return Ok(Executable { program, interpreter: None });
     };
     let interp_problem = |problem| LoadProblem::Interpreter { path: interp.clone(), problem: Box::new(problem) };
     let interp_file = crate::guest_root::resolve(interp, root);
-    let interpreter = load_image(&interp_file, Role::Interpreter)
+    let interpreter = load_image(&interp_file, None, Role::Interpreter)
         .map_err(|problem| LoadError { path: path.to_path_buf(), problem: interp_problem(problem) })?;
     Ok(Executable { program, interpreter: Some(interpreter) })
 }
@@ -157,7 +161,7 @@ pub fn load_executable(path: &Path, root: Option<&Path>) -> Result<Executable, L
 /// Load the aarch64 program at `path` by itself (its interpreter, if any, is
 /// named in [`LoadedProgram::interp`] but not loaded).
 pub fn load(path: &Path) -> Result<LoadedProgram, LoadError> {
-    load_image(path, Role::Program).map_err(|problem| LoadError { path: path.to_path_buf(), problem })
+    load_image(path, None, Role::Program).map_err(|problem| LoadError { path: path.to_path_buf(), problem })
 }
 
 /// What an ELF file is being loaded as.
@@ -180,19 +184,18 @@ enum Placement {
     Anywhere,
 }
 
-fn load_image(path: &Path, role: Role) -> Result<LoadedProgram, LoadProblem> {
-    // Checked before opening: opening a FIFO would block.
-    let metadata = std::fs::metadata(path)?;
-    if metadata.is_dir() {
-        return Err(LoadProblem::Directory);
-    }
-    if !metadata.is_file() {
-        return Err(LoadProblem::NotRegularFile);
-    }
-    if metadata.len() == 0 {
-        return Err(LoadProblem::Empty);
-    }
-    let file = File::open(path)?;
+/// Map the ELF at `path`, or in `opened` when given.
+fn load_image(path: &Path, opened: Option<File>, role: Role) -> Result<LoadedProgram, LoadProblem> {
+    let file = match opened {
+        Some(file) => file,
+        None => {
+            // Checked before opening: opening a FIFO would block.
+            check_kind(&std::fs::metadata(path)?)?;
+            File::open(path)?
+        }
+    };
+    let metadata = file.metadata()?;
+    check_kind(&metadata)?;
     let image = ElfImage::read(&file, metadata.len())?;
     let layout = image.layout();
     let placement = match (image.is_pie, role, &image.interp) {
@@ -226,6 +229,20 @@ fn load_image(path: &Path, role: Role) -> Result<LoadedProgram, LoadProblem> {
         brk_limit,
         interp,
     })
+}
+
+/// A program must be a non-empty regular file.
+fn check_kind(metadata: &std::fs::Metadata) -> Result<(), LoadProblem> {
+    if metadata.is_dir() {
+        return Err(LoadProblem::Directory);
+    }
+    if !metadata.is_file() {
+        return Err(LoadProblem::NotRegularFile);
+    }
+    if metadata.len() == 0 {
+        return Err(LoadProblem::Empty);
+    }
+    Ok(())
 }
 
 /// Address space reserved `PROT_NONE` for the program and its `brk` heap; unmapped

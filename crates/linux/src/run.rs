@@ -32,10 +32,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// How to run a guest program. The guest gets archway's own environment.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunOptions {
     /// The program as the user named it (`AT_EXECFN`).
     pub program: PathBuf,
+    /// The program already open (binfmt_misc's `AT_EXECFD`): loaded from this file
+    /// instead of `program`, which then only names it; closed once loaded.
+    pub program_file: Option<std::fs::File>,
     /// The guest's argv, `argv[0]` included.
     pub argv: Vec<OsString>,
     /// Guest root directory (`-L ROOT` / `ARCHWAY_ROOT`).
@@ -86,8 +89,11 @@ pub fn run(opts: RunOptions, frontend: Arc<dyn Frontend>) -> Result<i32, Error> 
     // Before anything of the guest's exists: everything mapped now is archway's.
     let host_regions = HostRegions::snapshot().map_err(Error::HostMaps)?;
     let launcher = Launcher::of_this_process(opts.engine);
-    let path = guest_root::resolve(&opts.program, opts.root.as_deref());
-    let executable = loader::load_executable(&path, opts.root.as_deref())?;
+    let path = match opts.program_file {
+        Some(_) => opts.program.clone(),
+        None => guest_root::resolve(&opts.program, opts.root.as_deref()),
+    };
+    let executable = loader::load_executable(&path, opts.program_file, opts.root.as_deref())?;
     let program = &executable.program;
     let stack = stack::build(&executable, &opts.argv, &environment(), opts.program.as_os_str())?;
     tracing::debug!(

@@ -20,6 +20,7 @@
 //! SP is 16-byte aligned. There is no vDSO: `AT_SYSINFO_EHDR` is left out, and glibc
 //! then makes real system calls for `clock_gettime` and friends.
 
+pub use crate::credentials::Credentials;
 use crate::loader::Executable;
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -88,30 +89,6 @@ pub struct StackContents<'a> {
     pub execfn: &'a OsStr,
     pub random: [u8; 16],
     pub credentials: Credentials,
-}
-
-/// The process credentials reported in the auxv.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Credentials {
-    pub uid: u64,
-    pub euid: u64,
-    pub gid: u64,
-    pub egid: u64,
-}
-
-impl Credentials {
-    /// The host process's credentials.
-    pub fn of_host() -> Credentials {
-        // SAFETY: these calls have no preconditions and cannot fail.
-        unsafe {
-            Credentials {
-                uid: u64::from(libc::getuid()),
-                euid: u64::from(libc::geteuid()),
-                gid: u64::from(libc::getgid()),
-                egid: u64::from(libc::getegid()),
-            }
-        }
-    }
 }
 
 /// A built stack.
@@ -211,7 +188,7 @@ fn auxiliary_vector(
         (at::EUID, creds.euid),
         (at::GID, creds.gid),
         (at::EGID, creds.egid),
-        (at::SECURE, 0),
+        (at::SECURE, u64::from(creds.secure)),
         (at::RANDOM, random),
         (at::HWCAP2, archway_a64::features::HWCAP2),
         (at::EXECFN, execfn),

@@ -141,7 +141,7 @@ fn dynamic_programs_need_their_interpreter() {
     let alone = load(&path).unwrap();
     assert_eq!(alone.interp, Some(PathBuf::from("/nonexistent/ld-linux-aarch64.so.1")));
     assert_eq!(alone.base, PIE_BASE & !0xfff, "PIE programs with an interpreter go at PIE_BASE");
-    let err = load_executable(&path, None).unwrap_err();
+    let err = load_executable(&path, None, None).unwrap_err();
     let message = err.to_string();
     assert!(message.starts_with("interpreter /nonexistent/ld-linux-aarch64.so.1: "), "{message}");
     assert!(!message.contains('\n'));

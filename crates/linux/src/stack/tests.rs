@@ -77,7 +77,7 @@ fn os(strings: &[&str]) -> Vec<OsString> {
 fn built_stack_parses_back() {
     let argv = os(&["/bin/prog", "-v", "some file"]);
     let envp = os(&["HOME=/root", "LANG=C.UTF-8"]);
-    let creds = Credentials { uid: 1000, euid: 1001, gid: 100, egid: 101 };
+    let creds = Credentials { uid: 1000, euid: 1001, gid: 100, egid: 101, secure: true };
     let contents = StackContents {
         argv: &argv,
         envp: &envp,
@@ -105,7 +105,7 @@ fn built_stack_parses_back() {
     assert_eq!(aux[&at::FLAGS], 0);
     assert_eq!(aux[&at::ENTRY], 0x400123);
     assert_eq!((aux[&at::UID], aux[&at::EUID], aux[&at::GID], aux[&at::EGID]), (1000, 1001, 100, 101));
-    assert_eq!(aux[&at::SECURE], 0);
+    assert_eq!(aux[&at::SECURE], 1);
     assert_eq!(aux[&at::CLKTCK], 100);
     assert_eq!(aux[&at::MINSIGSTKSZ], 5120);
     assert_eq!(aux[&at::HWCAP], archway_a64::features::HWCAP);

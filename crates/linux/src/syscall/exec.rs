@@ -8,7 +8,10 @@
 //! - not a regular file, or no execute permission: `EACCES` (from `access(X_OK)`);
 //! - an aarch64 ELF executable: archway replaces itself with a fresh archway running
 //!   it ([`crate::relaunch`]: the guest's argv, `argv[0]` included, and envp are kept,
-//!   and so are the engine and the guest root);
+//!   and so are the engine and the guest root). A setuid or setgid one (with no guest
+//!   root) goes to the host's `execve` first: only the kernel can raise privileges,
+//!   which it does through a binfmt_misc entry with the C flag; with no handler
+//!   registered (`ENOEXEC`) it is relaunched, unprivileged, as qemu-user without C runs it;
 //! - `#!`: the kernel's script rules (`fs/binfmt_script.c`): the first line, at most
 //!   256 bytes, names the interpreter and at most one argument (the rest of the line,
 //!   blanks trimmed); the new argv is `interpreter [argument] script args...` (the
@@ -77,8 +80,9 @@ struct Plan {
 
 #[derive(Debug, PartialEq, Eq)]
 enum Target {
-    /// An aarch64 program: run under archway.
-    Foreign,
+    /// An aarch64 program: run under archway; `set_id` when its setuid/setgid bits ask
+    /// the kernel for credentials.
+    Foreign { set_id: bool },
     /// Anything else: the host's `execve`.
     Native,
 }
@@ -109,7 +113,7 @@ fn plan(ctx: &SyscallContext, dirfd: i32, path: u64, argv: u64, envp: u64, flags
     for _ in 0..=MAX_INTERPRETER_DEPTH {
         let format = inspect(&file)?;
         let kind = match format {
-            Format::Aarch64Elf => Target::Foreign,
+            Format::Aarch64Elf => Target::Foreign { set_id: root.is_none() && is_set_id(&file) },
             Format::Other => Target::Native,
             Format::Script { interpreter, argument } => {
                 let mut script_argv = vec![OsString::from_vec(interpreter.clone())];
@@ -131,7 +135,13 @@ impl Plan {
     fn run(self, launcher: Option<&Launcher>, root: Option<&Path>) -> i64 {
         match self.kind {
             Target::Native => host_execve(&self.file, &self.argv, &self.envp),
-            Target::Foreign => {
+            Target::Foreign { set_id } => {
+                if set_id {
+                    let failed = host_execve(&self.file, &self.argv, &self.envp);
+                    if failed != errno(libc::ENOEXEC) {
+                        return failed;
+                    }
+                }
                 let Some(launcher) = launcher else {
                     tracing::warn!(
                         "execve({}): cannot find archway's own binary to run it: -ENOEXEC",
@@ -197,6 +207,12 @@ fn inspect(file: &Path) -> Result<Format, i64> {
         Err(_) => return Ok(Format::Other),
     };
     parse_header(&header)
+}
+
+/// Whether `file` has its setuid or setgid bit set.
+fn is_set_id(file: &Path) -> bool {
+    let set_id = libc::S_ISUID | libc::S_ISGID;
+    std::fs::metadata(file).is_ok_and(|m| m.mode() & set_id != 0)
 }
 
 /// The format of a file from its first bytes.

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds archway-aarch64 as a static-pie glibc binary: the interpreter that runs with no
-# host libraries at all, so it can be copied into a foreign root and run by `chroot ROOT`,
-# or registered in binfmt_misc with the F flag.
+# Builds archway-aarch64 and archway as static-pie glibc binaries: the interpreter that
+# runs with no host libraries at all, so it can be copied into a foreign root and run by
+# `chroot ROOT`, or registered in binfmt_misc with the F flag; and the `archway` command
+# beside it, which runs in any container image (binfmt/Dockerfile is FROM scratch).
 #
-#   bash scripts/build-static.sh        # prints the path of the static binary:
-#   target/x86_64-unknown-linux-gnu/release/archway-aarch64
+#   bash scripts/build-static.sh        # prints the path of the static interpreter:
+#   target/x86_64-unknown-linux-gnu/release/archway-aarch64   (archway is next to it)
 #
 # How: `--target x86_64-unknown-linux-gnu` with `-C target-feature=+crt-static` in
 # RUSTFLAGS. Naming the target explicitly puts the build in its own directory
@@ -12,19 +13,21 @@
 # proc macros, so the ordinary `cargo build --release` (target/release/) is neither
 # rebuilt nor slowed down by this one. rustc links glibc targets with crt-static as
 # static-pie (relocation model pic is the default), which `file` reports as
-# "static-pie linked". Extra arguments go to cargo (e.g. `--bin archway` too).
+# "static-pie linked". Extra arguments go to cargo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 target=x86_64-unknown-linux-gnu
-bins=(--bin archway-aarch64)
+bins=(--bin archway-aarch64 --bin archway)
 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
   cargo build --release --quiet --target "$target" -p archway "${bins[@]}" "$@"
 
-binary=$PWD/target/$target/release/archway-aarch64
-if ! file "$binary" | grep -q 'static-pie linked'; then
-  echo "build-static.sh: $binary is not static-pie:" >&2
-  file "$binary" >&2
-  exit 1
-fi
-echo "$binary"
+dir=$PWD/target/$target/release
+for binary in "$dir/archway-aarch64" "$dir/archway"; do
+  if ! file "$binary" | grep -q 'static-pie linked'; then
+    echo "build-static.sh: $binary is not static-pie:" >&2
+    file "$binary" >&2
+    exit 1
+  fi
+done
+echo "$dir/archway-aarch64"

@@ -12,6 +12,8 @@ command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc
 command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 command -v busybox >/dev/null || need+=(busybox-static)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)          # x86_64 builds of fixtures and benchmarks
+[ -x /usr/bin/python3 ] || need+=(python3-minimal)          # the binfmt tests' exec with a chosen argv
+command -v setpriv >/dev/null || need+=(util-linux)          # unshare, setpriv: binfmt tests
 
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -311,3 +311,26 @@ fn c_gives_a_setuid_guest_its_credentials_and_at_secure() {
         assert!(out.lines().any(|l| l.starts_with(&want)), "want a line starting {want:?} in:\n{out}");
     }
 }
+
+/// binfmt/archway-aarch64.conf (for systemd-binfmt) is what `archway binfmt --print`
+/// says, and the kernel takes its line as it is: registered with the interpreter moved to
+/// this build, an aarch64 program runs.
+#[test]
+fn the_binfmt_d_file_is_what_print_says_and_registers() {
+    let conf = workspace().join("binfmt/archway-aarch64.conf");
+    let committed = std::fs::read_to_string(&conf).unwrap_or_else(|e| panic!("{}: {e}", conf.display()));
+    let mut print = Command::new(archway_bin());
+    print.args(["binfmt", "--install", "arm64", "-p", "yes", "-c", "yes", "--interpreter-dir", "/usr/local/bin"]);
+    let printed = run_with_limit(print.arg("--print"), Duration::from_secs(30));
+    assert_eq!(printed.ending, Ending::Exited(0), "{}", printed.stderr_text());
+    assert_eq!(printed.stdout_text(), committed, "regenerate {} with `archway binfmt ... --print`", conf.display());
+    let out = ok(
+        "binfmt-d",
+        &format!(
+            "sed \"s|/usr/local/bin/|$S/|\" {} > \"$M/register\"\ngrep '^flags' \"$M/archway-aarch64\"\n\
+             \"$W/fixtures/bin/hello\"",
+            conf.display()
+        ),
+    );
+    assert!(out.starts_with("flags: POCF\nHello, world!\n"), "{out}");
+}

@@ -164,6 +164,26 @@ impl Registered {
         }
         entry
     }
+
+    /// The `register` line that recreates this entry as the kernel shows it (magic
+    /// entries with the magic as stored, extension entries by their extension); `None`
+    /// when the view lacks what the line needs. A disabled entry comes back enabled:
+    /// write `0` to it afterwards.
+    pub fn register_line(&self) -> Option<String> {
+        let interpreter = self.interpreter.to_str().filter(|i| !i.is_empty())?;
+        let flags = self.flags.letters();
+        match (&self.extension, &self.magic) {
+            (Some(extension), _) => Some(format!(":{}:E::{extension}::{interpreter}:{flags}", self.name)),
+            (None, Some(magic)) => Some(format!(
+                ":{}:M:{}:{}:{}:{interpreter}:{flags}",
+                self.name,
+                self.offset,
+                escape(magic),
+                self.mask.as_deref().map(escape).unwrap_or_default()
+            )),
+            (None, None) => None,
+        }
+    }
 }
 
 /// Bytes from the kernel's plain hex (`7f454c46...`); `None` if malformed.
@@ -211,6 +231,18 @@ mod tests {
         assert!(e.same_as(&r));
         let other = Entry { flags: Flags::default(), ..e };
         assert!(!other.same_as(&r));
+    }
+
+    #[test]
+    fn the_kernel_view_gives_back_its_register_line() {
+        let flags = Flags { credentials: true, fix_binary: true, ..Flags::default() };
+        let e = Entry::for_arch(&ARCHES[0], Path::new("/usr/bin/archway-aarch64"), flags.normalised()).unwrap();
+        let text = "enabled\ninterpreter /usr/bin/archway-aarch64\nflags: OCF\noffset 0\n\
+                    magic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n";
+        assert_eq!(Registered::parse(&e.name, text).register_line(), Some(e.render()));
+        let ext = Registered::parse("x", "disabled\ninterpreter /bin/cat\nflags: \nextension .xyz\n");
+        assert_eq!(ext.register_line().as_deref(), Some(":x:E::xyz::/bin/cat:"));
+        assert_eq!(Registered::parse("y", "enabled\n").register_line(), None);
     }
 
     #[test]

@@ -2,10 +2,17 @@
 //! loadable segment, the row's `exit(0)` code; about 130 bytes) built from the table.
 //! Executing one says whether the kernel can run that platform now, natively or
 //! through a registered emulator.
+//!
+//! The probe runs from an anonymous memory file (`memfd_create`, executed through
+//! `/proc/self/fd`), so it needs no writable directory: `archway binfmt --status` works
+//! in a `FROM scratch` image with no `/tmp`. Without memfd or `/proc` it is written to
+//! the temporary directory instead.
 
 use crate::Arch;
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -41,20 +48,42 @@ pub fn image(arch: &Arch) -> Vec<u8> {
     out
 }
 
-/// Whether a program for `arch` runs here: write its probe into `scratch` (a
-/// directory), execute it and expect exit status 0.
-pub fn runs(arch: &Arch, scratch: &Path) -> bool {
-    let path = scratch.join(format!("archway-probe-{}-{}", arch.platform, std::process::id()));
+/// Whether a program for `arch` runs here: execute its probe and expect exit status 0.
+pub fn runs(arch: &Arch) -> bool {
+    let name = format!("archway-probe-{}", arch.platform);
+    if let Some(memory) = memory_file(&name, &image(arch)) {
+        let path = PathBuf::from(format!("/proc/self/fd/{}", memory.as_raw_fd()));
+        if path.exists() {
+            return run(&path);
+        }
+    }
+    let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o755)
         .open(&path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, &image(arch)));
+        .and_then(|mut f| f.write_all(&image(arch)));
     let ok = written.is_ok() && run(&path);
     let _ = std::fs::remove_file(&path);
     ok
+}
+
+/// An anonymous file holding `bytes`. Not closed on exec: an emulator started for the
+/// probe opens it by the `/proc/self/fd` path the kernel hands it (binfmt_misc refuses
+/// a path that exec closes, unless the entry has O).
+fn memory_file(name: &str, bytes: &[u8]) -> Option<std::fs::File> {
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: a valid NUL-terminated name; the result is checked.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: `fd` was just created and is owned by nothing else.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(bytes).ok()?;
+    Some(file)
 }
 
 /// Execute `path` with no arguments and a time limit; true on exit status 0.
@@ -85,6 +114,6 @@ mod tests {
     fn host_probe_runs_natively() {
         let host = Arch::host().expect("host in the table");
         assert_eq!(image(host).len(), 120 + host.exit0.len());
-        assert!(runs(host, &std::env::temp_dir()));
+        assert!(runs(host));
     }
 }

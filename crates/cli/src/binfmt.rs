@@ -46,6 +46,11 @@ pub struct BinfmtArgs {
     /// Status as JSON: {"supported": [...], "emulators": [...]}.
     #[arg(long)]
     pub json: bool,
+    /// Print the lines that would be written to binfmt_misc's `register` (the format of
+    /// systemd's binfmt.d files, one per architecture) and change nothing; the
+    /// interpreter need not exist on this machine.
+    #[arg(long, conflicts_with_all = ["uninstall", "status", "json", "reset"])]
+    pub print: bool,
     /// Where archway-aarch64 lives (default: the directory of this archway binary).
     #[arg(long, value_name = "DIR")]
     pub interpreter_dir: Option<PathBuf>,
@@ -60,7 +65,9 @@ pub const EXAMPLES: &str = "Examples:\n  \
     sudo archway binfmt --install arm64       # like tonistiigi/binfmt --install arm64\n  \
     sudo archway binfmt --install all -c yes  # also O and C: execute-only and setuid guests\n  \
     sudo archway binfmt --uninstall 'qemu-*'  # remove entries by glob\n  \
-    archway binfmt --json                     # what is registered, what runs\n\n\
+    archway binfmt --json                     # what is registered, what runs\n  \
+    archway binfmt --install arm64 -p yes -c yes --interpreter-dir /usr/local/bin --print \\\n    \
+      > /etc/binfmt.d/archway-aarch64.conf    # for systemd-binfmt at boot\n\n\
     Flags: P (--preserve-argv0, on by default), F (-p yes), O and C (-c yes).\n\
     -p yes needs the static interpreter: bash scripts/build-static.sh, then\n  \
     sudo archway binfmt --reset -p yes --interpreter-dir target/x86_64-unknown-linux-gnu/release\n\
@@ -78,7 +85,7 @@ pub fn run(args: &BinfmtArgs) -> i32 {
 }
 
 fn execute(args: &BinfmtArgs) -> Result<(), Error> {
-    let say = |line: String| if args.json { eprintln!("{line}") } else { println!("{line}") };
+    let say = |line: String| if args.json || args.print { eprintln!("{line}") } else { println!("{line}") };
     // Everything that can be checked is checked before the table changes.
     let (flags, dir) = (flags(args), interpreter_dir(args)?);
     let mut entries = Vec::new();
@@ -88,8 +95,15 @@ fn execute(args: &BinfmtArgs) -> Result<(), Error> {
             continue;
         }
         let entry = Entry::for_arch(arch, &dir.join(arch.interpreter_name()), flags)?;
+        if args.print {
+            println!("{}", entry.render());
+            continue;
+        }
         entry.check_interpreter()?;
         entries.push(entry);
+    }
+    if args.print {
+        return Ok(());
     }
     let table = Table::open(&args.mount)?;
     for pattern in &args.uninstall {
@@ -117,9 +131,9 @@ fn execute(args: &BinfmtArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Whether -p or -c alone asks to register every foreign architecture.
+/// Whether -p, -c or --print alone asks for every foreign architecture.
 fn wants_all(args: &BinfmtArgs) -> bool {
-    args.persistent.is_some() || args.credential.is_some()
+    args.persistent.is_some() || args.credential.is_some() || args.print
 }
 
 /// The architectures to register, checked before anything changes.
@@ -165,9 +179,8 @@ fn interpreter_dir(args: &BinfmtArgs) -> Result<PathBuf, Error> {
 /// Registered entries and the platforms whose probe runs.
 fn show_status(table: &Table, json: bool) -> Result<(), Error> {
     let entries = table.list()?;
-    let scratch = std::env::temp_dir();
     let supported: Vec<String> =
-        archway_binfmt::ARCHES.iter().filter(|a| probe::runs(a, &scratch)).map(|a| a.platform_string()).collect();
+        archway_binfmt::ARCHES.iter().filter(|a| probe::runs(a)).map(|a| a.platform_string()).collect();
     if json {
         println!("{}", status_json(&supported, &entries));
         return Ok(());

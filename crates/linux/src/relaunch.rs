@@ -17,17 +17,24 @@
 
 use archway_jit::EngineKind;
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The first argument that selects the private form.
 pub const MARKER: &str = "--archway-exec";
 
-/// How to start archway again: its own binary, taken from `/proc/self/exe` before
-/// the guest runs (or, where `/proc` is not mounted, from the path the kernel ran:
-/// `AT_EXECFN`), and the engine it runs guests with.
+/// The magic link through which the kernel executes our own binary again from any
+/// mount namespace: a container or chroot that does not hold archway (binfmt_misc's F
+/// flag opened it outside) reaches it as long as `/proc` is mounted there.
+pub const OWN_BINARY: &str = "/proc/self/exe";
+
+/// How to start archway again, and the engine it runs guests with. archway's binary is
+/// executed as [`OWN_BINARY`], or where `/proc` is not mounted by its path: read from
+/// `/proc/self/exe` before the guest runs, or the host program the kernel ran
+/// (`AT_EXECFN`: a chroot that holds a copy of archway).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launcher {
-    pub archway: PathBuf,
+    /// archway's path, if it could be found when the guest started.
+    pub archway: Option<PathBuf>,
     pub engine: EngineKind,
 }
 
@@ -44,10 +51,15 @@ pub struct Relaunch {
 impl Launcher {
     /// Our own binary and `engine`. Without `/proc` (a fresh chroot), the file the
     /// kernel executed (`AT_EXECFN`) if it is a program for this host (under binfmt_misc
-    /// that path is the guest's, which is not); `None` if neither names us.
-    pub fn of_this_process(engine: EngineKind) -> Option<Launcher> {
-        let archway = std::fs::read_link("/proc/self/exe").ok().or_else(executed_host_program)?;
-        Some(Launcher { archway, engine })
+    /// that path is the guest's, which is not).
+    pub fn of_this_process(engine: EngineKind) -> Launcher {
+        let archway = std::fs::read_link(OWN_BINARY).ok().or_else(executed_host_program);
+        Launcher { archway, engine }
+    }
+
+    /// The files that may be archway, to try in order.
+    pub fn binaries(&self) -> impl Iterator<Item = &Path> {
+        std::iter::once(Path::new(OWN_BINARY)).chain(self.archway.as_deref())
     }
 
     /// The argv of archway running `program` with the guest's `argv` under `root`.
@@ -57,7 +69,8 @@ impl Launcher {
             EngineKind::Interp => "interp",
         };
         let argv0 = argv.first().cloned().unwrap_or_default();
-        let mut out: Vec<OsString> = vec![self.archway.clone().into(), MARKER.into(), engine.into()];
+        let name = self.archway.as_deref().unwrap_or(Path::new("archway"));
+        let mut out: Vec<OsString> = vec![name.into(), MARKER.into(), engine.into()];
         out.push(root.unwrap_or_default().to_os_string());
         out.push(argv0);
         out.push(program.to_os_string());
@@ -122,7 +135,7 @@ mod tests {
 
     #[test]
     fn command_lines_round_trip() {
-        let launcher = Launcher { archway: PathBuf::from("/usr/bin/archway"), engine: EngineKind::Interp };
+        let launcher = Launcher { archway: Some(PathBuf::from("/usr/bin/archway")), engine: EngineKind::Interp };
         let argv = os(&["busybox-name", "-c", "echo hi"]);
         let line = launcher.command_line(Some(OsStr::new("/srv/root")), OsStr::new("/bin/busybox"), &argv);
         assert_eq!(

@@ -8,7 +8,9 @@
 //! - not a regular file, or no execute permission: `EACCES` (from `access(X_OK)`);
 //! - an aarch64 ELF executable: archway replaces itself with a fresh archway running
 //!   it ([`crate::relaunch`]: the guest's argv, `argv[0]` included, and envp are kept,
-//!   and so are the engine and the guest root). A setuid or setgid one (with no guest
+//!   and so are the engine and the guest root). archway is executed through
+//!   `/proc/self/exe`, which reaches it in containers that do not hold it, else by its
+//!   path; where neither exists the kernel's binfmt_misc handler gets the program. A setuid or setgid one (with no guest
 //!   root) goes to the host's `execve` first: only the kernel can raise privileges,
 //!   which it does through a binfmt_misc entry with the C flag; with no handler
 //!   registered (`ENOEXEC`) it is relaunched, unprivileged, as qemu-user without C runs it;
@@ -142,15 +144,20 @@ impl Plan {
                         return failed;
                     }
                 }
-                let Some(launcher) = launcher else {
-                    tracing::warn!(
-                        "execve({}): cannot find archway's own binary to run it: -ENOEXEC",
-                        self.name.display()
-                    );
-                    return errno(libc::ENOEXEC);
-                };
-                let line = launcher.command_line(root.map(Path::as_os_str), self.name.as_os_str(), &self.argv);
-                host_execve(&launcher.archway, &line, &self.envp)
+                if let Some(launcher) = launcher {
+                    let line = launcher.command_line(root.map(Path::as_os_str), self.name.as_os_str(), &self.argv);
+                    // Each failure means that path does not lead to archway here (no
+                    // /proc, a /proc that is a symlink loop, not in this root).
+                    for archway in launcher.binaries() {
+                        let failed = host_execve(archway, &line, &self.envp);
+                        tracing::debug!("execve({}) for a foreign child: {failed}", archway.display());
+                    }
+                }
+                tracing::warn!(
+                    "execve({}): archway's own binary is not reachable here: left to the kernel's binfmt_misc handler",
+                    self.name.display()
+                );
+                host_execve(&self.file, &self.argv, &self.envp)
             }
         }
     }

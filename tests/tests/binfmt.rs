@@ -32,17 +32,17 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Run `script` with `sh -e` in a new user+mount namespace whose binfmt_misc is mounted
-/// at `$M`; `$A` is archway, `$S` the static interpreter's directory, `$W` the workspace,
-/// `$T` a scratch directory.
-fn in_namespace(name: &str, script: &str) -> Outcome {
+/// Run `cmd` with a fresh scratch directory and an empty binfmt_misc mount point in it,
+/// and the variables the test scripts use: `$A` archway, `$M` the mount point, `$S` the
+/// static interpreter's directory, `$W` the workspace, `$T` the scratch directory (which
+/// `nobody` may enter).
+fn run_script(name: &str, mut cmd: Command) -> Outcome {
     let dir = scratch(name);
     let mount = dir.join("binfmt_misc");
     std::fs::create_dir_all(&mount).expect("mount point");
-    let mut cmd = Command::new("unshare");
-    cmd.args(["--user", "--map-root-user", "--mount", "sh", "-ec"])
-        .arg(format!("mount -t binfmt_misc binfmt_misc \"$M\"\n{script}"))
-        .env("A", archway_bin())
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    cmd.env("A", archway_bin())
         .env("M", &mount)
         .env("S", static_dir())
         .env("W", workspace())
@@ -51,6 +51,15 @@ fn in_namespace(name: &str, script: &str) -> Outcome {
     let out = run_with_limit(&mut cmd, Duration::from_secs(120));
     let _ = std::fs::remove_dir_all(&dir);
     out
+}
+
+/// Run `script` with `sh -e` in a new user+mount namespace whose binfmt_misc is mounted
+/// at `$M` (the variables of [`run_script`]).
+fn in_namespace(name: &str, script: &str) -> Outcome {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--user", "--map-root-user", "--mount", "sh", "-ec"])
+        .arg(format!("mount -t binfmt_misc binfmt_misc \"$M\"\n{script}"));
+    run_script(name, cmd)
 }
 
 /// The namespace script succeeded; its stdout.
@@ -72,9 +81,6 @@ fn expect_success(name: &str, out: Outcome) -> String {
 fn in_namespace_with_users(name: &str, script: &str) -> Outcome {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(unsafe { libc::geteuid() }, 0, "O and C tests need real root (scripts/test.sh runs as root)");
-    let dir = scratch(name);
-    let mount = dir.join("binfmt_misc");
-    std::fs::create_dir_all(&mount).expect("mount point");
     let outer = r#"
 mkfifo "$T/go"
 unshare --user --mount sh -ec 'read go < "$T/go"; mount -t binfmt_misc binfmt_misc "$M"; eval "$INNER"' &
@@ -86,21 +92,8 @@ echo go > "$T/go"
 wait $child
 "#;
     let mut cmd = Command::new("sh");
-    cmd.args(["-ec", outer])
-        .env("INNER", script)
-        .env("NOBODY", "setpriv --reuid=65534 --regid=65534 --clear-groups")
-        .env("A", archway_bin())
-        .env("M", &mount)
-        .env("S", static_dir())
-        .env("W", workspace())
-        .env("T", &dir)
-        .env_remove("ARCHWAY_ENGINE");
-    // The scratch directory is reached by nobody.
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let out = run_with_limit(&mut cmd, Duration::from_secs(120));
-    let _ = std::fs::remove_dir_all(&dir);
-    out
+    cmd.args(["-ec", outer]).env("INNER", script).env("NOBODY", "setpriv --reuid=65534 --regid=65534 --clear-groups");
+    run_script(name, cmd)
 }
 
 /// A fake qemu entry and an unrelated one, registered by hand.
@@ -333,4 +326,14 @@ fn the_binfmt_d_file_is_what_print_says_and_registers() {
         ),
     );
     assert!(out.starts_with("flags: POCF\nHello, world!\n"), "{out}");
+}
+
+/// The host's own family is never registered: `--install amd64,arm64` on x86_64 adds only
+/// archway-aarch64 and says why amd64 was skipped.
+#[test]
+fn the_host_family_is_skipped() {
+    let out = ok("skip", "\"$A\" binfmt --install amd64,aarch64 --interpreter-dir \"$S\" --mount \"$M\" 2>&1\nls \"$M\"");
+    assert!(out.contains("amd64: skipped, this host runs it natively"), "{out}");
+    let names: Vec<&str> = out.lines().filter(|l| !l.contains(' ')).collect();
+    assert_eq!(names, ["archway-aarch64", "register", "status"], "{out}");
 }

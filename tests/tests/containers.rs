@@ -65,6 +65,13 @@ fn exec_format_error(what: &str, cmd: &mut Command) {
     eprintln!("containers: {what}: exec format error, as wanted");
 }
 
+/// `docker run --platform linux/arm64 BUSYBOX_IMAGE uname -m`.
+fn arm64_uname(docker: &Dockerd) -> Command {
+    let mut cmd = docker.docker();
+    cmd.args(["run", "--rm", "--platform", "linux/arm64", BUSYBOX_IMAGE, "uname", "-m"]);
+    cmd
+}
+
 /// `docker load` of an image that podman has: through a docker-archive.
 fn podman_to_docker(podman: &Podman, docker: &Dockerd, image: &str, work: &Path) {
     let archive = work.join("transfer.tar");
@@ -173,10 +180,7 @@ fn steps(work: &Path, docker: &Dockerd, podman: &Podman) {
     let rootfs = work.join("busybox-root");
     busybox_rootfs(&rootfs);
     import_rootfs(podman, docker, &rootfs, BUSYBOX_IMAGE, work);
-    exec_format_error(
-        "docker run without a handler",
-        docker.docker().args(["run", "--rm", "--platform", "linux/arm64", BUSYBOX_IMAGE, "uname", "-m"]),
-    );
+    exec_format_error("docker run without a handler", &mut arm64_uname(docker));
     exec_format_error(
         "podman run without a handler",
         podman.podman().args(["run", "--rm", "--platform", "linux/arm64", BUSYBOX_IMAGE, "uname", "-m"]),
@@ -196,10 +200,7 @@ fn steps(work: &Path, docker: &Dockerd, podman: &Podman) {
     assert!(again.contains("removed archway-aarch64") && again.contains("(flags \"PF\")"), "{again}");
     let after = status(&archway);
     assert!(after.contains("\"linux/arm64\"") && after.contains("\"flags\": \"PF\""), "{after}");
-    let arch = stdout_of(
-        "docker run --platform linux/arm64 uname -m",
-        docker.docker().args(["run", "--rm", "--platform", "linux/arm64", BUSYBOX_IMAGE, "uname", "-m"]),
-    );
+    let arch = stdout_of("docker run --platform linux/arm64 uname -m", &mut arm64_uname(docker));
     assert_eq!(arch, "aarch64\n");
     let x = stdout_of(
         "podman run --platform linux/arm64 sh -c 'echo x | cat'",
@@ -315,19 +316,14 @@ fn steps(work: &Path, docker: &Dockerd, podman: &Podman) {
         docker.docker().args(["run", "--rm"]).args(&privileged).args([image, "--uninstall", "archway-*"]),
     );
     assert!(removed.contains("removed archway-aarch64"), "{removed}");
-    exec_format_error(
-        "docker run after the container removed archway",
-        docker.docker().args(["run", "--rm", "--platform", "linux/arm64", BUSYBOX_IMAGE, "uname", "-m"]),
-    );
+    exec_format_error("docker run after the container removed archway", &mut arm64_uname(docker));
     let registered = stdout_of(
         "docker run --privileged binfmt (--reset -p yes)",
         docker.docker().args(["run", "--rm"]).args(&privileged).arg(image),
     );
     assert!(registered.contains("registered archway-aarch64 -> /usr/local/bin/archway-aarch64"), "{registered}");
-    let arch = stdout_of(
-        "docker run --platform linux/arm64 uname -m, registered from a container",
-        docker.docker().args(["run", "--rm", "--platform", "linux/arm64", BUSYBOX_IMAGE, "uname", "-m"]),
-    );
+    let arch =
+        stdout_of("docker run --platform linux/arm64 uname -m, registered from a container", &mut arm64_uname(docker));
     assert_eq!(arch, "aarch64\n");
     let seen = stdout_of(
         "docker run --privileged binfmt --json",

@@ -106,9 +106,13 @@ printf ':other:E::xyz::/bin/cat:' > "$M/register"
 #[test]
 fn each_flag_set_registers_and_runs_a_program() {
     let sets = [
-        ("--preserve-argv0 no", "flags: "),
+        ("--flags ''", "flags: "),
+        ("--flags P", "flags: P"),
+        ("--flags F", "flags: F"),
+        ("--flags O", "flags: O"),
+        ("--flags C", "flags: OC"),
+        ("--flags POCF", "flags: POCF"),
         ("", "flags: P"),
-        ("--preserve-argv0 no -p yes", "flags: F"),
         ("--preserve-argv0 no -c yes", "flags: OC"),
         ("-p yes -c yes", "flags: POCF"),
     ];
@@ -256,13 +260,13 @@ fn o_runs_an_execute_only_binary_for_an_unprivileged_user() {
              \"$A\" binfmt --install arm64 -p yes --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
              $NOBODY \"$T/hello\" 2>&1 && echo unexpected || echo \"without O: $?\"\n\
              $NOBODY cat \"$T/hello\" >/dev/null 2>&1 || echo 'nobody cannot read it'\n\
-             \"$A\" binfmt --reset -p yes -c yes --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
+             \"$A\" binfmt --reset --flags O --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
              grep '^flags' \"$M/archway-aarch64\"\n$NOBODY \"$T/hello\"",
         ),
     );
     assert!(out.contains("without O: 126"), "want archway's 126 without O:\n{out}");
     assert!(out.contains("nobody cannot read it"), "{out}");
-    assert!(out.contains("flags: POCF\nHello, world!\n"), "{out}");
+    assert!(out.contains("flags: O\nHello, world!\n"), "{out}");
 }
 
 /// C: a setuid-root guest run by nobody gets euid 0 and AT_SECURE=1, archway ignores
@@ -277,7 +281,7 @@ fn c_gives_a_setuid_guest_its_credentials_and_at_secure() {
         "install -m 4755 \"$W/fixtures/bin/credentials\" \"$T/suid\"\n\
          install -m 0755 \"$W/fixtures/bin/credentials\" \"$T/plain\"\n\
          install -m 0755 {busybox} \"$T/busybox\"\n\
-         \"$A\" binfmt --install arm64 -p yes -c yes --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
+         \"$A\" binfmt --install arm64 --flags C --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n\
          echo \"suid: $($NOBODY \"$T/suid\")\"\n\
          echo \"plain: $($NOBODY \"$T/plain\")\"\n\
          echo \"env: $(ARCHWAY_ENGINE=bogus ARCHWAY_ROOT=/nonexistent ARCHWAY_LOG=trace $NOBODY \"$T/suid\" 2>&1)\"\n\

@@ -32,6 +32,11 @@ pub struct BinfmtArgs {
     /// P: pass the original argv[0] (busybox-style multi-call programs need it).
     #[arg(long, value_name = "yes|no", default_value = "yes")]
     pub preserve_argv0: YesNo,
+    /// Exactly these flags, by the kernel's letters (`POCF`, `OF`, `""` for none), in
+    /// place of -p, -c and --preserve-argv0. C implies O, as the kernel records it.
+    #[arg(long, value_name = "LETTERS", value_parser = parse_flags,
+          conflicts_with_all = ["persistent", "credential", "preserve_argv0"])]
+    pub flags: Option<Flags>,
     /// Architectures to register (arm64/aarch64, amd64/x86_64, or all); the host's own is
     /// skipped. Default with --reset, -p or -c and no --install: every foreign one.
     #[arg(long, value_name = "ARCH[,ARCH]", value_delimiter = ',')]
@@ -68,7 +73,8 @@ pub const EXAMPLES: &str = "Examples:\n  \
     archway binfmt --json                     # what is registered, what runs\n  \
     archway binfmt --install arm64 -p yes -c yes --interpreter-dir /usr/local/bin --print \\\n    \
       > /etc/binfmt.d/archway-aarch64.conf    # for systemd-binfmt at boot\n\n\
-    Flags: P (--preserve-argv0, on by default), F (-p yes), O and C (-c yes).\n\
+    Flags: P (--preserve-argv0, on by default), F (-p yes), O and C (-c yes); or exactly\n\
+    the letters given with --flags (--flags OF).\n\
     -p yes needs the static interpreter: bash scripts/build-static.sh, then\n  \
     sudo archway binfmt --reset -p yes --interpreter-dir target/x86_64-unknown-linux-gnu/release\n\
     Entries are named archway-<arch> (archway-aarch64); registering again is a no-op.";
@@ -131,9 +137,9 @@ fn execute(args: &BinfmtArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Whether -p, -c or --print alone asks for every foreign architecture.
+/// Whether -p, -c, --flags or --print alone asks for every foreign architecture.
 fn wants_all(args: &BinfmtArgs) -> bool {
-    args.persistent.is_some() || args.credential.is_some() || args.print
+    args.persistent.is_some() || args.credential.is_some() || args.flags.is_some() || args.print
 }
 
 /// The architectures to register, checked before anything changes.
@@ -154,7 +160,18 @@ fn targets(args: &BinfmtArgs) -> Result<Vec<&'static Arch>, Error> {
     Ok(out)
 }
 
+/// `--flags` letters: only P, O, C and F.
+fn parse_flags(letters: &str) -> Result<Flags, String> {
+    match letters.chars().find(|c| !"POCF".contains(*c)) {
+        Some(bad) => Err(format!("unknown flag {bad:?}: binfmt_misc's flags are P, O, C and F")),
+        None => Ok(Flags::parse(letters)),
+    }
+}
+
 fn flags(args: &BinfmtArgs) -> Flags {
+    if let Some(exact) = args.flags {
+        return exact;
+    }
     let credential = args.credential == Some(YesNo::Yes);
     Flags {
         preserve_argv0: args.preserve_argv0 == YesNo::Yes,

@@ -24,7 +24,8 @@ pub struct ProcessImage {
     pub stack: Range<u64>,
     /// Everything mapped for the guest (program, interpreter, stack, `mmap`).
     pub mappings: Mutex<GuestRanges>,
-    /// How to run archway again for a foreign `execve`; `None` refuses foreign execs.
+    /// How to run archway again for a foreign `execve`; `None` leaves foreign programs
+    /// to the kernel's binfmt_misc handler.
     pub launcher: Option<Launcher>,
 }
 

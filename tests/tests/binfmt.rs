@@ -336,7 +336,8 @@ fn the_binfmt_d_file_is_what_print_says_and_registers() {
 /// archway-aarch64 and says why amd64 was skipped.
 #[test]
 fn the_host_family_is_skipped() {
-    let out = ok("skip", "\"$A\" binfmt --install amd64,aarch64 --interpreter-dir \"$S\" --mount \"$M\" 2>&1\nls \"$M\"");
+    let out =
+        ok("skip", "\"$A\" binfmt --install amd64,aarch64 --interpreter-dir \"$S\" --mount \"$M\" 2>&1\nls \"$M\"");
     assert!(out.contains("amd64: skipped, this host runs it natively"), "{out}");
     let names: Vec<&str> = out.lines().filter(|l| !l.contains(' ')).collect();
     assert_eq!(names, ["archway-aarch64", "register", "status"], "{out}");

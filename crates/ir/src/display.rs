@@ -28,13 +28,13 @@ impl fmt::Display for Type {
     }
 }
 
-fn list(vals: &[crate::Value]) -> String {
-    vals.iter().map(|v| format!("v{}", v.0)).collect::<Vec<_>>().join(", ")
+fn list(vals: impl Iterator<Item = crate::Value>) -> String {
+    vals.map(|v| format!("v{}", v.0)).collect::<Vec<_>>().join(", ")
 }
 
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let operands = list(&self.operands());
+        let operands = list(self.operands());
         match self {
             Op::Const(c) => write!(f, "const {c:#x}"),
             Op::GetState { offset } => write!(f, "get_state +{offset}"),

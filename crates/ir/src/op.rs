@@ -222,24 +222,26 @@ pub enum Op {
 }
 
 impl Op {
-    /// The values this op reads.
-    pub fn operands(&self) -> Vec<Value> {
-        match self {
-            Op::Const(_) | Op::GetState { .. } | Op::Fence(_) | Op::Vec(_) => vec![],
-            Op::SetState { value, .. } => vec![*value],
-            Op::Bin { a, b, .. } | Op::Cmp { a, b, .. } | Op::SubFlags { a, b } => vec![*a, *b],
+    /// The values this op reads, in order (without allocating: the translator asks
+    /// for every instruction's operands several times per block).
+    pub fn operands(&self) -> impl Iterator<Item = Value> + '_ {
+        let none = Value(0);
+        let (fixed, count, args): ([Value; 3], usize, &[Value]) = match self {
+            Op::Const(_) | Op::GetState { .. } | Op::Fence(_) | Op::Vec(_) => ([none; 3], 0, &[]),
+            Op::SetState { value, .. } => ([*value, none, none], 1, &[]),
+            Op::Bin { a, b, .. } | Op::Cmp { a, b, .. } | Op::SubFlags { a, b } => ([*a, *b, none], 2, &[]),
             Op::Un { a, .. } | Op::ZExt(a) | Op::SExt(a) | Op::Trunc(a) | Op::LogicFlags { a } => {
-                vec![*a]
+                ([*a, none, none], 1, &[])
             }
-            Op::Select { cond, a, b } => vec![*cond, *a, *b],
-            Op::AddFlags { a, b, carry } => vec![*a, *b, *carry],
-            Op::CondHolds { nzcv, .. } => vec![*nzcv],
-            Op::Load { addr, .. } => vec![*addr],
-            Op::Store { addr, value, .. } => vec![*addr, *value],
-            Op::AtomicRmw { addr, value, .. } => vec![*addr, *value],
-            Op::CmpXchg { addr, expected, new, .. } => vec![*addr, *expected, *new],
-            Op::Call { args, .. } => args.clone(),
-        }
+            Op::Select { cond, a, b } => ([*cond, *a, *b], 3, &[]),
+            Op::AddFlags { a, b, carry } => ([*a, *b, *carry], 3, &[]),
+            Op::CondHolds { nzcv, .. } => ([*nzcv, none, none], 1, &[]),
+            Op::Load { addr, .. } => ([*addr, none, none], 1, &[]),
+            Op::Store { addr, value, .. } | Op::AtomicRmw { addr, value, .. } => ([*addr, *value, none], 2, &[]),
+            Op::CmpXchg { addr, expected, new, .. } => ([*addr, *expected, *new], 3, &[]),
+            Op::Call { args, .. } => ([none; 3], 0, args.as_slice()),
+        };
+        fixed.into_iter().take(count).chain(args.iter().copied())
     }
 
     /// Rewrite every operand through `f` (used by passes that replace values).
@@ -318,12 +320,12 @@ pub enum Terminal {
 }
 
 impl Terminal {
-    /// The values this terminal reads.
-    pub fn operands(&self) -> Vec<Value> {
+    /// The value this terminal reads, if any.
+    pub fn operand(&self) -> Option<Value> {
         match self {
-            Terminal::If { cond, .. } => vec![*cond],
-            Terminal::Indirect(v) | Terminal::Return(v) => vec![*v],
-            _ => vec![],
+            Terminal::If { cond, .. } => Some(*cond),
+            Terminal::Indirect(v) | Terminal::Return(v) => Some(*v),
+            _ => None,
         }
     }
 

@@ -112,10 +112,8 @@ pub fn verify(block: &Block) -> Result<(), VerifyError> {
     }
     let n = block.insts.len();
     let term_fail = |message: &str| VerifyError { inst: None, message: message.to_string() };
-    for v in block.terminal.operands() {
-        if v.index() >= n {
-            return Err(term_fail("terminal uses an undefined value"));
-        }
+    if block.terminal.operand().is_some_and(|v| v.index() >= n) {
+        return Err(term_fail("terminal uses an undefined value"));
     }
     match &block.terminal {
         Terminal::If { cond, .. } if block.ty(*cond) != Type::I1 => Err(term_fail("If needs an I1 condition")),

@@ -6,7 +6,7 @@ use crate::block::Block;
 pub fn run(block: &mut Block) {
     let n = block.insts.len();
     let mut used = vec![false; n];
-    for v in block.terminal.operands() {
+    if let Some(v) = block.terminal.operand() {
         used[v.index()] = true;
     }
     let mut removed = vec![false; n];

@@ -71,13 +71,14 @@ impl Liveness {
         for (i, inst) in block.insts.iter().enumerate() {
             // A condition on a subtraction's flags re-runs the compare on its operands
             // instead of reading the packed NZCV value.
-            let operands = match compare_behind(block, i) {
-                Some((a, b)) => vec![a, b],
-                None => inst.op.operands(),
-            };
-            operands.into_iter().for_each(|v| note(v, i));
+            match compare_behind(block, i) {
+                Some((a, b)) => [a, b].into_iter().for_each(|v| note(v, i)),
+                None => inst.op.operands().for_each(|v| note(v, i)),
+            }
         }
-        block.terminal.operands().into_iter().for_each(|v| note(v, n));
+        if let Some(v) = block.terminal.operand() {
+            note(v, n);
+        }
         Liveness { last_use, uses }
     }
 }
@@ -120,11 +121,9 @@ fn const_needs_register(ty: Type, c: u64, uses: u32) -> bool {
 }
 
 /// The operands whose register the result would best reuse, in preference order.
-fn hint_operands(op: &Op) -> Vec<Value> {
-    match op {
-        Op::Select { a, b, .. } => vec![*a, *b],
-        other => other.operands(),
-    }
+fn hint_operands(op: &Op) -> impl Iterator<Item = Value> + '_ {
+    // A select's condition (its first operand) is not one.
+    op.operands().skip(usize::from(matches!(op, Op::Select { .. })))
 }
 
 /// Allocate locations for every value of `block` (to run on a host with `features`,
@@ -160,7 +159,7 @@ pub fn allocate(block: &Block, live: &Liveness, features: HostFeatures) -> Resul
         let end = live.last_use[i];
         let allowed = |r: Reg| !crosses_call(i, end) || is_callee_saved(r);
         let taken = |r: Reg| active.iter().any(|&(_, a)| a == r);
-        let hint = hint_operands(&inst.op).into_iter().find_map(|v| match locs[v.index()] {
+        let hint = hint_operands(&inst.op).find_map(|v| match locs[v.index()] {
             Loc::Reg(r) if live.last_use[v.index()] == i => Some(r),
             _ => None,
         });

@@ -65,6 +65,9 @@ fn read(overwritten: &mut Vec<(u32, u32)>, offset: u32, bytes: u32) {
 /// After `retain` removed the instructions marked in `removed` (none of which had
 /// uses), fix operand indices and guest instruction starts.
 pub(crate) fn renumber_after_removal(block: &mut Block, removed: &[bool]) {
+    if !removed.contains(&true) {
+        return;
+    }
     let mut new_index = Vec::with_capacity(removed.len() + 1);
     let mut next = 0u32;
     for &r in removed {

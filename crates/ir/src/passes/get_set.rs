@@ -8,7 +8,7 @@ use crate::types::{Type, Value};
 
 pub fn run(block: &mut Block) {
     // Field offset -> (type, current value). A handful of entries: a Vec is enough.
-    let mut known: Vec<(u32, Type, Value)> = Vec::new();
+    let mut known: Vec<(u32, Type, Value)> = Vec::with_capacity(32);
     let mut subst = vec![None; block.insts.len()];
     for (i, inst) in block.insts.iter().enumerate() {
         match &inst.op {

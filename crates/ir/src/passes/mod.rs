@@ -32,6 +32,9 @@ pub fn optimize(block: &mut Block) {
 /// Replace uses: `subst[i] = Some(v)` means "uses of value i now use v". Values are
 /// resolved transitively; `v` must be defined before every use of `i`.
 pub(crate) fn substitute(block: &mut Block, subst: &[Option<Value>]) {
+    if subst.iter().all(Option::is_none) {
+        return;
+    }
     let resolve = |mut v: Value| {
         while let Some(s) = subst[v.index()] {
             v = s;

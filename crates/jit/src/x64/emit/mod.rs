@@ -127,7 +127,8 @@ pub fn assemble(
     }
     let live = Liveness::of(block);
     let alloc = allocate(block, &live, features)?;
-    let mut ops = VecAssembler::new(base);
+    // About 9 bytes of host code per IR op, plus stubs: one buffer, no regrowth.
+    let mut ops = VecAssembler::new_with_capacity(base, 256 + 16 * block.insts.len(), 0, 0, 8, 0, 8);
     let entry = ops.new_dynamic_label();
     let mut e = Emitter {
         ops,

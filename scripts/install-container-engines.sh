@@ -7,14 +7,13 @@
 # Prints nothing when everything is already there.
 set -euo pipefail
 
+# containernetworking-plugins is only a recommendation of podman's, which
+# --no-install-recommends leaves out; podman's network setup expects it.
+packages=(docker.io podman buildah runc conmon containernetworking-plugins iptables debootstrap)
 need=()
-command -v dockerd >/dev/null || need+=(docker.io)
-[ -x /usr/bin/docker ] || need+=(docker.io)
-command -v podman >/dev/null || need+=(podman)
-command -v buildah >/dev/null || need+=(buildah)
-command -v runc >/dev/null || need+=(runc)
-command -v iptables >/dev/null || need+=(iptables)
-command -v debootstrap >/dev/null || need+=(debootstrap)
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
+done
 
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

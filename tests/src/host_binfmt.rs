@@ -3,15 +3,10 @@
 //! back exactly afterwards: the same entries with the same text (flags, interpreter,
 //! enabled or not), the same global status, and mounted only if it was.
 
+use archway_binfmt::table::{CONTROL_FILES, DEFAULT_MOUNT as MOUNT};
 use archway_binfmt::Registered;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Where the host's table is mounted.
-pub const MOUNT: &str = "/proc/sys/fs/binfmt_misc";
-
-/// Control files in the mount that are not entries.
-const CONTROL_FILES: [&str; 2] = ["register", "status"];
 
 /// What the host's table holds.
 #[derive(Debug, Clone, PartialEq, Eq)]

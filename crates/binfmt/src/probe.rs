@@ -51,7 +51,8 @@ pub fn image(arch: &Arch) -> Vec<u8> {
 /// Whether a program for `arch` runs here: execute its probe and expect exit status 0.
 pub fn runs(arch: &Arch) -> bool {
     let name = format!("archway-probe-{}", arch.platform);
-    if let Some(memory) = memory_file(&name, &image(arch)) {
+    let bytes = image(arch);
+    if let Some(memory) = memory_file(&name, &bytes) {
         let path = PathBuf::from(format!("/proc/self/fd/{}", memory.as_raw_fd()));
         if path.exists() {
             return run(&path);
@@ -64,7 +65,7 @@ pub fn runs(arch: &Arch) -> bool {
         .truncate(true)
         .mode(0o755)
         .open(&path)
-        .and_then(|mut f| f.write_all(&image(arch)));
+        .and_then(|mut f| f.write_all(&bytes));
     let ok = written.is_ok() && run(&path);
     let _ = std::fs::remove_file(&path);
     ok

@@ -15,7 +15,7 @@ pub const DEFAULT_MOUNT: &str = "/proc/sys/fs/binfmt_misc";
 pub const RESET_PREFIXES: [&str; 2] = ["archway-", "qemu-"];
 
 /// Control files in the mount that are not entries.
-const CONTROL_FILES: [&str; 2] = ["register", "status"];
+pub const CONTROL_FILES: [&str; 2] = ["register", "status"];
 
 /// What [`Table::register`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,10 +10,11 @@
 //!   it ([`crate::relaunch`]: the guest's argv, `argv[0]` included, and envp are kept,
 //!   and so are the engine and the guest root). archway is executed through
 //!   `/proc/self/exe`, which reaches it in containers that do not hold it, else by its
-//!   path; where neither exists the kernel's binfmt_misc handler gets the program. A setuid or setgid one (with no guest
-//!   root) goes to the host's `execve` first: only the kernel can raise privileges,
-//!   which it does through a binfmt_misc entry with the C flag; with no handler
-//!   registered (`ENOEXEC`) it is relaunched, unprivileged, as qemu-user without C runs it;
+//!   path; where neither exists the kernel's binfmt_misc handler gets the program. A
+//!   setuid or setgid one (with no guest root) goes to the host's `execve` first: only
+//!   the kernel can raise privileges, which it does through a binfmt_misc entry with
+//!   the C flag; with no handler registered (`ENOEXEC`) it is relaunched,
+//!   unprivileged, as qemu-user without C runs it;
 //! - `#!`: the kernel's script rules (`fs/binfmt_script.c`): the first line, at most
 //!   256 bytes, names the interpreter and at most one argument (the rest of the line,
 //!   blanks trimmed); the new argv is `interpreter [argument] script args...` (the
@@ -50,6 +51,8 @@ const MAX_INTERPRETER_DEPTH: usize = 4;
 /// Longest single argument or environment string (`MAX_ARG_STRLEN`).
 const MAX_ARG_STRLEN: usize = 32 * 4096;
 const EM_AARCH64: u16 = 183;
+/// The setuid and setgid mode bits.
+const SET_ID: u32 = libc::S_ISUID | libc::S_ISGID;
 
 /// `execve(path, argv, envp)`.
 pub fn execve(ctx: &mut SyscallContext, a: &Args) -> Outcome {
@@ -113,9 +116,9 @@ fn plan(ctx: &SyscallContext, dirfd: i32, path: u64, argv: u64, envp: u64, flags
         locate(&name, dirfd, flags, root)?
     };
     for _ in 0..=MAX_INTERPRETER_DEPTH {
-        let format = inspect(&file)?;
+        let (format, mode) = inspect(&file)?;
         let kind = match format {
-            Format::Aarch64Elf => Target::Foreign { set_id: root.is_none() && is_set_id(&file) },
+            Format::Aarch64Elf => Target::Foreign { set_id: root.is_none() && mode & SET_ID != 0 },
             Format::Other => Target::Native,
             Format::Script { interpreter, argument } => {
                 let mut script_argv = vec![OsString::from_vec(interpreter.clone())];
@@ -196,7 +199,8 @@ fn descriptor_path(fd: i32) -> Result<PathBuf, i64> {
 }
 
 /// Check that `file` may be executed and read what format it has.
-fn inspect(file: &Path) -> Result<Format, i64> {
+/// Returns the format and the file's mode bits.
+fn inspect(file: &Path) -> Result<(Format, u32), i64> {
     let metadata = std::fs::metadata(file).map_err(io_errno)?;
     let kind = metadata.file_type();
     if !kind.is_file() || kind.is_fifo() {
@@ -211,15 +215,9 @@ fn inspect(file: &Path) -> Result<Format, i64> {
     match std::fs::File::open(file) {
         Ok(f) => f.take(HEADER_SIZE as u64).read_to_end(&mut header).map_err(io_errno)?,
         // Execute-only: only the host can run it.
-        Err(_) => return Ok(Format::Other),
+        Err(_) => return Ok((Format::Other, metadata.mode())),
     };
-    parse_header(&header)
-}
-
-/// Whether `file` has its setuid or setgid bit set.
-fn is_set_id(file: &Path) -> bool {
-    let set_id = libc::S_ISUID | libc::S_ISGID;
-    std::fs::metadata(file).is_ok_and(|m| m.mode() & set_id != 0)
+    Ok((parse_header(&header)?, metadata.mode()))
 }
 
 /// The format of a file from its first bytes.
@@ -361,7 +359,7 @@ mod tests {
         assert_eq!(inspect(&file), Err(errno(libc::EACCES)));
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(inspect(&file), script("/bin/sh", None));
+        assert_eq!(inspect(&file).map(|(format, _)| format), script("/bin/sh", None));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

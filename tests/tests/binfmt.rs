@@ -342,3 +342,25 @@ fn the_host_family_is_skipped() {
     let names: Vec<&str> = out.lines().filter(|l| !l.contains(' ')).collect();
     assert_eq!(names, ["archway-aarch64", "register", "status"], "{out}");
 }
+
+#[test]
+fn a_blocked_mask_and_a_pending_signal_survive_the_kernels_exec() {
+    // A native parent (Python's multiprocessing resource tracker, a shell, a supervisor)
+    // blocks SIGINT and SIGTERM, has a SIGINT pending, ignores SIGUSR2 and SIGPIPE, and
+    // execs an arm64 program, which binfmt_misc hands to archway.
+    let parent = "import os, signal\n\
+                  signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})\n\
+                  signal.signal(signal.SIGUSR2, signal.SIG_IGN)\n\
+                  signal.signal(signal.SIGPIPE, signal.SIG_IGN)\n\
+                  os.umask(0o027)\n\
+                  os.kill(os.getpid(), signal.SIGINT)\n\
+                  os.execv(os.environ['W'] + '/fixtures/bin/exec_inherits', ['exec_inherits', 'child'])";
+    let out = ok(
+        "mask",
+        &format!("\"$A\" binfmt --install arm64 --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n/usr/bin/python3 -c \"{parent}\""),
+    );
+    let child = "blocked: INT 1 TERM 1 USR1 0\npending: INT 1 TERM 0\nstatus SigBlk:\t0000000000004002\n\
+                 USR2 ignored, PIPE ignored, HUP default\naltstack disabled: 1\numask 027\n";
+    assert!(out.starts_with(child), "want it to start with:\n{child}\ngot:\n{out}");
+    assert!(out.ends_with("SIGINT taken after unblocking: 1\n"), "{out}");
+}

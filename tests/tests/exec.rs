@@ -109,3 +109,43 @@ fn proc_cpuinfo_describes_the_advertised_cpu() {
     assert!(text.contains(&features), "{text}");
     assert!(text.contains("CPU implementer\t: 0x41\nCPU architecture: 8\n"), "{text}");
 }
+
+#[test]
+fn a_program_started_by_a_host_path_runs_that_path_again_under_a_guest_root() {
+    // What `sys.executable` gives a Python started as `archway run -L ROOT ROOT/usr/bin/python3`:
+    // the host path the program was started by. Its exec must run the program again,
+    // from inside the root and from outside it; any other host path stays out of reach.
+    let root = scratch("own-path");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::copy(busybox(), root.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).unwrap();
+    let inside = root.join("bin/busybox");
+    let outside = busybox();
+    for engine in ENGINES {
+        for program in [&inside, &outside] {
+            let script = format!(
+                "{0} echo again; readlink /proc/self/exe; /bin/true; echo \"true: $?\"; {0} sh -c '{0} echo twice'",
+                program.display()
+            );
+            let args: Vec<&std::ffi::OsStr> = vec![
+                "-L".as_ref(),
+                root.as_os_str(),
+                program.as_os_str(),
+                "sh".as_ref(),
+                "-c".as_ref(),
+                script.as_ref(),
+            ];
+            let out = archway(engine, &args);
+            assert_eq!(out.ending, Ending::Exited(0), "{engine} {}: {}", program.display(), out.stderr_text());
+            let exe = if program == &inside { "/bin/busybox".to_string() } else { outside.display().to_string() };
+            assert_eq!(
+                out.stdout_text(),
+                format!("again\n{exe}\ntrue: 127\ntwice\n"),
+                "{engine} {}: stderr {}",
+                program.display(),
+                out.stderr_text()
+            );
+        }
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}

@@ -14,6 +14,10 @@
 //!   path must exist inside the root; it never falls back to the host, so a guest's
 //!   child cannot run the host's `/bin/sh` because the root lacks one (`ENOENT`, as in
 //!   a chroot). The same holds for the interpreter of a `#!` script run by `execve`.
+//!   The one host file an exec may still name by its host path is the guest's own
+//!   program: a program started as `archway run -L ROOT ROOT/usr/bin/python3` (or from
+//!   outside the root) knows itself by that path (`sys.executable`, `argv[0]`), and
+//!   must be able to run it again, as it can on hardware and through binfmt_misc.
 //!
 //! Known limits of the rule (shared with qemu): the host kernel follows symlinks, so
 //! an absolute symlink inside the root (`/etc/alternatives/awk` -> `/usr/bin/mawk`)
@@ -32,12 +36,23 @@ pub fn resolve(path: &Path, root: Option<&Path>) -> PathBuf {
 }
 
 /// The file an `execve` of `path` runs: under `root` only, for an absolute path
-/// (`ENOENT` if it is not there); `path` itself otherwise.
-pub fn resolve_exec(path: &Path, root: Option<&Path>) -> io::Result<PathBuf> {
+/// (`ENOENT` if it is not there, unless the host's `path` is `own_program`, the guest's
+/// own program); `path` itself otherwise.
+pub fn resolve_exec(path: &Path, root: Option<&Path>, own_program: &Path) -> io::Result<PathBuf> {
     match inside(path, root) {
         Some(inside) if inside.symlink_metadata().is_ok() => Ok(inside),
+        Some(_) if same_file(path, own_program) => Ok(path.to_path_buf()),
         Some(_) => Err(io::Error::from_raw_os_error(libc::ENOENT)),
         None => Ok(path.to_path_buf()),
+    }
+}
+
+/// Whether host paths `a` and `b` name the same file (symlinks followed).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (a.metadata(), b.metadata()) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
     }
 }
 
@@ -79,13 +94,19 @@ mod tests {
     }
 
     #[test]
-    fn exec_never_leaves_the_root() {
+    fn exec_never_leaves_the_root_but_for_the_guests_own_program() {
         let root = scratch_root("exec");
-        assert_eq!(resolve_exec(Path::new("/bin/prog"), Some(&root)).unwrap(), root.join("bin/prog"));
-        let missing = resolve_exec(Path::new("/bin/true"), Some(&root)).unwrap_err();
+        let own = root.join("bin/prog");
+        assert_eq!(resolve_exec(Path::new("/bin/prog"), Some(&root), &own).unwrap(), root.join("bin/prog"));
+        let missing = resolve_exec(Path::new("/bin/true"), Some(&root), &own).unwrap_err();
         assert_eq!(missing.raw_os_error(), Some(libc::ENOENT));
-        assert_eq!(resolve_exec(Path::new("/bin/true"), None).unwrap(), PathBuf::from("/bin/true"));
-        assert_eq!(resolve_exec(Path::new("./x"), Some(&root)).unwrap(), PathBuf::from("./x"));
+        assert_eq!(resolve_exec(Path::new("/bin/true"), None, &own).unwrap(), PathBuf::from("/bin/true"));
+        assert_eq!(resolve_exec(Path::new("./x"), Some(&root), &own).unwrap(), PathBuf::from("./x"));
+        // The host path the program was started by: itself, and nothing else of the host.
+        assert_eq!(resolve_exec(&own, Some(&root), &own).unwrap(), own);
+        let own_host = Path::new("/bin/true");
+        assert_eq!(resolve_exec(own_host, Some(&root), own_host).unwrap(), PathBuf::from("/bin/true"));
+        assert!(resolve_exec(Path::new("/bin/false"), Some(&root), own_host).is_err());
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -109,7 +109,7 @@ pub fn run(opts: RunOptions, frontend: Arc<dyn Frontend>) -> Result<i32, Error> 
     cpu.header.pc = executable.start_pc();
     cpu.sp = stack.sp;
     let exe_path = std::fs::canonicalize(&path).unwrap_or(path);
-    signal::undo_runtime_sigpipe_ignore();
+    signal::restore_inherited_sigpipe();
     let mut process = GuestProcess::new(exe_path, Brk::new(program.brk_start, program.brk_limit), host_regions);
     process.image = ProcessImage::new(&executable, &stack, opts.argv, opts.root, Some(launcher));
     crate::signal::init_process(&lock(&process.signal_actions));

@@ -67,13 +67,14 @@ pub struct GuestThread {
 }
 
 impl GuestThread {
-    /// The first thread of a new program: the calling host thread.
+    /// The first thread of a new program: the calling host thread, with the signal
+    /// mask it inherited across `execve`.
     pub fn main() -> GuestThread {
         GuestThread {
             tid: gettid(),
             clear_child_tid: 0,
             robust_list: 0,
-            signal_mask: 0,
+            signal_mask: signal::host_mask(libc::SIG_BLOCK, None) & !signal::UNBLOCKABLE,
             saved_mask: None,
             alt_stack: AltStack::DISABLED,
         }
@@ -184,6 +185,7 @@ pub fn run_thread(
                             cpu.x[0] = x0 as u64;
                         }
                     }
+                    Outcome::Resume => {}
                     Outcome::Exit(status) => break ThreadEnd::Process(status),
                     Outcome::ExitThread(status) => break ThreadEnd::Thread(status),
                 }

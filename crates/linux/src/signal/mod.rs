@@ -24,8 +24,12 @@
 //!
 //! glibc's own signals 32 and 33 (SIGCANCEL, SIGSETXID): archway never cancels a
 //! host thread and makes set*id calls as raw system calls (which do not broadcast
-//! with SIGSETXID), so both belong to the guest like every other number up to 64;
-//! [`init_process`] replaces glibc's host handlers with the guest's defaults.
+//! with SIGSETXID), so both belong to the guest like every other number up to 64.
+//! glibc installs its SIGSETXID handler (and unblocks both) when the process creates
+//! its first thread, which would take signal 33 from the guest's threads (a guest
+//! glibc's set*id broadcast, Go's `AllThreadsSyscall`) the moment it has a second
+//! one; [`init_process`] therefore creates and joins a thread first, then gives every
+//! signal the guest's disposition, and puts the inherited mask back.
 //!
 //! Blocking system calls: [`safe_syscall`] closes the race between "no signal pending"
 //! and "entered the kernel". Restarting follows the kernel's rules ([`deliver`]).
@@ -166,6 +170,37 @@ pub fn set_guest_mask(mask: u64) {
     });
 }
 
+/// Just before an `execve` that replaces this process: the host mask becomes exactly
+/// the guest's (the faults included, which the new program inherits blocked if the
+/// guest blocked them), and each signal recorded for the guest but blocked by it goes
+/// back to the kernel as pending, with its siginfo, so the new program finds it
+/// pending as execve(2) promises. [`set_guest_mask`] undoes this if the exec fails.
+pub fn prepare_exec(mask: u64) {
+    host_mask(libc::SIG_SETMASK, Some(u64::MAX));
+    with_signals(|s| {
+        for sig in (1..=SIGNAL_COUNT as i32).filter(|&sig| s.held() & mask & bit(sig) != 0) {
+            if let Some(mut info) = s.take(sig) {
+                requeue(sig, &mut info);
+            }
+        }
+    });
+    host_mask(libc::SIG_SETMASK, Some(mask & !UNBLOCKABLE));
+}
+
+/// Make `sig` with siginfo `info` pending again on the calling thread.
+fn requeue(sig: i32, info: &mut [u8; SIGINFO_SIZE]) {
+    // SAFETY: raw getpid/gettid, and rt_tgsigqueueinfo with a 128-byte siginfo; queueing
+    // to ourselves is allowed with any si_code.
+    let queued = unsafe {
+        let pid = libc::syscall(libc::SYS_getpid);
+        let tid = libc::syscall(libc::SYS_gettid);
+        libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig as libc::c_long, info.as_mut_ptr())
+    };
+    if queued != 0 {
+        tracing::debug!("signal {sig} could not be queued again before execve");
+    }
+}
+
 /// `rt_sigprocmask(how, set)` on the host; the previous mask.
 pub fn host_mask(how: i32, set: Option<u64>) -> u64 {
     let mut old = 0u64;
@@ -207,8 +242,11 @@ pub fn mirror(sig: i32, action: &GuestSigaction) {
 }
 
 /// Process start: host handlers for the faults, the guest's dispositions for the rest
-/// (glibc's handlers of 32 and 33 included).
+/// (glibc's handlers of 32 and 33 included, after glibc has installed them).
 pub fn init_process(actions: &[GuestSigaction; SIGNAL_COUNT]) {
+    let inherited_mask = host_mask(libc::SIG_BLOCK, None);
+    make_host_multithreaded();
+    host_mask(libc::SIG_SETMASK, Some(inherited_mask));
     for &sig in &FAULT_SIGNALS {
         host_sigaction(sig, host_handler::handler_address(), 0);
     }
@@ -217,6 +255,18 @@ pub fn init_process(actions: &[GuestSigaction; SIGNAL_COUNT]) {
         if bit(sig) & UNBLOCKABLE == 0 {
             mirror(sig, action);
         }
+    }
+}
+
+/// Let the host C library do what it does when a process first creates a thread
+/// (glibc: install its SIGSETXID handler and unblock 32 and 33 in the caller), so that
+/// it never does it later, over the guest's dispositions.
+fn make_host_multithreaded() {
+    match std::thread::Builder::new().name("archway-init".into()).stack_size(64 << 10).spawn(|| ()) {
+        Ok(thread) => {
+            let _ = thread.join();
+        }
+        Err(e) => tracing::warn!("cannot start a host thread: {e}"),
     }
 }
 

@@ -1,6 +1,8 @@
 //! `epoll_ctl`, `epoll_pwait`, `epoll_pwait2`: `struct epoll_event` is packed on
 //! x86_64 (12 bytes: `events` u32, `data` u64 at offset 4) and naturally aligned on
 //! arm64 (16 bytes: `data` at offset 8), so events are converted both ways.
+//! `epoll_pwait` fills the guest's own buffer and converts in place (no cap on
+//! `maxevents` but the kernel's).
 
 use super::{errno, host_syscall, ret, Args, Outcome, SyscallContext};
 use crate::guest_memory;
@@ -8,8 +10,6 @@ use crate::guest_memory;
 const GUEST_EVENT_SIZE: usize = 16;
 const HOST_EVENT_SIZE: usize = 12;
 const EPOLL_CTL_DEL: u64 = 2;
-/// Most events fetched per call (a smaller `maxevents` is always allowed).
-const MAX_EVENTS_PER_CALL: usize = 1024;
 
 /// One event as `(events, data)`.
 type Event = (u32, u64);
@@ -64,22 +64,35 @@ pub fn epoll_pwait2(_: &mut SyscallContext, a: &Args) -> Outcome {
     wait_for_events(libc::SYS_epoll_pwait2, a)
 }
 
-/// Wait into a host-layout buffer, then copy the events out in the guest layout.
+/// The most events one call may ask for: the kernel's `EP_MAX_EVENTS` for the guest's
+/// 16-byte events (`INT_MAX / sizeof(struct epoll_event)`); more is `EINVAL`.
+const GUEST_MAX_EVENTS: usize = i32::MAX as usize / GUEST_EVENT_SIZE;
+
+/// Wait with the guest's own buffer as the host's: `maxevents` guest events have room
+/// for as many 12-byte host events, so the host fills the front of it and the events
+/// are then spread out to the guest layout in place, from the last one down (event
+/// `i` moves from `12 i` to `16 i`, never over an event not yet moved). No copy, no
+/// allocation, and no cap below the kernel's own on `maxevents`.
 fn wait_for_events(host_nr: libc::c_long, a: &Args) -> Outcome {
     let [epfd, events, maxevents, timeout, sigmask, sigsetsize] = *a;
     let maxevents = maxevents as u32 as i32;
-    if maxevents <= 0 {
+    if maxevents <= 0 || maxevents as usize > GUEST_MAX_EVENTS {
         return ret(errno(libc::EINVAL));
     }
-    let count = (maxevents as usize).min(MAX_EVENTS_PER_CALL);
-    let mut host = vec![0u8; count * HOST_EVENT_SIZE];
-    let got = host_syscall(host_nr, &[epfd, host.as_mut_ptr() as u64, count as u64, timeout, sigmask, sigsetsize]);
+    let got = host_syscall(host_nr, &[epfd, events, maxevents as u64, timeout, sigmask, sigsetsize]);
     if got <= 0 {
         return ret(got);
     }
-    let guest: Vec<u8> =
-        host.chunks_exact(HOST_EVENT_SIZE).take(got as usize).flat_map(|e| encode_guest(decode_host(e))).collect();
-    super::ret_or_fault(guest_memory::write(events, &guest), got)
+    for i in (0..got as u64).rev() {
+        let mut host = [0u8; HOST_EVENT_SIZE];
+        let moved = guest_memory::read(events + i * HOST_EVENT_SIZE as u64, &mut host).and_then(|()| {
+            guest_memory::write(events + i * GUEST_EVENT_SIZE as u64, &encode_guest(decode_host(&host)))
+        });
+        if let Err(e) = moved {
+            return ret(e);
+        }
+    }
+    ret(got)
 }
 
 #[cfg(test)]

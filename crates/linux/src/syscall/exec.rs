@@ -3,8 +3,8 @@
 //!
 //! The file is found as the kernel finds it (the current directory or `dirfd` for a
 //! relative path, `AT_EMPTY_PATH` for the descriptor itself), except that an
-//! absolute path with a guest root must exist inside the root
-//! ([`guest_root::resolve_exec`]) and `/proc/self/exe` is the guest program. Then, like the kernel's `search_binary_handler`:
+//! absolute path with a guest root must exist inside the root, or be the guest's own
+//! program ([`guest_root::resolve_exec`]), and `/proc/self/exe` is the guest program. Then, like the kernel's `search_binary_handler`:
 //! - not a regular file, or no execute permission: `EACCES` (from `access(X_OK)`);
 //! - an aarch64 ELF executable: archway replaces itself with a fresh archway running
 //!   it ([`crate::relaunch`]: the guest's argv, `argv[0]` included, and envp are kept,
@@ -34,7 +34,7 @@
 use super::{errno, ret, Args, Outcome, SyscallContext};
 use crate::proc_files::{self, ProcFile};
 use crate::relaunch::Launcher;
-use crate::{guest_memory, guest_root, stack};
+use crate::{guest_memory, guest_root, signal, stack};
 use std::ffi::{CString, OsStr, OsString};
 use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -66,10 +66,15 @@ pub fn execveat(ctx: &mut SyscallContext, a: &Args) -> Outcome {
 
 /// Carry out an exec; returns only on failure, with `-errno`.
 fn exec(ctx: &mut SyscallContext, dirfd: i32, path: u64, argv: u64, envp: u64, flags: u64) -> i64 {
-    match plan(ctx, dirfd, path, argv, envp, flags) {
-        Ok(plan) => plan.run(ctx.process.image.launcher.as_ref(), ctx.process.image.root.as_deref()),
-        Err(e) => e,
-    }
+    let plan = match plan(ctx, dirfd, path, argv, envp, flags) {
+        Ok(plan) => plan,
+        Err(e) => return e,
+    };
+    // The new program inherits the guest's mask and pending signals, not archway's.
+    signal::prepare_exec(ctx.thread.signal_mask);
+    let failed = plan.run(ctx.process.image.launcher.as_ref(), ctx.process.image.root.as_deref());
+    signal::set_guest_mask(ctx.thread.signal_mask);
+    failed
 }
 
 /// What to execute.
@@ -113,7 +118,7 @@ fn plan(ctx: &SyscallContext, dirfd: i32, path: u64, argv: u64, envp: u64, flags
         // Our own program again (busybox runs its applets so): the guest's, not archway.
         (guest_root::guest_view(&ctx.process.exe_path, root), ctx.process.exe_path.clone())
     } else {
-        locate(&name, dirfd, flags, root)?
+        locate(&name, dirfd, flags, root, &ctx.process.exe_path)?
     };
     for _ in 0..=MAX_INTERPRETER_DEPTH {
         let (format, mode) = inspect(&file)?;
@@ -126,7 +131,7 @@ fn plan(ctx: &SyscallContext, dirfd: i32, path: u64, argv: u64, envp: u64, flags
                 script_argv.push(name.into_os_string());
                 script_argv.extend(argv.into_iter().skip(1));
                 argv = script_argv;
-                (name, file) = locate(&interpreter, libc::AT_FDCWD, 0, root)?;
+                (name, file) = locate(&interpreter, libc::AT_FDCWD, 0, root, &ctx.process.exe_path)?;
                 continue;
             }
         };
@@ -166,8 +171,15 @@ impl Plan {
     }
 }
 
-/// The name to pass on and the host file for program `name` (relative to `dirfd`).
-fn locate(name: &[u8], dirfd: i32, flags: u64, root: Option<&Path>) -> Result<(PathBuf, PathBuf), i64> {
+/// The name to pass on and the host file for program `name` (relative to `dirfd`);
+/// `own_program` is the guest's own program, which it may name by its host path.
+fn locate(
+    name: &[u8],
+    dirfd: i32,
+    flags: u64,
+    root: Option<&Path>,
+    own_program: &Path,
+) -> Result<(PathBuf, PathBuf), i64> {
     let given = PathBuf::from(OsStr::from_bytes(name));
     let (name, file) = if name.is_empty() {
         if flags & AT_EMPTY_PATH == 0 {
@@ -176,7 +188,7 @@ fn locate(name: &[u8], dirfd: i32, flags: u64, root: Option<&Path>) -> Result<(P
         let file = descriptor_path(dirfd)?;
         (file.clone(), file)
     } else if given.is_absolute() {
-        let file = guest_root::resolve_exec(&given, root).map_err(io_errno)?;
+        let file = guest_root::resolve_exec(&given, root, own_program).map_err(io_errno)?;
         (given, file)
     } else if dirfd == libc::AT_FDCWD {
         (given.clone(), given)

@@ -61,6 +61,9 @@ impl SyscallContext<'_> {
 pub enum Outcome {
     /// Put this value in X0 and continue.
     Return(i64),
+    /// The whole register state is already what the guest continues with
+    /// (`rt_sigreturn`): no result to store, and never a restart, whatever X0 holds.
+    Resume,
     /// The guest process ends with this exit status (`exit_group`).
     Exit(i32),
     /// The calling guest thread ends with this exit status (`exit`).

@@ -17,6 +17,7 @@ use crate::guest_memory;
 use crate::process::lock;
 use crate::signal::{self as delivery, frame, safe_syscall, set_guest_mask, with_signals, UNBLOCKABLE};
 use crate::stack::MIN_SIGNAL_STACK_SIZE;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Number of signals (1..=64).
 pub const SIGNAL_COUNT: usize = 64;
@@ -118,22 +119,35 @@ pub fn initial_actions() -> [GuestSigaction; SIGNAL_COUNT] {
     actions
 }
 
-/// Put the host's `SIGPIPE` back to its default action. Rust's runtime ignores
-/// `SIGPIPE` at the start of every Rust program, archway included, so an ignored
-/// `SIGPIPE` here says nothing about what archway's parent wanted; the guest starts
-/// as a program started by a shell does, with `SIGPIPE` at its default.
+/// Whether `SIGPIPE` was ignored when archway started, before Rust's runtime ignored
+/// it: recorded by [`RECORD_INHERITED_SIGPIPE`], which the C library runs before `main`.
+static INHERITED_SIGPIPE_IGNORED: AtomicBool = AtomicBool::new(false);
+
+/// Runs before `main` (and so before Rust's runtime sets `SIGPIPE` to `SIG_IGN`).
+#[used]
+#[link_section = ".init_array"]
+static RECORD_INHERITED_SIGPIPE: extern "C" fn() = record_inherited_sigpipe;
+
+extern "C" fn record_inherited_sigpipe() {
+    let mut current = [0u64; 4];
+    // SAFETY: a query only; `current` is a kernel sigaction.
+    let queried = unsafe {
+        libc::syscall(libc::SYS_rt_sigaction, libc::SIGPIPE as libc::c_long, 0usize, current.as_mut_ptr(), SIGSET_SIZE)
+    };
+    INHERITED_SIGPIPE_IGNORED.store(queried == 0 && current[0] == SIG_IGN, Ordering::Relaxed);
+}
+
+/// Give the host's `SIGPIPE` the disposition archway inherited. Rust's runtime ignores
+/// `SIGPIPE` at the start of every Rust program, archway included, so the ignored
+/// `SIGPIPE` seen in `main` says nothing about what archway's parent wanted; the guest
+/// gets what the parent left (ignored signals stay ignored across exec).
 /// Call before [`initial_actions`].
-pub fn undo_runtime_sigpipe_ignore() {
-    let default_action = [SIG_DFL, 0, 0, 0];
-    // SAFETY: installs SIG_DFL; `default_action` is a kernel sigaction.
+pub fn restore_inherited_sigpipe() {
+    let handler = if INHERITED_SIGPIPE_IGNORED.load(Ordering::Relaxed) { SIG_IGN } else { SIG_DFL };
+    let action = [handler, 0, 0, 0];
+    // SAFETY: installs SIG_DFL or SIG_IGN; `action` is a kernel sigaction.
     unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigaction,
-            libc::SIGPIPE as libc::c_long,
-            default_action.as_ptr(),
-            0usize,
-            SIGSET_SIZE,
-        )
+        libc::syscall(libc::SYS_rt_sigaction, libc::SIGPIPE as libc::c_long, action.as_ptr(), 0usize, SIGSET_SIZE)
     };
 }
 
@@ -253,7 +267,7 @@ pub fn rt_sigreturn(ctx: &mut SyscallContext, _: &Args) -> Outcome {
     } else if stack.size >= MIN_SIGNAL_STACK_SIZE {
         ctx.thread.alt_stack = AltStack { flags: stack.flags & SS_AUTODISARM, ..stack };
     }
-    ret(ctx.cpu.x[0] as i64)
+    Outcome::Resume
 }
 
 /// Pending signals of this thread and process, held by archway or by the host kernel.

@@ -63,6 +63,7 @@ impl Harness {
         };
         match dispatch(&mut ctx, nr, &a) {
             Outcome::Return(v) => v,
+            Outcome::Resume => self.cpu.x[0] as i64,
             Outcome::Exit(status) | Outcome::ExitThread(status) => panic!("unexpected exit {status}"),
         }
     }

@@ -12,6 +12,7 @@ use crate::image::ProcessImage;
 use crate::loader::{host_page_size, page_up};
 use crate::syscall::signal::{self, GuestSigaction, SIGNAL_COUNT};
 use crate::threads::ThreadRegistry;
+use archway_a64::CpuState;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -44,6 +45,17 @@ impl GuestProcess {
             image: ProcessImage::default(),
             warned: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// Run `fork` (a host fork: the result is 0 in the child) with every lock of the
+    /// process held, so that the child, which has only the forking thread, finds none of
+    /// them held by a thread it does not have; the forking thread runs on `cpu`.
+    pub fn fork(&self, cpu: &mut CpuState, fork: impl FnOnce() -> i64) -> i64 {
+        let _brk = lock(&self.brk);
+        let _actions = lock(&self.signal_actions);
+        let _mappings = lock(&self.image.mappings);
+        let _warned = lock(&self.warned);
+        self.threads.fork(cpu, fork)
     }
 
     /// True the first time it is asked about `(kind, number)`: log only then.

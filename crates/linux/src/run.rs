@@ -108,6 +108,7 @@ pub fn run(opts: RunOptions, frontend: Arc<dyn Frontend>) -> Result<i32, Error> 
     let mut cpu = Box::new(CpuState::default());
     cpu.header.pc = executable.start_pc();
     cpu.sp = stack.sp;
+    name_this_process(&opts.program);
     let exe_path = std::fs::canonicalize(&path).unwrap_or(path);
     signal::restore_inherited_sigpipe();
     let mut process = GuestProcess::new(exe_path, Brk::new(program.brk_start, program.brk_limit), host_regions);
@@ -116,6 +117,21 @@ pub fn run(opts: RunOptions, frontend: Arc<dyn Frontend>) -> Result<i32, Error> 
     let process = Arc::new(process);
     let mut engine = new_engine(opts.engine, frontend);
     Ok(run_main_thread(&process, cpu, engine.as_mut()))
+}
+
+/// Give the process the name the kernel gives a program it executes (the file name of
+/// the path it was started by, at most 15 bytes): `comm` in `/proc/self/stat` and
+/// `/proc/PID/comm`, and what `ps`, `top` and `pgrep` show. archway started by a user or
+/// re-executed through `/proc/self/exe` would otherwise be called `archway` or `exe`.
+fn name_this_process(program: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(name) = program.file_name() else { return };
+    let mut comm = [0u8; 16];
+    let bytes = name.as_bytes();
+    let len = bytes.len().min(15);
+    comm[..len].copy_from_slice(&bytes[..len]);
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, comm.as_ptr()) };
 }
 
 /// Run the guest's main thread; the process's exit status. If the main thread ends

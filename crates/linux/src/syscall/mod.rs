@@ -14,7 +14,8 @@
 //! Handler modules: [`fs`] (open flags, `/proc` views), [`stat`] (`struct stat`),
 //! [`memory`] (`brk`, `mmap`...), [`tasks`] (exit, clone, uname, prctl,
 //! `set_tid_address`), [`exec`] (`execve`, `execveat`),
-//! [`signal`] (signal calls), [`ioctl`] (terminal ioctls), [`epoll`] (`epoll_event`);
+//! [`signal`] (signal calls), [`ioctl`] (terminal ioctls), [`epoll`] (`epoll_event`),
+//! [`ptrace`] (the architecture-neutral requests);
 //! [`paths`] resolves path arguments under the guest root.
 
 pub mod epoll;
@@ -23,6 +24,7 @@ pub mod fs;
 pub mod ioctl;
 pub mod memory;
 pub mod paths;
+pub mod ptrace;
 pub mod signal;
 pub mod stat;
 pub mod sysv_ipc;

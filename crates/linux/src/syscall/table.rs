@@ -10,7 +10,7 @@
 //! an `enosys` row answers `-ENOSYS` on purpose.
 
 use super::Handler::{Emulated, Enosys, Host, HostPaths};
-use super::{epoll, exec, fs, ioctl, memory, signal, stat, sysv_ipc, tasks, EmulatedFn, SyscallEntry};
+use super::{epoll, exec, fs, ioctl, memory, ptrace, signal, stat, sysv_ipc, tasks, EmulatedFn, SyscallEntry};
 
 const fn host(nr: u64, name: &'static str, host_nr: libc::c_long) -> SyscallEntry {
     SyscallEntry { nr, name, handler: Host(host_nr) }
@@ -139,6 +139,7 @@ pub static SYSCALLS: &[SyscallEntry] = &[
     host(114, "clock_getres", libc::SYS_clock_getres),
     host(115, "clock_nanosleep", libc::SYS_clock_nanosleep),
     host(116, "syslog", libc::SYS_syslog),
+    emulated(117, "ptrace", ptrace::ptrace),
     host(118, "sched_setparam", libc::SYS_sched_setparam),
     host(119, "sched_setscheduler", libc::SYS_sched_setscheduler),
     host(120, "sched_getscheduler", libc::SYS_sched_getscheduler),

@@ -11,7 +11,9 @@
 //!   sharing memory) and namespace, ptrace or pidfd flags on a thread get `-ENOSYS`
 //!   and a log line.
 //! - The fork-like form (no `CLONE_VM`) is a real host fork whose child continues
-//!   the guest with X0 = 0. `CLONE_VM | CLONE_VFORK` (vfork, posix_spawn) is run as a
+//!   the guest with X0 = 0: the C library's `fork` for a plain one, so that no lock of
+//!   another host thread (the allocator's above all) stays held in the child, with every
+//!   lock of the process held across it ([`crate::process::GuestProcess::fork`]). `CLONE_VM | CLONE_VFORK` (vfork, posix_spawn) is run as a
 //!   fork too: the parent does not wait for the child's exec, and the child's writes
 //!   do not reach the parent, which vfork users must not rely on anyway.
 //! - `clone3` is exactly `-ENOSYS` (see the table): glibc then uses `clone`.
@@ -77,8 +79,7 @@ pub fn clone(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     }
     // The host thread pointer stays archway's: the child's TLS is the guest's TPIDR.
     let host_flags = flags & !(CLONE_VM | CLONE_VFORK | CLONE_SETTLS);
-    let clone = || host_syscall(libc::SYS_clone, &[host_flags, 0, parent_tid, child_tid, 0, 0]);
-    let pid = ctx.process.threads.fork(ctx.cpu, clone);
+    let pid = ctx.process.fork(ctx.cpu, || fork_process(host_flags, parent_tid, child_tid));
     if pid == 0 {
         ctx.thread.tid = threads::gettid();
         ctx.thread.robust_list = 0;
@@ -93,6 +94,42 @@ pub fn clone(ctx: &mut SyscallContext, a: &Args) -> Outcome {
         }
     }
     ret(pid)
+}
+
+/// The TID words a plain fork may ask for; archway writes them itself.
+const TID_WORDS: u64 = CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
+
+/// A new process for the fork-like `clone` with host `flags`: the child's PID in the
+/// parent, 0 in the child, or `-errno`.
+///
+/// A plain fork (SIGCHLD at exit, at most the TID words) goes through the C library's
+/// `fork`, which takes the allocator's and stdio's locks around the system call: other
+/// host threads may be inside `malloc` (translating, answering a call) at that moment,
+/// and a raw `clone` would leave the child, which has none of those threads, with their
+/// locks held for ever. Anything else (namespaces, another exit signal, `CLONE_PARENT`)
+/// is a raw `clone`, with that risk.
+fn fork_process(flags: u64, parent_tid: u64, child_tid: u64) -> i64 {
+    if flags & !TID_WORDS != libc::SIGCHLD as u64 {
+        return host_syscall(libc::SYS_clone, &[flags, 0, parent_tid, child_tid, 0, 0]);
+    }
+    // SAFETY: fork in a multithreaded process; the child only runs archway's code for
+    // the forking thread, with the C library's locks reset by fork itself.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EAGAIN));
+    }
+    // As the kernel does: the parent's word in the parent, the child's in the child (a bad
+    // address is ignored).
+    let tid = if pid == 0 { threads::gettid() } else { pid };
+    let word = if pid == 0 {
+        (flags & CLONE_CHILD_SETTID != 0).then_some(child_tid)
+    } else {
+        (flags & CLONE_PARENT_SETTID != 0).then_some(parent_tid)
+    };
+    if let Some(word) = word {
+        let _ = guest_memory::write(word, &tid.to_le_bytes());
+    }
+    i64::from(pid)
 }
 
 /// `clone` of a thread: its TID or `-errno`.

@@ -1,0 +1,132 @@
+// Command compare reads two `go test -json` streams of the same packages, one run
+// natively (amd64) and one under archway (arm64), and the list of known differences;
+// it prints every test that passed natively but not under archway, and exits 1 if any
+// such test is not on the list, or if a listed test passed under archway after all
+// (the list must stay true).
+//
+//	go run compare.go NATIVE.json ARCHWAY.json differences.txt
+//
+// differences.txt: one `PACKAGE TEST [sometimes] REASON...` per line; `#` starts a
+// comment. `sometimes` marks a test whose outcome under archway depends on timing: it
+// may pass or not, and either is accepted.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+type event struct {
+	Action  string
+	Package string
+	Test    string
+}
+
+// results maps "package test" to the test's last action: pass, fail or skip.
+func results(path string) map[string]string {
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	scanner := bufio.NewScanner(f)
+	scanner.Buffer(make([]byte, 1<<20), 16<<20)
+	for scanner.Scan() {
+		var e event
+		if json.Unmarshal(scanner.Bytes(), &e) != nil || e.Test == "" {
+			continue
+		}
+		switch e.Action {
+		case "pass", "fail", "skip":
+			out[e.Package+" "+e.Test] = e.Action
+		}
+	}
+	return out
+}
+
+// difference is why a test is listed, and whether it may pass as well.
+type difference struct {
+	reason    string
+	sometimes bool
+}
+
+// differences maps "package test" to why it is listed.
+func differences(path string) map[string]difference {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	out := map[string]difference{}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		if len(fields) < 3 {
+			fmt.Fprintf(os.Stderr, "%s: a line needs PACKAGE TEST REASON: %q\n", path, line)
+			os.Exit(2)
+		}
+		reason, sometimes := fields[2:], fields[2] == "sometimes"
+		if sometimes {
+			reason = fields[3:]
+		}
+		out[fields[0]+" "+fields[1]] = difference{strings.Join(reason, " "), sometimes}
+	}
+	return out
+}
+
+func main() {
+	if len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: compare NATIVE.json ARCHWAY.json differences.txt")
+		os.Exit(2)
+	}
+	native, archway, listed := results(os.Args[1]), results(os.Args[2]), differences(os.Args[3])
+	var names []string
+	for name := range native {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	passed, explained, failed := 0, 0, 0
+	for _, name := range names {
+		if native[name] != "pass" {
+			continue
+		}
+		got := archway[name]
+		if got == "" {
+			got = "not run"
+		}
+		switch known, ok := listed[name]; {
+		case got == "pass" && ok && known.sometimes:
+			passed++
+		case got == "pass" && ok:
+			fmt.Printf("LISTED BUT PASSES  %s (remove it from the list)\n", name)
+			failed++
+		case got == "pass":
+			passed++
+		case ok:
+			fmt.Printf("known difference   %s: %s under archway: %s\n", name, got, known.reason)
+			explained++
+		default:
+			fmt.Printf("FAILS UNDER ARCHWAY %s: %s\n", name, got)
+			failed++
+		}
+	}
+	for name := range listed {
+		if _, ok := native[name]; !ok {
+			fmt.Printf("LISTED BUT UNKNOWN %s (not run natively)\n", name)
+			failed++
+		}
+	}
+	fmt.Printf("%d tests passed natively: %d pass under archway, %d known differences, %d unexplained\n",
+		passed+explained+failed, passed, explained, failed)
+	if failed > 0 {
+		os.Exit(1)
+	}
+}

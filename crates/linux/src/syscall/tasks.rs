@@ -49,8 +49,6 @@ const THREAD_FLAGS: u64 = CLONE_VM
     | CLONE_CHILD_CLEARTID
     | CLONE_DETACHED
     | CLONE_CHILD_SETTID;
-/// `PR_SET_SECCOMP`: a guest filter would judge archway's host system calls.
-const PR_SET_SECCOMP: u64 = 22;
 /// `uname` machine field as arm64 Linux reports it.
 const MACHINE: &[u8] = b"aarch64";
 
@@ -192,13 +190,46 @@ pub fn uname(_: &mut SyscallContext, a: &Args) -> Outcome {
     ret_or_fault(guest_memory::write(a[0], bytes), 0)
 }
 
-/// `prctl(option, ...)`: passed through, except that a guest seccomp filter is
-/// refused (it would filter archway's own x86_64 calls by aarch64 rules).
-pub fn prctl(_: &mut SyscallContext, a: &Args) -> Outcome {
-    if a[0] & 0xffff_ffff == PR_SET_SECCOMP {
-        return ret(errno(libc::EINVAL));
+/// `prctl` options whose host answer would describe archway or the x86_64 host.
+mod prctl_option {
+    pub const GET_TSC: u64 = 25;
+    pub const SET_TSC: u64 = 26;
+    pub const SET_SECCOMP: u64 = 22;
+    pub const GET_TID_ADDRESS: u64 = 40;
+    pub const GET_AUXV: u64 = 0x4155_5856;
+}
+
+/// Size of arm64's `mm->saved_auxv`: `AT_VECTOR_SIZE` = 2 * (2 + 22 + 1) words.
+const SAVED_AUXV_BYTES: usize = 2 * (2 + 22 + 1) * 8;
+
+/// `prctl(option, ...)`: passed through (the host thread is the guest thread, so
+/// per-thread values such as the name, the death signal or `no_new_privs` stay per
+/// thread), except:
+/// - `PR_SET_SECCOMP`: refused (`EINVAL`): a guest filter would judge archway's own
+///   x86_64 calls by aarch64 rules;
+/// - `PR_GET_TSC`/`PR_SET_TSC`: x86 only, `EINVAL` on arm64 (the host would make
+///   archway's own timer reads fault);
+/// - `PR_GET_TID_ADDRESS`: the guest's clear-TID word, which archway keeps (the host's
+///   is the C library's);
+/// - `PR_GET_AUXV`: the guest's auxiliary vector, not archway's.
+pub fn prctl(ctx: &mut SyscallContext, a: &Args) -> Outcome {
+    match a[0] & 0xffff_ffff {
+        prctl_option::SET_SECCOMP | prctl_option::GET_TSC | prctl_option::SET_TSC => ret(errno(libc::EINVAL)),
+        prctl_option::GET_TID_ADDRESS => ret_or_fault(guest_memory::write_u64(a[1], ctx.thread.clear_child_tid), 0),
+        prctl_option::GET_AUXV => {
+            if a[3] != 0 || a[4] != 0 {
+                return ret(errno(libc::EINVAL));
+            }
+            let auxv = &ctx.process.image.auxv;
+            let mut bytes: Vec<u8> =
+                auxv.iter().chain([(0, 0)].iter()).flat_map(|&(k, v)| [k, v]).flat_map(u64::to_le_bytes).collect();
+            // The kernel copies from, and reports the size of, its fixed `saved_auxv`.
+            bytes.resize(bytes.len().max(SAVED_AUXV_BYTES), 0);
+            let copied = bytes.len().min(a[2] as usize);
+            ret_or_fault(guest_memory::write(a[1], &bytes[..copied]), bytes.len() as i64)
+        }
+        _ => ret(host_syscall(libc::SYS_prctl, a)),
     }
-    ret(host_syscall(libc::SYS_prctl, a))
 }
 
 #[cfg(test)]

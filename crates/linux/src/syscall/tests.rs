@@ -451,3 +451,70 @@ fn semctl_ipc_stat_uses_the_arm64_layout() {
     assert_eq!(u64::from_le_bytes(guest[64..72].try_into().unwrap()), 3, "sem_nsems at the arm64 offset");
     assert_ne!(u64::from_le_bytes(guest[56..64].try_into().unwrap()), 0, "sem_ctime is set at creation");
 }
+
+#[test]
+fn epoll_pwait_spreads_many_events_in_place() {
+    let mut h = Harness::new();
+    let epfd = h.call("epoll_create1", &[0]);
+    let mut pipes = Vec::new();
+    for i in 0..40u64 {
+        let mut fds = [0i32; 2];
+        assert_eq!(h.call("pipe2", &[fds.as_mut_ptr() as u64, 0]), 0);
+        let mut event = [0u8; 16];
+        event[0..4].copy_from_slice(&(libc::EPOLLIN as u32).to_le_bytes());
+        event[8..16].copy_from_slice(&(0x1111_0000_0000 + i).to_le_bytes());
+        assert_eq!(h.call("epoll_ctl", &[epfd as u64, libc::EPOLL_CTL_ADD as u64, fds[0] as u64, ptr(&event)]), 0);
+        assert_eq!(h.call("write", &[fds[1] as u64, ptr(b"x"), 1]), 1);
+        pipes.push(fds);
+    }
+    let mut out = vec![0xeeu8; 16 * 64];
+    assert_eq!(h.call("epoll_pwait", &[epfd as u64, out.as_mut_ptr() as u64, 64, 0, 0, 8]), 40);
+    let mut data: Vec<u64> =
+        out.chunks_exact(16).take(40).map(|e| u64::from_le_bytes(e[8..16].try_into().unwrap())).collect();
+    assert!(out.chunks_exact(16).take(40).all(|e| e[0..4] == (libc::EPOLLIN as u32).to_le_bytes()));
+    data.sort_unstable();
+    assert_eq!(data, (0..40).map(|i| 0x1111_0000_0000 + i).collect::<Vec<u64>>());
+    assert_eq!(out[16 * 40..], vec![0xee; 16 * 24][..], "nothing written past the events");
+    assert_eq!(h.call("epoll_pwait", &[epfd as u64, out.as_mut_ptr() as u64, 0, 0, 0, 8]), errno(libc::EINVAL));
+    let too_many = (i32::MAX / 16 + 1) as u64;
+    assert_eq!(h.call("epoll_pwait", &[epfd as u64, out.as_mut_ptr() as u64, too_many, 0, 0, 8]), errno(libc::EINVAL));
+    for fd in pipes.iter().flatten().map(|&fd| fd as u64).chain([epfd as u64]) {
+        assert_eq!(h.call("close", &[fd]), 0);
+    }
+}
+
+#[test]
+fn prctl_answers_for_the_guest() {
+    let mut h = Harness::new();
+    let (get_tsc, set_tsc, get_tid_address, get_auxv) = (25, 26, 40, 0x4155_5856);
+    let mut word = 0u64;
+    assert_eq!(h.call("prctl", &[get_tsc, out(&mut word)]), errno(libc::EINVAL), "x86 only");
+    assert_eq!(h.call("prctl", &[set_tsc, 2]), errno(libc::EINVAL), "x86 only");
+    h.thread.clear_child_tid = 0x1234_5678;
+    assert_eq!(h.call("prctl", &[get_tid_address, out(&mut word)]), 0);
+    assert_eq!(word, 0x1234_5678);
+    let mut auxv = [0u64; 64];
+    let size = h.call("prctl", &[get_auxv, auxv.as_mut_ptr() as u64, 16]);
+    assert_eq!(size, 400, "the size of arm64's saved_auxv");
+    assert_eq!(auxv[0], 0, "an empty guest auxv: AT_NULL first");
+    assert_eq!(h.call("prctl", &[get_auxv, auxv.as_mut_ptr() as u64, 16, 1]), errno(libc::EINVAL));
+    let mut name = [0u8; 16];
+    assert_eq!(h.call("prctl", &[libc::PR_GET_NAME as u64, name.as_mut_ptr() as u64]), 0, "passed through");
+}
+
+#[test]
+fn fork_writes_the_parents_tid_word_in_the_parent() {
+    let mut h = Harness::new();
+    let mut parent_tid = 0u32;
+    let flags = (libc::CLONE_PARENT_SETTID | libc::SIGCHLD) as u64;
+    let pid = h.call("clone", &[flags, 0, out(&mut parent_tid), 0, 0]);
+    if pid == 0 {
+        // SAFETY: leave the forked test process at once.
+        unsafe { libc::_exit(0) };
+    }
+    assert!(pid > 0, "{pid}");
+    // SAFETY: a plain read of a local archway wrote.
+    assert_eq!(unsafe { std::ptr::read_volatile(&parent_tid) } as i64, pid);
+    let mut status = 0i32;
+    assert_eq!(h.call("wait4", &[pid as u64, out(&mut status), 0, 0]), pid);
+}

@@ -6,7 +6,10 @@
 #                                                       # .cache/real-software/bookworm-arm64)
 #   bash scripts/debootstrap-arm64.sh --checks [ROOT]   # then, in the finished root: ldconfig,
 #                                                       # dpkg -l, bash, perl, a coreutils
-#                                                       # pipeline, apt-get install python3-minimal
+#                                                       # pipeline, apt-get install python3-minimal,
+#                                                       # and Python cases of issue 9 (threaded
+#                                                       # initgroups through binfmt F, epoll,
+#                                                       # signal mask across exec, -L)
 #   bash scripts/debootstrap-arm64.sh --checks-only [ROOT]   # only the checks, in a root
 #                                                            # finished before
 #
@@ -121,4 +124,86 @@ check '^1000 999 998 :3$' /bin/sh -c 'seq 1 1000 | sort -rn | head -n 3 | tr "\n
 check '^Reading package lists' /usr/bin/apt-get update -q
 check '^(Setting up python3-minimal |python3-minimal is already)' /usr/bin/apt-get install -y -q python3-minimal
 check '^python 3\.11\.[0-9]+ aarch64$' /usr/bin/python3 -c 'import sys, platform; print("python", sys.version.split()[0], platform.machine())'
+
+# Issue 9's cases, with Python as its users meet them.
+# `in_root_binfmt COMMAND...`: COMMAND run by `chroot ROOT` and started by the kernel through
+# binfmt_misc's F flag, in a private user namespace (host ids 0..65535 mapped to themselves
+# by real root, so root in it may change ids and groups) and mount namespace whose own
+# binfmt_misc has the static interpreter registered; ROOT/proc is the host's /proc.
+in_root_binfmt() {
+  local scratch child
+  scratch=$(mktemp -d)
+  mkfifo "$scratch/go"
+  S=$scratch ROOT=$target ARCHWAY=$(dirname "$static_bin")/archway DIR=$(dirname "$static_bin") \
+    unshare --user --mount --propagation private -- sh -ec '
+      read go < "$S/go"
+      mkdir "$S/binfmt_misc"
+      mount -t binfmt_misc binfmt_misc "$S/binfmt_misc"
+      "$ARCHWAY" binfmt --install arm64 --flags F --interpreter-dir "$DIR" --mount "$S/binfmt_misc" >/dev/null
+      mount --rbind /proc "$ROOT/proc"
+      exec chroot "$ROOT" "$@"' in_root_binfmt "$@" &
+  child=$!
+  while [ "$(readlink "/proc/$child/ns/user")" = "$(readlink /proc/self/ns/user)" ]; do sleep 0.01; done
+  echo '0 0 65536' >"/proc/$child/uid_map"
+  echo '0 0 65536' >"/proc/$child/gid_map"
+  echo go >"$scratch/go"
+  local status=0
+  wait "$child" || status=$?
+  rm -rf "$scratch"
+  return $status
+}
+# `python_check NAME PATTERN SCRIPT [RUNNER...]`: SCRIPT run by the root's python3 must succeed
+# and print a line matching PATTERN; RUNNER (default in_root_binfmt) starts it.
+python_check() {
+  local name=$1 pattern=$2 script=$3 output
+  shift 3
+  step "4. python: $name"
+  [ $# -gt 0 ] || set -- in_root_binfmt /usr/bin/python3
+  if ! output=$("$@" -c "$script" 2>&1) || ! printf '%s\n' "$output" | grep -Eq "$pattern"; then
+    printf '%s\n' "$output" | tail -n 30 >&2
+    step "FAILED: python: $name (want a line matching $pattern)"
+    exit 1
+  fi
+  printf '%s\n' "$output" | tail -n 3
+}
+python_check 'os.initgroups and setgroups as root with a second thread running, through binfmt F' \
+  '^groups of 2 threads: \[\[0, 4, 24\], \[0, 4, 24\]\]$' '
+import os, threading
+stop = threading.Event()
+watchdog = threading.Thread(target=stop.wait)
+watchdog.start()
+os.initgroups("root", 0)
+os.setgroups([0, 4, 24])
+def groups(tid):
+    for line in open(f"/proc/self/task/{tid}/status"):
+        if line.startswith("Groups:"):
+            return sorted(int(g) for g in line.split()[1:])
+print("groups of 2 threads:", [groups(t) for t in sorted(os.listdir("/proc/self/task"), key=int)])
+stop.set()
+watchdog.join()'
+python_check '10000 ready descriptors in one epoll_wait (selectors.EpollSelector)' '^ready: 10000$' '
+import os, resource, selectors
+resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+selector = selectors.EpollSelector()
+for _ in range(10000):
+    fd = os.eventfd(1)
+    selector.register(fd, selectors.EVENT_READ)
+print("ready:", len(selector.select(timeout=1)))'
+python_check 'a blocked SIGINT and SIGTERM and a pending SIGINT survive exec' \
+  '^SigBlk: 0000000000004002 pending: \[<Signals.SIGINT: 2>\]$' '
+import os, signal
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+os.kill(os.getpid(), signal.SIGINT)
+os.execv("/usr/bin/python3", ["python3", "-c", """
+import signal
+blocked = [l.split()[1] for l in open("/proc/self/status") if l.startswith("SigBlk:")][0]
+print("SigBlk:", blocked, "pending:", sorted(signal.sigpending()))
+"""])'
+# -L ROOT with the program given by its host path: sys.executable is that path, and a
+# child started from it must run (qemu-user -L fails this one).
+python_check 'archway -L ROOT ROOT/usr/bin/python3 runs sys.executable again' '^child: 0 42$' '
+import subprocess, sys
+result = subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True)
+print("child:", result.returncode, result.stdout.strip())' \
+  env ARCHWAY_ROOT="$target" "$static_bin" "$target/usr/bin/python3"
 step "all checks passed"

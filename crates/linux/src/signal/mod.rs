@@ -234,15 +234,25 @@ pub fn mirror(sig: i32, action: &GuestSigaction) {
     if FAULT_SIGNALS.contains(&sig) {
         return;
     }
-    let handler = match action.handler {
-        0 | 1 => action.handler as usize,
+    host_sigaction(sig, host_handler_for(sig, action), action.flags & HOST_FLAGS);
+}
+
+/// The host handler that carries out the guest's `action` for `sig`: `SIG_DFL` and
+/// `SIG_IGN` as they are, archway's handler for a guest handler (and for the faults).
+fn host_handler_for(sig: i32, action: &GuestSigaction) -> usize {
+    match action.handler {
+        0 | 1 if !FAULT_SIGNALS.contains(&sig) => action.handler as usize,
         _ => host_handler::handler_address(),
-    };
-    host_sigaction(sig, handler, action.flags & HOST_FLAGS);
+    }
 }
 
 /// Process start: host handlers for the faults, the guest's dispositions for the rest
 /// (glibc's handlers of 32 and 33 included, after glibc has installed them).
+///
+/// A disposition the host already has is left alone: setting `SIG_IGN`, or `SIG_DFL`
+/// of a signal whose default is to ignore it, discards that signal if it is pending,
+/// and a signal pending across `execve` (blocked, and perhaps ignored by the parent)
+/// must still be pending for the guest.
 pub fn init_process(actions: &[GuestSigaction; SIGNAL_COUNT]) {
     let inherited_mask = host_mask(libc::SIG_BLOCK, None);
     make_host_multithreaded();
@@ -252,10 +262,20 @@ pub fn init_process(actions: &[GuestSigaction; SIGNAL_COUNT]) {
     }
     for (index, action) in actions.iter().enumerate() {
         let sig = index as i32 + 1;
-        if bit(sig) & UNBLOCKABLE == 0 {
+        if bit(sig) & UNBLOCKABLE == 0 && host_handler_of(sig) != Some(host_handler_for(sig, action)) {
             mirror(sig, action);
         }
     }
+}
+
+/// The host's handler of `sig` now (`None` if it cannot be read).
+fn host_handler_of(sig: i32) -> Option<usize> {
+    let mut current = [0u64; 4];
+    // SAFETY: a query only; `current` is a kernel sigaction.
+    let queried = unsafe {
+        libc::syscall(libc::SYS_rt_sigaction, sig as libc::c_long, 0usize, current.as_mut_ptr(), SIGSET_SIZE)
+    };
+    (queried == 0).then_some(current[0] as usize)
 }
 
 /// Let the host C library do what it does when a process first creates a thread

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every archway test: installs what the tests need (cross compiler, qemu-user-static
 # as the oracle, busybox for arm64/amd64; debootstrap, Go, Debian's rustc with the aarch64
-# std and arm64 LuaJIT for the real-software tests; dockerd, podman and buildah for the
-# container tests), builds the release binaries and the static ones, then runs the whole
-# workspace test suite against them. This is the command .ci/run calls. Needs root.
+# std and arm64 LuaJIT for the real-software tests and the Go standard library's own
+# tests; dockerd, podman and buildah for the container tests), builds the release
+# binaries and the static ones, then runs the whole workspace test suite against them.
+# This is the command .ci/run calls. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

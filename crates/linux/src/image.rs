@@ -30,6 +30,12 @@ pub struct ProcessImage {
 }
 
 impl ProcessImage {
+    /// The auxiliary vector as the kernel gives it out (`/proc/self/auxv`,
+    /// `PR_GET_AUXV`): `(type, value)` pairs of little-endian words, `AT_NULL` last.
+    pub fn auxv_bytes(&self) -> Vec<u8> {
+        self.auxv.iter().chain([(0, 0)].iter()).flat_map(|&(k, v)| [k, v]).flat_map(u64::to_le_bytes).collect()
+    }
+
     /// The image of a guest just loaded as `executable` with `stack`.
     pub fn new(
         executable: &Executable,

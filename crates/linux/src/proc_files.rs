@@ -72,9 +72,7 @@ pub fn contents(file: ProcFile, process: &GuestProcess) -> std::io::Result<Vec<u
             };
             guest_maps::render(&host, &view).into_bytes()
         }
-        ProcFile::Auxv => {
-            image.auxv.iter().chain([(0, 0)].iter()).flat_map(|&(k, v)| [k, v]).flat_map(u64::to_le_bytes).collect()
-        }
+        ProcFile::Auxv => image.auxv_bytes(),
         ProcFile::Cmdline => image.argv.iter().flat_map(|a| a.as_bytes().iter().copied().chain([0])).collect(),
         ProcFile::Cpuinfo => cpuinfo(online_cpus()).into_bytes(),
     })

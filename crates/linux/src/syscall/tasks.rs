@@ -220,9 +220,7 @@ pub fn prctl(ctx: &mut SyscallContext, a: &Args) -> Outcome {
             if a[3] != 0 || a[4] != 0 {
                 return ret(errno(libc::EINVAL));
             }
-            let auxv = &ctx.process.image.auxv;
-            let mut bytes: Vec<u8> =
-                auxv.iter().chain([(0, 0)].iter()).flat_map(|&(k, v)| [k, v]).flat_map(u64::to_le_bytes).collect();
+            let mut bytes = ctx.process.image.auxv_bytes();
             // The kernel copies from, and reports the size of, its fixed `saved_auxv`.
             bytes.resize(bytes.len().max(SAVED_AUXV_BYTES), 0);
             let copied = bytes.len().min(a[2] as usize);

@@ -12,6 +12,8 @@
 //!   `PT_INTERP` interpreter into memory.
 //! - [`stack`]: the initial stack: argc, argv, envp, auxv, strings, `AT_RANDOM`.
 //! - [`credentials`]: the ids and `AT_SECURE` the guest sees; secure-execution mode.
+//! - [`inherited`]: what Rust's runtime changed before `main` (`SIGPIPE`, closed
+//!   standard descriptors), put back for the guest.
 //! - [`syscall`]: the aarch64 system call table and its handlers.
 //! - [`process`]: per-process state the handlers keep (brk, signal bookkeeping...).
 //! - [`guest_memory`]: checked copies between handlers and guest memory.
@@ -33,6 +35,7 @@ pub mod guest_memory;
 pub mod guest_root;
 pub mod host_maps;
 pub mod image;
+pub mod inherited;
 pub mod loader;
 pub mod proc_files;
 pub mod process;

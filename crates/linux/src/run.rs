@@ -21,7 +21,6 @@ use crate::loader::{self, LoadError, LoadProblem};
 use crate::process::{lock, Brk, GuestProcess};
 use crate::relaunch::Launcher;
 use crate::stack::{self, StackError};
-use crate::syscall::signal;
 use crate::threads::{self, GuestThread, ThreadEnd};
 use archway_a64::CpuState;
 use archway_ir::Frontend;
@@ -110,7 +109,7 @@ pub fn run(opts: RunOptions, frontend: Arc<dyn Frontend>) -> Result<i32, Error> 
     cpu.sp = stack.sp;
     name_this_process(&opts.program);
     let exe_path = std::fs::canonicalize(&path).unwrap_or(path);
-    signal::restore_inherited_sigpipe();
+    crate::inherited::restore();
     let mut process = GuestProcess::new(exe_path, Brk::new(program.brk_start, program.brk_limit), host_regions);
     process.image = ProcessImage::new(&executable, &stack, opts.argv, opts.root, Some(launcher));
     crate::signal::init_process(&lock(&process.signal_actions));

@@ -17,13 +17,11 @@ use crate::guest_memory;
 use crate::process::lock;
 use crate::signal::{self as delivery, frame, safe_syscall, set_guest_mask, with_signals, UNBLOCKABLE};
 use crate::stack::MIN_SIGNAL_STACK_SIZE;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Number of signals (1..=64).
 pub const SIGNAL_COUNT: usize = 64;
 /// Size of the kernel's `sigset_t`.
 const SIGSET_SIZE: u64 = 8;
-const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
 const SS_ONSTACK: i32 = 1;
 const SS_DISABLE: i32 = 2;
@@ -117,38 +115,6 @@ pub fn initial_actions() -> [GuestSigaction; SIGNAL_COUNT] {
         }
     }
     actions
-}
-
-/// Whether `SIGPIPE` was ignored when archway started, before Rust's runtime ignored
-/// it: recorded by [`RECORD_INHERITED_SIGPIPE`], which the C library runs before `main`.
-static INHERITED_SIGPIPE_IGNORED: AtomicBool = AtomicBool::new(false);
-
-/// Runs before `main` (and so before Rust's runtime sets `SIGPIPE` to `SIG_IGN`).
-#[used]
-#[link_section = ".init_array"]
-static RECORD_INHERITED_SIGPIPE: extern "C" fn() = record_inherited_sigpipe;
-
-extern "C" fn record_inherited_sigpipe() {
-    let mut current = [0u64; 4];
-    // SAFETY: a query only; `current` is a kernel sigaction.
-    let queried = unsafe {
-        libc::syscall(libc::SYS_rt_sigaction, libc::SIGPIPE as libc::c_long, 0usize, current.as_mut_ptr(), SIGSET_SIZE)
-    };
-    INHERITED_SIGPIPE_IGNORED.store(queried == 0 && current[0] == SIG_IGN, Ordering::Relaxed);
-}
-
-/// Give the host's `SIGPIPE` the disposition archway inherited. Rust's runtime ignores
-/// `SIGPIPE` at the start of every Rust program, archway included, so the ignored
-/// `SIGPIPE` seen in `main` says nothing about what archway's parent wanted; the guest
-/// gets what the parent left (ignored signals stay ignored across exec).
-/// Call before [`initial_actions`].
-pub fn restore_inherited_sigpipe() {
-    let handler = if INHERITED_SIGPIPE_IGNORED.load(Ordering::Relaxed) { SIG_IGN } else { SIG_DFL };
-    let action = [handler, 0, 0, 0];
-    // SAFETY: installs SIG_DFL or SIG_IGN; `action` is a kernel sigaction.
-    unsafe {
-        libc::syscall(libc::SYS_rt_sigaction, libc::SIGPIPE as libc::c_long, action.as_ptr(), 0usize, SIGSET_SIZE)
-    };
 }
 
 use crate::signal::bit;

@@ -55,18 +55,9 @@ if [ -z "$static_bin" ]; then
   static_bin=$(bash "$root_dir/scripts/build-static.sh")
 fi
 
-# Run "$@" (a command line inside ROOT) under chroot in a private mount namespace that
-# disappears with the command; `in_root --proc ...` mounts ROOT/proc in it first.
-in_root() {
-  local proc=0
-  if [ "$1" = --proc ]; then proc=1; shift; fi
-  unshare --mount --propagation private -- sh -c '
-    root=$1; proc=$2; shift 2
-    if [ "$proc" = 1 ] && [ -d "$root/proc" ] && [ ! -L "$root/proc" ]; then
-      mount -t proc proc "$root/proc"
-    fi
-    exec chroot "$root" "$@"' in_root "$target" "$proc" "$@"
-}
+# in_root and in_root_binfmt
+# shellcheck source=scripts/lib/guest-root.sh
+source "$root_dir/scripts/lib/guest-root.sh"
 
 if [ -z "$stages" ] && { [ ! -e "$target/var/lib/dpkg/status" ] || [ -d "$target/debootstrap" ]; }; then
   step "$target is not a finished root: run without --checks-only first"
@@ -126,32 +117,6 @@ check '^(Setting up python3-minimal |python3-minimal is already)' /usr/bin/apt-g
 check '^python 3\.11\.[0-9]+ aarch64$' /usr/bin/python3 -c 'import sys, platform; print("python", sys.version.split()[0], platform.machine())'
 
 # Issue 9's cases, with Python as its users meet them.
-# `in_root_binfmt COMMAND...`: COMMAND run by `chroot ROOT` and started by the kernel through
-# binfmt_misc's F flag, in a private user namespace (host ids 0..65535 mapped to themselves
-# by real root, so root in it may change ids and groups) and mount namespace whose own
-# binfmt_misc has the static interpreter registered; ROOT/proc is the host's /proc.
-in_root_binfmt() {
-  local scratch child
-  scratch=$(mktemp -d)
-  mkfifo "$scratch/go"
-  S=$scratch ROOT=$target ARCHWAY=$(dirname "$static_bin")/archway DIR=$(dirname "$static_bin") \
-    unshare --user --mount --propagation private -- sh -ec '
-      read go < "$S/go"
-      mkdir "$S/binfmt_misc"
-      mount -t binfmt_misc binfmt_misc "$S/binfmt_misc"
-      "$ARCHWAY" binfmt --install arm64 --flags F --interpreter-dir "$DIR" --mount "$S/binfmt_misc" >/dev/null
-      mount --rbind /proc "$ROOT/proc"
-      exec chroot "$ROOT" "$@"' in_root_binfmt "$@" &
-  child=$!
-  while [ "$(readlink "/proc/$child/ns/user")" = "$(readlink /proc/self/ns/user)" ]; do sleep 0.01; done
-  echo '0 0 65536' >"/proc/$child/uid_map"
-  echo '0 0 65536' >"/proc/$child/gid_map"
-  echo go >"$scratch/go"
-  local status=0
-  wait "$child" || status=$?
-  rm -rf "$scratch"
-  return $status
-}
 # `python_check NAME PATTERN SCRIPT [RUNNER...]`: SCRIPT run by the root's python3 must succeed
 # and print a line matching PATTERN; RUNNER (default in_root_binfmt) starts it.
 python_check() {

@@ -3,7 +3,7 @@
 # personality (issue 9): the packages below are tested natively (amd64) and for arm64
 # under archway, in the same run and the same environment, and every test that passes
 # natively must pass under archway, except those listed with their reason in
-# tests/go-stdlib/differences.txt (tests/go-stdlib/compare.go judges; a listed test that
+# tests/third-party/go-stdlib-differences.txt (tests/third-party/compare.go judges; a listed test that
 # passes is an error too, so the list stays true).
 #
 #   bash scripts/go-stdlib-tests.sh [PACKAGE...]     default: os os/exec os/signal syscall
@@ -81,5 +81,5 @@ say "${packages[*]} in full, ${short_packages[*]} in short mode: natively (amd64
 run native
 GOARCH=arm64 run archway -exec "$archway_aarch64"
 
-go run "$root_dir/tests/go-stdlib/compare.go" native.json archway.json "$root_dir/tests/go-stdlib/differences.txt" \
+go run "$root_dir/tests/third-party/compare.go" native.json archway.json "$root_dir/tests/third-party/go-stdlib-differences.txt" \
   | tee verdict.txt

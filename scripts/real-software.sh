@@ -15,8 +15,9 @@
 #   rust         tests/real-software/rust, built by Debian's rustc for
 #                aarch64-unknown-linux-gnu: `cargo test` (unit and doc tests) with archway as
 #                the runner, then `cargo run` (threads, channels, catch_unwind).
-#   debootstrap  scripts/debootstrap-arm64.sh --checks in a fresh root of its own (needs the
-#                static interpreter, scripts/build-static.sh; about 4 minutes).
+#   debootstrap  scripts/debootstrap-arm64.sh --checks in a fresh root of its own, then
+#                Python's own regression tests in it (scripts/python-tests.sh); needs the
+#                static interpreter, scripts/build-static.sh; about 9 minutes.
 #
 # Environment: ARCHWAY_AARCH64 (the interpreter to run guests with; default
 # target/release/archway-aarch64), ARCHWAY_STATIC_BIN (for debootstrap), ARCHWAY_LOG,
@@ -96,9 +97,11 @@ check_rust() {
 }
 
 check_debootstrap() {
-  # A root of its own (about 500 MB), removed when every check passed.
+  # A root of its own (about 600 MB), removed when every check passed; Python's own
+  # regression tests run in it once the checks pass (scripts/python-tests.sh).
   local root=$cache/bookworm-arm64.$$
   bash "$root_dir/scripts/debootstrap-arm64.sh" --checks "$root"
+  bash "$root_dir/scripts/python-tests.sh" "$root"
   rm -rf "$root"
 }
 

@@ -2,7 +2,7 @@
 //! (issue 9): os, os/exec, os/signal, syscall, time and sync in full, net (loopback
 //! only) and runtime in short mode, run natively and for arm64 under archway in one
 //! run; every test that passes natively must pass under archway, except the ones
-//! tests/go-stdlib/differences.txt lists with their reason.
+//! tests/third-party/go-stdlib-differences.txt lists with their reason.
 //!
 //! The test runs scripts/go-stdlib-tests.sh (which installs Go and documents every
 //! step), so a failure is reproduced by the same command outside the harness; it needs

@@ -1,19 +1,24 @@
-// Command compare reads two `go test -json` streams of the same packages, one run
-// natively (amd64) and one under archway (arm64), and the list of known differences;
-// it prints every test that passed natively but not under archway, and exits 1 if any
-// such test is not on the list, or if a listed test passed under archway after all
-// (the list must stay true).
+// Command compare reads the results of one test suite run twice, natively (amd64) and
+// under archway (arm64), and the list of known differences; it prints every test that
+// passed natively but not under archway, and exits 1 if any such test is not on the
+// list, or if a listed test passed under archway after all (the list must stay true).
 //
-//	go run compare.go NATIVE.json ARCHWAY.json differences.txt
+//	go run compare.go NATIVE ARCHWAY DIFFERENCES
 //
-// differences.txt: one `PACKAGE TEST [sometimes] REASON...` per line; `#` starts a
+// NATIVE and ARCHWAY are `go test -json` streams or JUnit XML files (what Python's
+// `-m test --junit-xml` writes; a test case's package is the first two parts of its
+// dotted name, `test.test_os`, and the rest is its name).
+//
+// DIFFERENCES: one `PACKAGE TEST [sometimes] REASON...` per line; `#` starts a
 // comment. `sometimes` marks a test whose outcome under archway depends on timing: it
 // may pass or not, and either is accepted.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"sort"
@@ -26,16 +31,18 @@ type event struct {
 	Test    string
 }
 
-// results maps "package test" to the test's last action: pass, fail or skip.
+// results maps "package test" to the test's outcome: pass, fail or skip.
 func results(path string) map[string]string {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	defer f.Close()
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
+		return junitResults(path, data)
+	}
 	out := map[string]string{}
-	scanner := bufio.NewScanner(f)
+	scanner := bufio.NewScanner(bytes.NewReader(data))
 	scanner.Buffer(make([]byte, 1<<20), 16<<20)
 	for scanner.Scan() {
 		var e event
@@ -45,6 +52,41 @@ func results(path string) map[string]string {
 		switch e.Action {
 		case "pass", "fail", "skip":
 			out[e.Package+" "+e.Test] = e.Action
+		}
+	}
+	return out
+}
+
+// testCase is a JUnit test case: passed unless it holds a skipped, failure or error.
+type testCase struct {
+	Name    string    `xml:"name,attr"`
+	Skipped *struct{} `xml:"skipped"`
+	Failure *struct{} `xml:"failure"`
+	Error   *struct{} `xml:"error"`
+}
+
+func junitResults(path string, data []byte) map[string]string {
+	var suites struct {
+		Cases []testCase `xml:"testsuite>testcase"`
+	}
+	if err := xml.Unmarshal(data, &suites); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
+		os.Exit(2)
+	}
+	out := map[string]string{}
+	for _, c := range suites.Cases {
+		parts := strings.SplitN(c.Name, ".", 3)
+		name := c.Name
+		if len(parts) == 3 {
+			name = parts[0] + "." + parts[1] + " " + parts[2]
+		}
+		switch {
+		case c.Failure != nil || c.Error != nil:
+			out[name] = "fail"
+		case c.Skipped != nil:
+			out[name] = "skip"
+		default:
+			out[name] = "pass"
 		}
 	}
 	return out
@@ -84,7 +126,7 @@ func differences(path string) map[string]difference {
 
 func main() {
 	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: compare NATIVE.json ARCHWAY.json differences.txt")
+		fmt.Fprintln(os.Stderr, "usage: compare NATIVE ARCHWAY DIFFERENCES")
 		os.Exit(2)
 	}
 	native, archway, listed := results(os.Args[1]), results(os.Args[2]), differences(os.Args[3])

@@ -359,7 +359,8 @@ fn a_blocked_mask_and_a_pending_signal_survive_the_kernels_exec() {
         "mask",
         &format!("\"$A\" binfmt --install arm64 --interpreter-dir \"$S\" --mount \"$M\" >/dev/null\n/usr/bin/python3 -c \"{parent}\""),
     );
-    let child = "blocked: INT 1 TERM 1 USR1 0\npending: INT 1 TERM 0\nstatus SigBlk:\t0000000000004002\n\
+    let child =
+        "blocked: INT 1 TERM 1 USR1 0\npending: INT 1 TERM 0 USR2 0 WINCH 0\nstatus SigBlk:\t0000000000004002\n\
                  USR2 ignored, PIPE ignored, HUP default\naltstack disabled: 1\numask 027\n";
     assert!(out.starts_with(child), "want it to start with:\n{child}\ngot:\n{out}");
     assert!(out.ends_with("SIGINT taken after unblocking: 1\n"), "{out}");

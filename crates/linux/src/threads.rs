@@ -303,7 +303,9 @@ pub fn spawn(ctx: &mut SyscallContext, new: NewThread) -> i64 {
             }
         }
     };
-    let spawned = std::thread::Builder::new().name("guest-thread".into()).stack_size(HOST_STACK_BYTES).spawn(body);
+    // No name: the new thread keeps its creator's, as a thread the kernel creates does
+    // (`/proc/self/task/TID/comm`, `ps -L`).
+    let spawned = std::thread::Builder::new().stack_size(HOST_STACK_BYTES).spawn(body);
     if let Err(e) = spawned {
         tracing::debug!("cannot start a host thread for a guest thread: {e}");
         return syscall::errno(libc::EAGAIN);

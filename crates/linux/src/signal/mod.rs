@@ -175,6 +175,9 @@ pub fn set_guest_mask(mask: u64) {
 /// guest blocked them), and each signal recorded for the guest but blocked by it goes
 /// back to the kernel as pending, with its siginfo, so the new program finds it
 /// pending as execve(2) promises. [`set_guest_mask`] undoes this if the exec fails.
+/// Not carried over: a signal the guest does not block that arrives between this call
+/// and the exec itself (the host handler records it for a guest that is about to be
+/// replaced; the kernel would deliver it to the new program, by its default action).
 pub fn prepare_exec(mask: u64) {
     host_mask(libc::SIG_SETMASK, Some(u64::MAX));
     with_signals(|s| {

@@ -31,13 +31,19 @@ type event struct {
 	Test    string
 }
 
-// results maps "package test" to the test's outcome: pass, fail or skip.
-func results(path string) map[string]string {
+// readOrExit is the contents of path; a file that cannot be read ends the command (2).
+func readOrExit(path string) []byte {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	return data
+}
+
+// results maps "package test" to the test's outcome: pass, fail or skip.
+func results(path string) map[string]string {
+	data := readOrExit(path)
 	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
 		return junitResults(path, data)
 	}
@@ -100,11 +106,7 @@ type difference struct {
 
 // differences maps "package test" to why it is listed.
 func differences(path string) map[string]difference {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+	data := readOrExit(path)
 	out := map[string]difference{}
 	for _, line := range strings.Split(string(data), "\n") {
 		fields := strings.Fields(line)

@@ -1,7 +1,8 @@
 //! One binfmt_misc entry: the line written to `register`, and the kernel's view of an
 //! existing entry read back from `<mount>/NAME`.
 
-use crate::{Arch, Error};
+use crate::arch::{self, Arch};
+use crate::Error;
 use std::path::{Path, PathBuf};
 
 /// The flags of an entry, by the kernel's letters.
@@ -66,7 +67,8 @@ pub struct Entry {
 impl Entry {
     /// The entry for `arch` run by `interpreter` (an absolute path); its name is the
     /// interpreter's (`archway-aarch64`).
-    pub fn for_arch(arch: &Arch, interpreter: &Path, flags: Flags) -> Result<Entry, Error> {
+    pub fn for_arch(arch: &'static Arch, interpreter: &Path, flags: Flags) -> Result<Entry, Error> {
+        let emulation = arch::emulation(arch)?;
         let text = interpreter.to_str().unwrap_or("");
         if !interpreter.is_absolute() || text.is_empty() || text.contains([':', '\n']) {
             return Err(Error::BadInterpreter {
@@ -77,8 +79,8 @@ impl Entry {
         Ok(Entry {
             name: arch.interpreter_name(),
             offset: 0,
-            magic: arch.magic.to_vec(),
-            mask: arch.mask.to_vec(),
+            magic: emulation.magic.to_vec(),
+            mask: emulation.mask.to_vec(),
             interpreter: interpreter.to_path_buf(),
             flags,
         })
@@ -87,7 +89,7 @@ impl Entry {
     /// Check the interpreter before anything changes: it must be an ELF file, and a
     /// static one when the entry has the F flag.
     pub fn check_interpreter(&self) -> Result<(), Error> {
-        let is_static = crate::elf::is_static(&self.interpreter)?;
+        let is_static = crate::interpreter::is_static(&self.interpreter)?;
         if self.flags.fix_binary && !is_static {
             return Err(Error::NotStatic { path: self.interpreter.clone() });
         }

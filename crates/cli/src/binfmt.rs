@@ -145,12 +145,15 @@ fn wants_all(args: &BinfmtArgs) -> bool {
 /// The architectures to register, checked before anything changes.
 fn targets(args: &BinfmtArgs) -> Result<Vec<&'static Arch>, Error> {
     if args.install.is_empty() {
-        return Ok(if args.reset || wants_all(args) { Arch::foreign().collect() } else { Vec::new() });
+        return Ok(if args.reset || wants_all(args) { archway_binfmt::arch::foreign().collect() } else { Vec::new() });
     }
     let mut out: Vec<&'static Arch> = Vec::new();
     for name in &args.install {
-        let found: Vec<&'static Arch> =
-            if name.eq_ignore_ascii_case("all") { Arch::foreign().collect() } else { vec![Arch::find(name)?] };
+        let found: Vec<&'static Arch> = if name.eq_ignore_ascii_case("all") {
+            archway_binfmt::arch::foreign().collect()
+        } else {
+            vec![archway_binfmt::arch::find(name)?]
+        };
         for arch in found {
             if !out.contains(&arch) {
                 out.push(arch);

@@ -79,9 +79,6 @@ impl Launcher {
     }
 }
 
-/// The ELF machine of the host archway runs on (`e_machine`).
-const HOST_MACHINE: u16 = if cfg!(target_arch = "aarch64") { 183 } else { 62 };
-
 /// The absolute path of the program the kernel executed (`AT_EXECFN`), if it is an ELF
 /// file for this host's machine.
 fn executed_host_program() -> Option<PathBuf> {
@@ -101,9 +98,9 @@ fn executed_host_program() -> Option<PathBuf> {
 /// Whether `path` is an ELF file whose machine is the host's.
 fn is_host_elf(path: &std::path::Path) -> bool {
     use std::io::Read;
-    let mut header = [0u8; 20];
+    let mut header = [0u8; archway_arch::elf::HEADER_PREFIX];
     let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header));
-    read.is_ok() && header[..4] == *b"\x7fELF" && u16::from_le_bytes([header[18], header[19]]) == HOST_MACHINE
+    read.is_ok() && archway_arch::Header::parse(&header).is_ok_and(|h| h.arch() == Some(archway_arch::Arch::host()))
 }
 
 /// The guest to run if `args` (our argv, `args[0]` included) is the private form;

@@ -34,8 +34,6 @@ pub const STACK_GUARD: u64 = 64 << 10;
 /// as the kernel allows).
 pub const MAX_STRINGS: u64 = STACK_SIZE / 4;
 
-/// `AT_PLATFORM` as arm64 Linux reports it.
-const PLATFORM: &[u8] = b"aarch64\0";
 /// `AT_PAGESZ`: the guest page size.
 const GUEST_PAGE_SIZE: u64 = 4096;
 /// `AT_CLKTCK`: the `times()` tick rate.
@@ -140,7 +138,8 @@ pub fn write_stack(
     stack.push(&[0; 8])?;
     let execfn = stack.push(&nul_terminated(contents.execfn)?)?;
     let string_base = stack.push(&strings.bytes)?;
-    let platform = stack.push(PLATFORM)?;
+    // AT_PLATFORM as arm64 Linux reports it: the kernel's name of the machine.
+    let platform = stack.push(&nul_terminated(archway_arch::ARM64.kernel.as_ref())?)?;
     let random = stack.push(&contents.random)?;
     stack.cursor &= !15;
 

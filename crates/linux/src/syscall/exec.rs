@@ -35,6 +35,7 @@ use super::{errno, ret, Args, Outcome, SyscallContext};
 use crate::proc_files::{self, ProcFile};
 use crate::relaunch::Launcher;
 use crate::{guest_memory, guest_root, signal, stack};
+use archway_arch::{Header, ARM64};
 use std::ffi::{CString, OsStr, OsString};
 use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -50,7 +51,6 @@ const HEADER_SIZE: usize = 256;
 const MAX_INTERPRETER_DEPTH: usize = 4;
 /// Longest single argument or environment string (`MAX_ARG_STRLEN`).
 const MAX_ARG_STRLEN: usize = 32 * 4096;
-const EM_AARCH64: u16 = 183;
 /// The setuid and setgid mode bits.
 const SET_ID: u32 = libc::S_ISUID | libc::S_ISGID;
 
@@ -240,12 +240,7 @@ fn parse_header(header: &[u8]) -> Result<Format, i64> {
         buffer.resize(HEADER_SIZE, 0);
         return parse_shebang(&buffer[2..]);
     }
-    let is_aarch64 = header.len() >= 20
-        && header[..4] == *b"\x7fELF"
-        && header[4] == 2 // ELFCLASS64
-        && header[5] == 1 // little-endian
-        && matches!(u16::from_le_bytes([header[16], header[17]]), 2 | 3) // ET_EXEC, ET_DYN
-        && u16::from_le_bytes([header[18], header[19]]) == EM_AARCH64;
+    let is_aarch64 = Header::parse(header).is_ok_and(|h| h.is_executable_kind() && h.arch() == Some(ARM64));
     Ok(if is_aarch64 { Format::Aarch64Elf } else { Format::Other })
 }
 
@@ -352,7 +347,7 @@ mod tests {
         let mut elf = vec![0u8; 64];
         elf[..6].copy_from_slice(b"\x7fELF\x02\x01");
         elf[16] = 2;
-        elf[18..20].copy_from_slice(&EM_AARCH64.to_le_bytes());
+        elf[18..20].copy_from_slice(&ARM64.elf_machine.to_le_bytes());
         assert_eq!(parse_header(&elf), Ok(Format::Aarch64Elf));
         elf[18] = 62; // EM_X86_64
         assert_eq!(parse_header(&elf), Ok(Format::Other));

@@ -49,8 +49,6 @@ const THREAD_FLAGS: u64 = CLONE_VM
     | CLONE_CHILD_CLEARTID
     | CLONE_DETACHED
     | CLONE_CHILD_SETTID;
-/// `uname` machine field as arm64 Linux reports it.
-const MACHINE: &[u8] = b"aarch64";
 
 /// `exit(status)`: the end of the calling thread.
 pub fn exit(_: &mut SyscallContext, a: &Args) -> Outcome {
@@ -180,7 +178,8 @@ pub fn uname(_: &mut SyscallContext, a: &Args) -> Outcome {
         return ret(-i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EFAULT)));
     }
     name.machine = [0; 65];
-    for (dst, &src) in name.machine.iter_mut().zip(MACHINE) {
+    // The machine field as arm64 Linux reports it.
+    for (dst, &src) in name.machine.iter_mut().zip(archway_arch::ARM64.kernel.as_bytes()) {
         *dst = src as libc::c_char;
     }
     // SAFETY: utsname is six arrays of bytes, the same layout on both architectures.

@@ -5,15 +5,27 @@
 //!   `docker://HOST/REPO:TAG`...), normalised as docker does.
 //! - [`digest`]: `sha256` digests and readers that verify a blob's size and digest as it
 //!   streams by: no byte of an image is used unverified.
-//! - [`store`]: where documents and blobs come from, one [`Store`] per transport.
+//! - [`store`]: where documents and blobs come from, one [`Store`] per transport:
+//!   [`layout`] (OCI layouts in directories and archives, over [`files`]),
+//!   [`docker_archive`] (`docker save`).
+//! - [`resolve`]: from a reference's document to one image per platform: nested indexes,
+//!   attestations set aside, platforms matched as containerd does, configs verified.
+//! - [`layer`] and [`tree`]: layers streamed once, decompressed by their bytes, checked
+//!   entry by entry, and merged with whiteouts into one view of the root file system.
 //! - [`error`]: every failure names its file, blob, entry or registry.
 //!
 //! Never the translator: this crate depends on archway-arch only.
 
 pub mod digest;
+pub mod docker_archive;
 pub mod error;
+pub mod files;
+pub mod layer;
+pub mod layout;
 pub mod reference;
+pub mod resolve;
 pub mod store;
+pub mod tree;
 
 pub use digest::{Digest, DigestError, Verified};
 pub use error::Error;

@@ -73,9 +73,8 @@ pub fn apply<F: Clone>(
     let fail = |entry: &str, reason: String| Error::Layer { layer: digest.clone(), entry: entry.to_string(), reason };
     let stream = decompressed(reader).map_err(|e| fail("(start)", format!("cannot read the layer: {e}")))?;
     let mut archive = tar::Archive::new(stream);
-    let entries = archive.entries().map_err(|e| fail("(start)", format!("not a tar stream: {e}")))?;
     let mut last = String::from("(start)");
-    for entry in entries {
+    for entry in archive.entries().map_err(|e| fail("(start)", format!("not a tar stream: {e}")))? {
         let mut entry = entry.map_err(|e| fail(&format!("after {last}"), format!("broken tar stream: {e}")))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         last.clone_from(&raw);
@@ -145,6 +144,11 @@ pub fn apply<F: Clone>(
         tree.remove_subtree(&path);
         tree.insert(path, Node { kind: node_kind, mode, uid, gid, size, layer });
     }
+    // The tar stream ends before the blob does (end-of-archive blocks, padding, the
+    // compressor's trailer): read it all, so the decompressor checks its trailer and the
+    // verified reader below it checks the blob's size and digest.
+    io::copy(&mut archive.into_inner(), &mut io::sink())
+        .map_err(|e| fail(&format!("after {last}"), format!("the layer's end does not check: {e}")))?;
     Ok(())
 }
 

@@ -162,3 +162,14 @@ fn broken_streams_are_errors() {
     assert!(merged(&[gz[..gz.len() / 2].to_vec()]).is_err(), "a truncated gzip layer");
     assert!(merged(&[b"this is not a tar stream at all, just text".repeat(20)]).is_err());
 }
+
+#[test]
+fn the_whole_blob_is_verified_even_past_the_tar_end() {
+    // A tar read to its end-of-archive blocks still checks the blob's digest: the bytes
+    // after the last entry are read too.
+    let bytes = layer(&[E::File("a", b"a")]);
+    let mut tree: Tree<()> = Tree::default();
+    let wrong = crate::digest::Verified::new(&bytes[..], Digest::of(b"something else"), bytes.len() as u64);
+    let error = apply(&mut tree, 0, &Digest::of(&bytes), wrong, &mut |_| Ok(())).unwrap_err();
+    assert!(error.to_string().contains("content has digest"), "{error}");
+}

@@ -76,8 +76,11 @@ fn umoci_image(layout: &Path, tag: &str, arch: &str, config_arch: &str) {
     std::fs::remove_dir_all(&bundle).unwrap();
 }
 
-/// Resolve and merge every image; per image: (config platform, busybox's first bytes).
-fn merge_all(store: &mut dyn Store, wanted: &[Platform]) -> Result<(Resolved, Vec<Tree<Vec<u8>>>), Error> {
+/// A merged view that keeps the first 20 bytes of every file.
+type Heads = Tree<Vec<u8>>;
+
+/// Resolve and merge every image.
+fn merge_all(store: &mut dyn Store, wanted: &[Platform]) -> Result<(Resolved, Vec<Heads>), Error> {
     let resolved = resolve(store, wanted)?;
     let mut trees = Vec::new();
     for image in &resolved.images {

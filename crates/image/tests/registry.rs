@@ -6,8 +6,8 @@
 //! them. scripts/install-image-tools.sh installs the three tools.
 //!
 //! Credentials are never looked up in the real user's files: the first thing every test
-//! does is point `HOME`, `XDG_RUNTIME_DIR`, `DOCKER_CONFIG` and `REGISTRY_AUTH_FILE` at an
-//! empty directory of its own ([`isolated_environment`]).
+//! does is point `HOME`, `XDG_RUNTIME_DIR`, `DOCKER_CONFIG` and `REGISTRY_AUTH_FILE` into
+//! a directory that does not exist ([`isolated_environment`]).
 
 use archway_image::{Digest, Document, Error, RegistryOptions, RegistryRef, RegistryStore, Store};
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest};
@@ -41,14 +41,13 @@ impl Drop for TempDir {
     }
 }
 
-/// Points the variables that locate auth files at an empty directory, once, before any
-/// test does anything else (every test calls this first, so no other thread reads the
-/// environment meanwhile). skopeo inherits the same.
+/// Points the variables that locate auth files into a directory that does not exist,
+/// once, before any test does anything else (every test calls this first, so no other
+/// thread reads the environment meanwhile). skopeo inherits the same.
 fn isolated_environment() {
     static HOME: OnceLock<PathBuf> = OnceLock::new();
     HOME.get_or_init(|| {
-        let home = std::env::temp_dir().join(format!("archway-registry-home-{}", std::process::id()));
-        std::fs::create_dir_all(&home).unwrap();
+        let home = std::env::temp_dir().join(format!("archway-registry-no-home-{}", std::process::id()));
         std::env::set_var("HOME", &home);
         std::env::set_var("XDG_RUNTIME_DIR", home.join("run"));
         std::env::set_var("DOCKER_CONFIG", home.join("docker"));

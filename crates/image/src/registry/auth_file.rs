@@ -141,10 +141,15 @@ fn repository_keys(registry: &str, repository: &str) -> Vec<String> {
     keys
 }
 
-/// The registry a key names: without a scheme and path, Docker Hub's hosts as `docker.io`.
+/// The registry a key names, as containers/image normalises keys: a URL
+/// (`https://HOST/v1/`, as `docker login` wrote them) names its host; a key without a
+/// scheme is itself (`HOST/org/app` names that repository only). Docker Hub's hosts
+/// are `docker.io`.
 fn host_of_key(key: &str) -> &str {
-    let key = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")).unwrap_or(key);
-    canonical_host(key.split('/').next().unwrap_or(key))
+    match key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")) {
+        Some(url) => canonical_host(url.split('/').next().unwrap_or(url)),
+        None => canonical_host(key),
+    }
 }
 
 fn canonical_host(host: &str) -> &str {
@@ -278,6 +283,17 @@ mod tests {
         assert_eq!(lookup("docker.io", "library/busybox", &files, None).unwrap(), found("hub", "h", &docker));
         assert_eq!(lookup("registry.example:5000", "team/app/sub", &files, None).unwrap(), found("team", "t", &docker));
         assert_eq!(lookup("registry.example:5000", "team/other", &files, None).unwrap(), found("any", "a", &docker));
+        // A repository's key is for that repository (and those under it) only.
+        let scoped = dir.write(
+            "scoped.json",
+            &format!(r#"{{"auths": {{"registry.example:5000/team/app": {{"auth": "{}"}}}}}}"#, auth("team:t")),
+        );
+        let scoped = [scoped];
+        assert!(matches!(
+            lookup("registry.example:5000", "team/other", &scoped, None).unwrap(),
+            Lookup::Missing { .. }
+        ));
+        assert!(matches!(lookup("registry.example:5000", "team/app", &scoped, None).unwrap(), Lookup::Found(_)));
     }
 
     #[test]

@@ -38,7 +38,17 @@
 //! [`RegistryOptions::credentials`], else the first auth file with an entry for the
 //! registry: `--authfile`, `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
 //! `$HOME/.config/containers/auth.json`, then `$DOCKER_CONFIG/config.json` or
-//! `$HOME/.docker/config.json`.
+//! `$HOME/.docker/config.json`. Docker credential helpers are not run: a `credHelpers` or
+//! `credsStore` entry for the registry is named in the refusal, if the registry refuses.
+//! With `tls_verify` on, credentials never go to a token realm over plain http.
+//!
+//! Not done: proxies (`HTTPS_PROXY`), `/etc/containers/certs.d` client certificates and
+//! extra CAs, `registries.conf` mirrors and short-name aliases.
+//!
+//! One job per module: `client.rs` the requests (scheme, challenges, tokens),
+//! `auth.rs` credentials and `WWW-Authenticate`, `auth_file.rs` the auth files,
+//! `tls.rs` the unverified TLS configuration and telling TLS failures apart,
+//! `body.rs` bounded and labelled bodies, `failure.rs` the error texts.
 
 mod auth;
 mod auth_file;

@@ -12,6 +12,7 @@ bash scripts/install-test-deps.sh
 bash scripts/fetch-busybox.sh
 bash scripts/install-real-software.sh
 bash scripts/install-container-engines.sh
+bash scripts/install-image-tools.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings

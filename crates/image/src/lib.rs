@@ -5,13 +5,17 @@
 //!   `docker://HOST/REPO:TAG`...), normalised as docker does.
 //! - [`digest`]: `sha256` digests and readers that verify a blob's size and digest as it
 //!   streams by: no byte of an image is used unverified.
-//! - [`store`]: where documents and blobs come from, one [`Store`] per transport:
-//!   [`layout`] (OCI layouts in directories and archives, over [`files`]),
-//!   [`docker_archive`] (`docker save`).
+//! - [`store`]: where documents and blobs come from, one [`Store`] per transport, which
+//!   [`transport::open`] picks for a reference: [`layout`] (OCI layouts in directories
+//!   and archives, over [`files`]), [`docker_archive`] (`docker save`), [`registry`]
+//!   (`docker://`: the OCI distribution API over ureq, with registry tokens, Basic
+//!   credentials and auth files).
 //! - [`resolve`]: from a reference's document to one image per platform: nested indexes,
 //!   attestations set aside, platforms matched as containerd does, configs verified.
 //! - [`layer`] and [`tree`]: layers streamed once, decompressed by their bytes, checked
-//!   entry by entry, and merged with whiteouts into one view of the root file system.
+//!   entry by entry, and merged with whiteouts into one view of the root file system;
+//!   [`rootfs`] gives the same view of an unpacked directory; [`unpack`] writes a view
+//!   to disk when programs of the image must run.
 //! - [`error`]: every failure names its file, blob, entry or registry.
 //!
 //! Never the translator: this crate depends on archway-arch only.
@@ -23,11 +27,17 @@ pub mod files;
 pub mod layer;
 pub mod layout;
 pub mod reference;
+pub mod registry;
 pub mod resolve;
+pub mod rootfs;
 pub mod store;
+pub mod transport;
 pub mod tree;
+pub mod unpack;
 
 pub use digest::{Digest, DigestError, Verified};
 pub use error::Error;
 pub use reference::{ImageRef, ReferenceError, RegistryRef, Selector};
+pub use registry::{RegistryOptions, RegistryStore};
 pub use store::{Document, Store};
+pub use transport::open;

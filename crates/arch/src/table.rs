@@ -47,20 +47,24 @@ pub struct Arch {
     pub byte_order: ByteOrder,
     /// The dynamic loaders (`PT_INTERP`) of glibc and musl for this architecture.
     pub loaders: &'static [&'static str],
+    /// Debian's multiarch triplet: libraries live in `/usr/lib/<triplet>`.
+    pub multiarch: &'static str,
     /// For the architectures archway runs: binfmt_misc facts.
     pub emulation: Option<Emulation>,
 }
 
+/// A row without binfmt facts: `names` are the OCI name, the kernel's name and the
+/// multiarch triplet.
 const fn arch(
-    platform: &'static str,
-    kernel: &'static str,
+    names: (&'static str, &'static str, &'static str),
     aliases: &'static [&'static str],
     elf_machine: u16,
     class: Class,
     byte_order: ByteOrder,
     loaders: &'static [&'static str],
 ) -> Arch {
-    Arch { platform, kernel, aliases, elf_machine, class, byte_order, loaders, emulation: None }
+    let (platform, kernel, multiarch) = names;
+    Arch { platform, kernel, aliases, elf_machine, class, byte_order, loaders, multiarch, emulation: None }
 }
 
 /// Every architecture archway knows by name. The first two are the ones it runs.
@@ -73,8 +77,7 @@ pub static ARCHES: [Arch; 11] = [
             exit0: &[0x00, 0x00, 0x80, 0xd2, 0xa8, 0x0b, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4],
         }),
         ..arch(
-            "arm64",
-            "aarch64",
+            ("arm64", "aarch64", "aarch64-linux-gnu"),
             &["aarch64", "arm64/v8"],
             183,
             Class::Elf64,
@@ -90,8 +93,7 @@ pub static ARCHES: [Arch; 11] = [
             exit0: &[0x31, 0xff, 0xb8, 0x3c, 0x00, 0x00, 0x00, 0x0f, 0x05],
         }),
         ..arch(
-            "amd64",
-            "x86_64",
+            ("amd64", "x86_64", "x86_64-linux-gnu"),
             &["x86-64"],
             62,
             Class::Elf64,
@@ -100,8 +102,7 @@ pub static ARCHES: [Arch; 11] = [
         )
     },
     arch(
-        "386",
-        "i686",
+        ("386", "i686", "i386-linux-gnu"),
         &["i386", "i486", "i586", "x86"],
         3,
         Class::Elf32,
@@ -109,8 +110,7 @@ pub static ARCHES: [Arch; 11] = [
         &["/lib/ld-linux.so.2", "/lib/ld-musl-i386.so.1"],
     ),
     arch(
-        "arm",
-        "armv7l",
+        ("arm", "armv7l", "arm-linux-gnueabihf"),
         &["armhf", "armel", "armv6l", "armv7"],
         40,
         Class::Elf32,
@@ -118,36 +118,47 @@ pub static ARCHES: [Arch; 11] = [
         &["/lib/ld-linux-armhf.so.3", "/lib/ld-linux.so.3", "/lib/ld-musl-armhf.so.1"],
     ),
     arch(
-        "ppc64le",
-        "ppc64le",
+        ("ppc64le", "ppc64le", "powerpc64le-linux-gnu"),
         &[],
         21,
         Class::Elf64,
         ByteOrder::Little,
         &["/lib64/ld64.so.2", "/lib/ld-musl-powerpc64le.so.1"],
     ),
-    arch("ppc64", "ppc64", &[], 21, Class::Elf64, ByteOrder::Big, &["/lib64/ld64.so.1"]),
-    arch("s390x", "s390x", &[], 22, Class::Elf64, ByteOrder::Big, &["/lib/ld64.so.1", "/lib/ld-musl-s390x.so.1"]),
+    arch(("ppc64", "ppc64", "powerpc64-linux-gnu"), &[], 21, Class::Elf64, ByteOrder::Big, &["/lib64/ld64.so.1"]),
     arch(
-        "riscv64",
-        "riscv64",
+        ("s390x", "s390x", "s390x-linux-gnu"),
+        &[],
+        22,
+        Class::Elf64,
+        ByteOrder::Big,
+        &["/lib/ld64.so.1", "/lib/ld-musl-s390x.so.1"],
+    ),
+    arch(
+        ("riscv64", "riscv64", "riscv64-linux-gnu"),
         &[],
         243,
         Class::Elf64,
         ByteOrder::Little,
         &["/lib/ld-linux-riscv64-lp64d.so.1", "/lib/ld-musl-riscv64.so.1"],
     ),
-    arch("mips64le", "mips64", &[], 8, Class::Elf64, ByteOrder::Little, &["/lib64/ld.so.1"]),
     arch(
-        "loong64",
-        "loongarch64",
+        ("mips64le", "mips64", "mips64el-linux-gnuabi64"),
+        &[],
+        8,
+        Class::Elf64,
+        ByteOrder::Little,
+        &["/lib64/ld.so.1"],
+    ),
+    arch(
+        ("loong64", "loongarch64", "loongarch64-linux-gnu"),
         &[],
         258,
         Class::Elf64,
         ByteOrder::Little,
         &["/lib64/ld-linux-loongarch-lp64d.so.1"],
     ),
-    arch("mipsle", "mips", &[], 8, Class::Elf32, ByteOrder::Little, &["/lib/ld.so.1"]),
+    arch(("mipsle", "mips", "mipsel-linux-gnu"), &[], 8, Class::Elf32, ByteOrder::Little, &["/lib/ld.so.1"]),
 ];
 
 /// arm64 (aarch64): the guest archway runs on x86_64 hosts.

@@ -1,9 +1,10 @@
 //! The `archway` command line: argument parsing, logging setup, and launching a
 //! guest program. Shared by the `archway` binary and the per-guest interpreter
-//! binaries (`archway-aarch64`) that binfmt_misc runs, and `archway binfmt`,
-//! which registers them.
+//! binaries (`archway-aarch64`) that binfmt_misc runs; `archway binfmt`, which
+//! registers them; and `archway check`, the image readiness check.
 
 pub mod binfmt;
+pub mod check;
 pub mod interpreter;
 pub mod launch;
 pub mod logging;

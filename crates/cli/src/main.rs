@@ -1,6 +1,6 @@
 //! `archway`: run foreign-architecture Linux programs.
 
-use archway_cli::{binfmt, launch, logging};
+use archway_cli::{binfmt, check, launch, logging};
 use archway_jit::EngineKind;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -10,11 +10,12 @@ use std::path::PathBuf;
 #[command(
     name = "archway",
     version,
-    about = "Run aarch64 Linux programs on x86_64 hosts with a JIT translator",
+    about = "Run aarch64 Linux programs on x86_64 hosts with a JIT translator, and check images for a platform",
     long_about = "archway translates aarch64 Linux programs to x86_64 code as they run.\n\n\
         Examples:\n  archway run ./hello-arm64\n  archway run --engine interp ./prog arg1 arg2\n  \
         ARCHWAY_LOG=debug archway run ./prog   # show each translated block\n  \
-        sudo archway binfmt --reset -p yes     # register with binfmt_misc: ./prog just runs\n\n\
+        sudo archway binfmt --reset -p yes     # register with binfmt_misc: ./prog just runs\n  \
+        archway check oci:./layout:app --platform linux/arm64   # is the image ready for arm64?\n\n\
         Environment: ARCHWAY_ENGINE (jit|interp), ARCHWAY_ROOT (guest root), ARCHWAY_LOG (log filter)."
 )]
 struct Cli {
@@ -43,6 +44,11 @@ enum Command {
     /// (`./prog`, chroots, `docker run --platform linux/arm64`).
     #[command(after_help = binfmt::EXAMPLES)]
     Binfmt(binfmt::BinfmtArgs),
+    /// Is an image really ready for a platform? Reads every layer (ELF census, platform
+    /// claims, entrypoint chain, native payloads), runs the entrypoint under archway, and
+    /// gives a verdict with an exit code for CI.
+    #[command(after_help = check::EXAMPLES)]
+    Check(check::CheckArgs),
 }
 
 fn parse_engine(s: &str) -> Result<EngineKind, String> {
@@ -60,6 +66,7 @@ fn main() {
             launch::launch(launch::Launch { program, program_file: None, argv, engine, root })
         }
         Command::Binfmt(args) => binfmt::run(&args),
+        Command::Check(args) => check::run(&args),
     };
     std::process::exit(status);
 }

@@ -1,11 +1,12 @@
 //! Support for archway's end-to-end tests: finding the binaries under test and the
 //! oracle, running programs with a time limit, and describing how they ended; container
 //! engines ([`engines`]) and the host's binfmt_misc table ([`host_binfmt`]) for the
-//! container tests.
+//! container tests; test images for the readiness check ([`images`]).
 
 pub mod engines;
 pub mod fixtures;
 pub mod host_binfmt;
+pub mod images;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -5,10 +5,11 @@
 //! code, with the finding that explains it. The smoke tests of foreign platforms run
 //! under the static interpreter (`$ARCHWAY_STATIC_BIN`, scripts/build-static.sh).
 //!
-//! One test builds every image once and checks them all, then cleans up; the failures
-//! of all cases are reported together.
+//! One test builds every image once and checks them all, then cleans up (unless
+//! `ARCHWAY_KEEP_CHECK_IMAGES` is set); the failures of all cases are reported together.
 
 use archway_tests::images::{add_index, put_blob, read_json, run, tagged, Content, Image};
+use archway_tests::registry::Registry;
 use archway_tests::{archway_bin, run_with_limit, workspace, Ending, Outcome};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -315,6 +316,43 @@ fn every_kind_of_image_gets_its_verdict_and_exit_code() {
         let out = check(&args);
         failures.extend(judge(case, &out));
     }
+    // The same images from a real registry (plain HTTP on 127.0.0.1).
+    let registry = Registry::start(&dir.join("registry"), None);
+    let host = registry.host();
+    for (tag, pushed, exit, verdict) in
+        [("multi", "multi:1", 0, "ready"), ("index-says-arm64", "lying:1", 1, "blocked")]
+    {
+        let source = format!("oci:{}:{tag}", dir.join("layout").display());
+        run(Command::new("skopeo").args([
+            "copy",
+            "-q",
+            "--all",
+            "--dest-tls-verify=false",
+            &source,
+            &format!("docker://{host}/test/{pushed}"),
+        ]));
+        let case = Case {
+            name: "from the registry",
+            image: format!("docker://{host}/test/{pushed}"),
+            extra: vec!["--tls-verify=false"],
+            exit,
+            verdict,
+            kinds: Vec::new(),
+        };
+        let mut args = vec![case.image.as_str(), "--json"];
+        args.extend(&case.extra);
+        failures.extend(judge(&case, &check(&args)));
+    }
+    let missing = Case {
+        name: "a tag the registry lacks",
+        image: format!("docker://{host}/test/multi:nope"),
+        extra: vec!["--tls-verify=false"],
+        exit: 2,
+        verdict: "error",
+        kinds: Vec::new(),
+    };
+    failures.extend(judge(&missing, &check(&[&missing.image, "--json", "--tls-verify=false"])));
+    drop(registry);
     // The smoke tests really ran: the arm64 image's entrypoint printed "ok" under the
     // translator, the Python one ran Python.
     let out = check(&[&format!("oci:{}:arm64-ok", dir.join("layout").display()), "--json"]);
@@ -328,12 +366,17 @@ fn every_kind_of_image_gets_its_verdict_and_exit_code() {
     if report["platforms"][0]["smoke"]["stdout"] != "python runs\n" {
         failures.push(format!("python smoke test: {}", report["platforms"][0]["smoke"]));
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    // ARCHWAY_KEEP_CHECK_IMAGES=1 keeps the images to look at (`oci:DIR/layout:TAG`).
+    if std::env::var_os("ARCHWAY_KEEP_CHECK_IMAGES").is_some() {
+        println!("test images kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n\n{}",
         failures.len(),
-        cases.len() + 2,
+        cases.len() + 5,
         failures.join("\n\n")
     );
 }

@@ -181,10 +181,10 @@ fn analyse(
     let in_chain: BTreeSet<String> = chain.steps.iter().map(|s| s.path.clone()).collect();
     report.findings.extend(chain.findings);
     report.entrypoint = chain.steps;
-    let payloads = payloads_check::findings(tree, arch);
-    let payload_paths: BTreeSet<String> = payloads.iter().filter_map(|f| f.path.clone()).chain(in_chain).collect();
-    report.findings.extend(payloads);
-    report.findings.extend(census::foreign_files(&foreign, &payload_paths, mostly_foreign, arch));
+    report.findings.extend(payloads_check::findings(tree, arch));
+    // A foreign file that already has a finding (in the chain, a payload) is not listed again.
+    let explained: BTreeSet<String> = report.findings.iter().filter_map(|f| f.path.clone()).chain(in_chain).collect();
+    report.findings.extend(census::foreign_files(&foreign, &explained, mostly_foreign, arch));
     report.findings.extend(census::whiteouts(tree));
     report.census = census;
     report.verdict = Verdict::of(&report.findings);

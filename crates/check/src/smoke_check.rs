@@ -78,8 +78,10 @@ impl SmokeReport {
 
     /// One line for the human report.
     pub fn summary(&self) -> String {
-        let shown = self.command.join(" ");
-        format!("{shown}: {} after {:.1} s", self.detail, self.seconds)
+        if self.command.is_empty() {
+            return self.detail.clone();
+        }
+        format!("{}: {} after {:.1} s", self.command.join(" "), self.detail, self.seconds)
     }
 }
 

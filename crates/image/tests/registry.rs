@@ -16,12 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use archway_tests::registry::Registry;
+
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-
-fn repository_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A directory under the system's temporary directory, removed on drop.
 struct TempDir(PathBuf);
@@ -54,49 +52,6 @@ fn isolated_environment() {
         std::env::set_var("REGISTRY_AUTH_FILE", home.join("auth.json"));
         home
     });
-}
-
-/// A docker-registry started by scripts/registry.sh, stopped by its pid on drop.
-struct Registry {
-    port: u16,
-    pid: u32,
-}
-
-impl Registry {
-    fn start(dir: &Path, htpasswd: Option<&Path>) -> Registry {
-        let mut command = Command::new("bash");
-        command.arg(repository_root().join("scripts/registry.sh")).arg("start").arg(dir);
-        command.args(htpasswd);
-        let output = command.output().expect("bash runs");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "scripts/registry.sh start failed (is docker-registry installed? scripts/install-image-tools.sh): {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let mut words = stdout.split_whitespace();
-        match (words.next().and_then(|port| port.parse().ok()), words.next().and_then(|pid| pid.parse().ok())) {
-            (Some(port), Some(pid)) => Registry { port, pid },
-            _ => panic!("scripts/registry.sh start printed {stdout:?}, not PORT PID"),
-        }
-    }
-
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let stopped = Command::new("bash")
-            .arg(repository_root().join("scripts/registry.sh"))
-            .arg("stop")
-            .arg(self.pid.to_string())
-            .status();
-        if !stopped.as_ref().is_ok_and(|status| status.success()) {
-            eprintln!("scripts/registry.sh stop {} failed: {stopped:?}", self.pid);
-        }
-    }
 }
 
 fn run(program: &str, args: &[&str]) {

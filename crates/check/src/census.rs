@@ -67,7 +67,7 @@ pub fn claims(index: Option<&Platform>, config: &Platform, census: &Census) -> V
                 Severity::Blocker,
                 "index-config-mismatch",
                 format!("the index lists this image as {index}, but its config says {config}"),
-                "rebuild the index from the per-platform images (docker buildx imagetools create, archway manifest)",
+                "rebuild the index from the per-platform images (docker buildx imagetools create, podman manifest)",
             ));
         }
     }

@@ -316,6 +316,35 @@ fn every_kind_of_image_gets_its_verdict_and_exit_code() {
         let out = check(&args);
         failures.extend(judge(case, &out));
     }
+    // An unpacked root: the platform from its binaries, the smoke command given.
+    let rootfs = dir.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    std::fs::copy(workspace().join(".cache/busybox/arm64/bin/busybox"), rootfs.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", rootfs.join("bin/sh")).unwrap();
+    let out =
+        check(&[&format!("dir:{}", rootfs.display()), "--json", "--smoke-cmd", "/bin/sh -c 'echo from the root'"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    if out.ending != Ending::Exited(0)
+        || report["platforms"][0]["platform"] != "linux/arm64"
+        || report["platforms"][0]["smoke"]["stdout"] != "from the root\n"
+    {
+        failures.push(format!("dir: {:?} {report}", out.ending));
+    }
+    // --layers: the census of each layer.
+    let out = check(&[
+        &format!("oci:{}:python-foreign-extension", dir.join("layout").display()),
+        "--json",
+        "--layers",
+        "--no-smoke",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let layers = &report["platforms"][0]["layers"];
+    if layers[0]["by_architecture"]["amd64"] != 1
+        || layers[0]["elf_files"].as_u64().unwrap_or(0) < 100
+        || !report["platforms"][0]["smoke"].is_null()
+    {
+        failures.push(format!("--layers --no-smoke: {}", report["platforms"][0]));
+    }
     // The same images from a real registry (plain HTTP on 127.0.0.1).
     let registry = Registry::start(&dir.join("registry"), None);
     let host = registry.host();
@@ -376,7 +405,7 @@ fn every_kind_of_image_gets_its_verdict_and_exit_code() {
         failures.is_empty(),
         "{} of {} cases failed:\n\n{}",
         failures.len(),
-        cases.len() + 5,
+        cases.len() + 7,
         failures.join("\n\n")
     );
 }

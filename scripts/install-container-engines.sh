@@ -10,19 +10,6 @@ set -euo pipefail
 # containernetworking-plugins is only a recommendation of podman's, which
 # --no-install-recommends leaves out; podman's network setup expects it.
 packages=(docker.io podman buildah runc conmon containernetworking-plugins iptables debootstrap)
-need=()
-for package in "${packages[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
-done
-
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  for attempt in 1 2 3; do
-    if apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
-      exit 0
-    fi
-    echo "install-container-engines.sh: apt-get failed (attempt $attempt), retrying in 10 s" >&2
-    sleep 10
-  done
-  exit 1
-fi
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+install_missing install-container-engines.sh "${packages[@]}"

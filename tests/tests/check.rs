@@ -211,6 +211,10 @@ fn build_images(dir: &Path) -> Vec<Case> {
             extra: vec!["--strict"],
             ..case("a jar with only foreign JNI, --strict", oci("jar-foreign-jni"), 1, "warnings", &["payload-foreign"])
         },
+        Case {
+            extra: vec!["--platform", "linux/s390x,linux/arm64"],
+            ..case("a platform the index lacks", oci("multi"), 1, "blocked", &["platform-missing"])
+        },
         case("a corrupt blob", format!("oci:{}:arm64-ok", corrupt.display()), 2, "error", &[]),
         case("hostile tar entries", format!("oci:{}:hostile", hostile.display()), 2, "error", &[]),
     ]

@@ -49,13 +49,19 @@ pub fn check(reference: &str, options: &Options) -> Report {
 }
 
 fn check_store(reference: &str, store: &mut dyn Store, options: &Options) -> Report {
-    let resolved = match resolve(store, &options.platforms) {
+    // Every image the reference holds, so that a wanted platform it lacks is a finding
+    // (the image is not ready for it) rather than a failure to read it.
+    let resolved = match resolve(store, &[]) {
         Ok(resolved) => resolved,
         Err(e) => return Report::error(reference, e.to_string()),
     };
     let mut platforms = Vec::new();
-    for image in &resolved.images {
-        match check_platform(store, image, options) {
+    for selected in select(&resolved.images, &options.platforms) {
+        let report = match selected {
+            Selected::Image(image) => check_platform(store, image, options),
+            Selected::Missing(wanted) => Ok(missing_platform(wanted, &resolved.images)),
+        };
+        match report {
             Ok(report) => platforms.push(report),
             Err(e) => return Report::error(reference, e.to_string()),
         }
@@ -66,6 +72,46 @@ fn check_store(reference: &str, store: &mut dyn Store, options: &Options) -> Rep
         .map(|s| SetAsideEntry { digest: s.digest.to_string(), reason: s.reason.clone() })
         .collect();
     finish(reference, platforms, set_aside)
+}
+
+/// A platform to report on: an image for it, or none.
+enum Selected<'a> {
+    Image(&'a PlatformImage),
+    Missing(&'a Platform),
+}
+
+/// The images to check: all of them when no platform is wanted, else for each wanted
+/// platform the first image whose platform (the index's, or the config's for a manifest
+/// named directly) matches, as containerd picks.
+fn select<'a>(images: &'a [PlatformImage], wanted: &'a [Platform]) -> Vec<Selected<'a>> {
+    if wanted.is_empty() {
+        return images.iter().map(Selected::Image).collect();
+    }
+    let mut out: Vec<Selected> = Vec::new();
+    for want in wanted {
+        let found = images.iter().find(|i| i.index_platform.as_ref().unwrap_or(&i.config_platform).matches(want));
+        match found {
+            Some(image) if out.iter().any(|s| matches!(s, Selected::Image(i) if std::ptr::eq(*i, image))) => {}
+            Some(image) => out.push(Selected::Image(image)),
+            None => out.push(Selected::Missing(want)),
+        }
+    }
+    out
+}
+
+/// The report on a platform the image has no image for: blocked.
+fn missing_platform(wanted: &Platform, images: &[PlatformImage]) -> PlatformReport {
+    let offered: Vec<String> =
+        images.iter().map(|i| i.index_platform.as_ref().unwrap_or(&i.config_platform).to_string()).collect();
+    let mut report = empty_report(wanted, None, None);
+    report.findings.push(Finding::new(
+        Severity::Blocker,
+        "platform-missing",
+        format!("the image has no image for {wanted}; it offers {}", offered.join(", ")),
+        format!("build and push it for {wanted} too (docker buildx build --platform ...,{wanted})"),
+    ));
+    report.verdict = Verdict::of(&report.findings);
+    report
 }
 
 fn finish(reference: &str, platforms: Vec<PlatformReport>, set_aside: Vec<SetAsideEntry>) -> Report {
@@ -142,16 +188,10 @@ fn check_platform(store: &mut dyn Store, image: &PlatformImage, options: &Option
     Ok(report)
 }
 
-/// Everything the merged view says about a platform.
-fn analyse(
-    tree: &Tree<FileFacts>,
-    claimed: &Platform,
-    config: Option<&Platform>,
-    index: Option<&Platform>,
-    command: &Command,
-) -> PlatformReport {
-    let mut report = PlatformReport {
-        platform: claimed.to_string(),
+/// A report on `platform` with nothing found yet.
+fn empty_report(platform: &Platform, config: Option<&Platform>, index: Option<&Platform>) -> PlatformReport {
+    PlatformReport {
+        platform: platform.to_string(),
         verdict: Verdict::Ready,
         index_platform: index.map(Platform::to_string),
         config_platform: config.map(Platform::to_string),
@@ -162,7 +202,18 @@ fn analyse(
         entrypoint: Vec::new(),
         findings: Vec::new(),
         smoke: None,
-    };
+    }
+}
+
+/// Everything the merged view says about a platform.
+fn analyse(
+    tree: &Tree<FileFacts>,
+    claimed: &Platform,
+    config: Option<&Platform>,
+    index: Option<&Platform>,
+    command: &Command,
+) -> PlatformReport {
+    let mut report = empty_report(claimed, config, index);
     let Some(arch) = claimed.arch() else {
         report.findings.push(Finding::new(
             Severity::Blocker,

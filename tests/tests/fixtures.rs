@@ -51,6 +51,21 @@ fn run_fixture(runner: Runner, f: &Fixture) -> Outcome {
     out
 }
 
+/// The first line where `got` and `want` part, shown both ways, or nothing when they agree.
+fn first_difference(got: &[u8], want: &[u8]) -> String {
+    let (got, want) = (String::from_utf8_lossy(got), String::from_utf8_lossy(want));
+    let mut got_lines = got.lines();
+    let mut want_lines = want.lines();
+    for number in 1.. {
+        match (got_lines.next(), want_lines.next()) {
+            (None, None) => return String::new(),
+            (g, w) if g == w => continue,
+            (g, w) => return format!("\n  line {number}: got  {g:?}\n  line {number}: want {w:?}"),
+        }
+    }
+    unreachable!("the loop returns when both run out")
+}
+
 fn check_all(runner: Runner) {
     let fixtures = load();
     assert!(fixtures.len() >= 12, "the manifest lists the fixtures");
@@ -61,13 +76,14 @@ fn check_all(runner: Runner) {
         let expected = f.expected_stdout();
         if out.ending != f.expect || out.stdout != expected {
             failures.push(format!(
-                "{} under {runner:?}: ending {:?} (want {:?}), stdout {} ({} bytes vs {} expected)\n  stderr: {}",
+                "{} under {runner:?}: ending {:?} (want {:?}), stdout {} ({} bytes vs {} expected){}\n  stderr: {}",
                 f.name,
                 out.ending,
                 f.expect,
                 if out.stdout == expected { "matches" } else { "DIFFERS" },
                 out.stdout.len(),
                 expected.len(),
+                first_difference(&out.stdout, &expected),
                 out.stderr_text().lines().take(5).collect::<Vec<_>>().join("\n  ")
             ));
         }

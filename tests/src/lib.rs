@@ -1,11 +1,13 @@
 //! Support for archway's end-to-end tests: finding the binaries under test and the
 //! oracle, running programs with a time limit, and describing how they ended; container
 //! engines ([`engines`]) and the host's binfmt_misc table ([`host_binfmt`]) for the
-//! container tests; test images for the readiness check ([`images`]) and a real registry ([`registry`]).
+//! container tests; test images for the readiness check ([`images`]), their validation
+//! against the OCI image-spec ([`image_spec`]) and a real registry ([`registry`]).
 
 pub mod engines;
 pub mod fixtures;
 pub mod host_binfmt;
+pub mod image_spec;
 pub mod images;
 pub mod registry;
 

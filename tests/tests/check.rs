@@ -5,9 +5,13 @@
 //! code, with the finding that explains it. The smoke tests of foreign platforms run
 //! under the static interpreter (`$ARCHWAY_STATIC_BIN`, scripts/build-static.sh).
 //!
+//! The images themselves are first validated against the OCI image-spec and read back by
+//! `skopeo inspect`, so a verdict is never about a malformed test image.
+//!
 //! One test builds every image once and checks them all, then cleans up (unless
 //! `ARCHWAY_KEEP_CHECK_IMAGES` is set); the failures of all cases are reported together.
 
+use archway_tests::image_spec::validate_layout;
 use archway_tests::images::{add_index, put_blob, read_json, run, tagged, Content, Image};
 use archway_tests::registry::Registry;
 use archway_tests::{archway_bin, run_with_limit, workspace, Ending, Outcome};
@@ -275,6 +279,49 @@ fn hostile_layout(dir: &Path, layout: &Path) -> PathBuf {
     copy
 }
 
+/// What real consumers and the OCI image-spec say is wrong with the test images: the
+/// layout validates (schemas, digests, sizes, every blob reachable from `index.json`),
+/// `skopeo inspect` reads every tagged image (`--raw` for indexes), and the corrupt copy
+/// is rejected (the validator can fail).
+fn image_problems(layout: &Path, corrupt: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    match validate_layout(layout) {
+        Ok(report) if report.manifests >= 10 && report.configs == report.manifests && report.warnings.is_empty() => {
+            println!("{}: valid OCI layout, {report:?}", layout.display())
+        }
+        Ok(report) => problems.push(format!("{}: an unexpected census {report:?}", layout.display())),
+        Err(errors) => problems.push(format!("{} breaks the image-spec:\n{}", layout.display(), errors.join("\n"))),
+    }
+    if validate_layout(corrupt).is_ok() {
+        problems.push(format!("{}: the flipped layer byte went unnoticed by the validator", corrupt.display()));
+    }
+    let index = read_json(&layout.join("index.json"));
+    let entries = index["manifests"].as_array().cloned().unwrap_or_default();
+    println!("skopeo inspect on {} tags", entries.len());
+    for entry in &entries {
+        let tag = entry["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap_or_default();
+        let is_index = entry["mediaType"] == "application/vnd.oci.image.index.v1+json";
+        let reference = format!("oci:{}:{tag}", layout.display());
+        let out = Command::new("skopeo")
+            .arg("inspect")
+            .args(is_index.then_some("--raw"))
+            .arg(&reference)
+            .output()
+            .expect("skopeo runs");
+        let inspected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let read_back =
+            if is_index { inspected["manifests"].is_array() } else { inspected["Architecture"].is_string() };
+        if !out.status.success() || !read_back {
+            problems.push(format!(
+                "skopeo inspect {reference}: {}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    problems
+}
+
 /// What is wrong with one case's outcome, if anything.
 fn judge(case: &Case, out: &Outcome) -> Option<String> {
     let problem = |what: String| {
@@ -313,7 +360,7 @@ fn every_kind_of_image_gets_its_verdict_and_exit_code() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let cases = build_images(&dir);
-    let mut failures = Vec::new();
+    let mut failures = image_problems(&dir.join("layout"), &dir.join("corrupt"));
     for case in &cases {
         let mut args = vec![case.image.as_str(), "--json"];
         args.extend(&case.extra);
@@ -407,7 +454,7 @@ fn every_kind_of_image_gets_its_verdict_and_exit_code() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cases failed:\n\n{}",
+        "{} problems over {} cases and the checks of the images themselves:\n\n{}",
         failures.len(),
         cases.len() + 7,
         failures.join("\n\n")

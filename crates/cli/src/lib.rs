@@ -1,9 +1,10 @@
 //! The `archway` command line: argument parsing, logging setup, and launching a
 //! guest program. Shared by the `archway` binary and the per-guest interpreter
 //! binaries (`archway-aarch64`) that binfmt_misc runs; `archway binfmt`, which
-//! registers them; and `archway check`, the image readiness check.
+//! registers them; `archway check`, the image readiness check; and `archway build`.
 
 pub mod binfmt;
+pub mod build;
 pub mod check;
 pub mod interpreter;
 pub mod launch;

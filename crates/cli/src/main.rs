@@ -1,6 +1,6 @@
 //! `archway`: run foreign-architecture Linux programs.
 
-use archway_cli::{binfmt, check, launch, logging};
+use archway_cli::{binfmt, build, check, launch, logging};
 use archway_jit::EngineKind;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -49,6 +49,10 @@ enum Command {
     /// gives a verdict with an exit code for CI.
     #[command(after_help = check::EXAMPLES)]
     Check(check::CheckArgs),
+    /// Build images from a Dockerfile (today: --print-ast, the Dockerfile as BuildKit
+    /// parses it).
+    #[command(after_help = build::EXAMPLES)]
+    Build(build::BuildArgs),
 }
 
 fn parse_engine(s: &str) -> Result<EngineKind, String> {
@@ -67,6 +71,7 @@ fn main() {
         }
         Command::Binfmt(args) => binfmt::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Build(args) => build::run(&args),
     };
     std::process::exit(status);
 }

@@ -1,0 +1,17 @@
+//! The thin builder behind `archway build`: Dockerfiles read exactly as BuildKit reads
+//! them, steps run per platform (foreign `RUN`s under archway's translator, as a
+//! process), one layer per step, and OCI images and indexes written.
+//!
+//! - [`dockerfile`]: the parser. Parser directives (`# syntax`, `# escape`, `# check`),
+//!   line continuations, comments, heredocs, instruction flags, and each instruction's
+//!   arguments split as BuildKit's parser splits them; [`dockerfile::Node::dump`] prints
+//!   BuildKit's AST dump, which the conformance tests compare.
+//! - [`shell`]: word expansion and splitting (`$VAR`, `${VAR:-default}`, quotes,
+//!   escapes) as BuildKit's shell lexer does them, for the instructions that expand
+//!   variables.
+//!
+//! It never links the translator: foreign steps run it as a process, so a translator
+//! crash is a failed step, not a crashed builder.
+
+pub mod dockerfile;
+pub mod shell;

@@ -6,6 +6,9 @@
 //!   line continuations, comments, heredocs, instruction flags, and each instruction's
 //!   arguments split as BuildKit's parser splits them; [`dockerfile::Node::dump`] prints
 //!   BuildKit's AST dump, which the conformance tests compare.
+//! - [`instructions`]: the parsed instructions as stages of typed commands, with
+//!   BuildKit's checks of flags, argument counts, `RUN --mount` values and `HEALTHCHECK`
+//!   timings, each error naming its line.
 //! - [`shell`]: word expansion and splitting (`$VAR`, `${VAR:-default}`, quotes,
 //!   escapes) as BuildKit's shell lexer does them, for the instructions that expand
 //!   variables.
@@ -14,4 +17,5 @@
 //! crash is a failed step, not a crashed builder.
 
 pub mod dockerfile;
+pub mod instructions;
 pub mod shell;

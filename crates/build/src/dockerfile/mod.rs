@@ -30,6 +30,7 @@ mod heredoc;
 mod lines;
 
 pub use arguments::{Arguments, KeyValue};
+pub(crate) use dump::go_quote;
 pub use heredoc::{parse_word as parse_heredoc_word, Heredoc};
 
 use std::fmt;

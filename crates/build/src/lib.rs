@@ -12,6 +12,8 @@
 //! - [`shell`]: word expansion and splitting (`$VAR`, `${VAR:-default}`, quotes,
 //!   escapes) as BuildKit's shell lexer does them, for the instructions that expand
 //!   variables.
+//! - [`variables`]: build arguments and their scopes (global `ARG`s, a stage's `ARG`s,
+//!   the automatic `TARGET*`/`BUILD*` platform arguments, `ENV` over `ARG`).
 //!
 //! It never links the translator: foreign steps run it as a process, so a translator
 //! crash is a failed step, not a crashed builder.
@@ -19,3 +21,4 @@
 pub mod dockerfile;
 pub mod instructions;
 pub mod shell;
+pub mod variables;

@@ -2,6 +2,8 @@
 //! them, steps run per platform (foreign `RUN`s under archway's translator, as a
 //! process), one layer per step, and OCI images and indexes written.
 //!
+//! - [`context`]: the build context: `.dockerignore`, and `COPY` sources resolved inside
+//!   it (wildcards, symbolic links followed inside, nothing outside reachable).
 //! - [`dockerfile`]: the parser. Parser directives (`# syntax`, `# escape`, `# check`),
 //!   line continuations, comments, heredocs, instruction flags, and each instruction's
 //!   arguments split as BuildKit's parser splits them; [`dockerfile::Node::dump`] prints
@@ -18,6 +20,7 @@
 //! It never links the translator: foreign steps run it as a process, so a translator
 //! crash is a failed step, not a crashed builder.
 
+pub mod context;
 pub mod dockerfile;
 pub mod instructions;
 pub mod shell;

@@ -4,6 +4,8 @@
 //!
 //! - [`context`]: the build context: `.dockerignore`, and `COPY` sources resolved inside
 //!   it (wildcards, symbolic links followed inside, nothing outside reachable).
+//! - [`copy`]: `COPY`/`ADD` of local files into a stage's root, with Docker's rules for
+//!   destinations, owners and modes, never writing outside the root.
 //! - [`dockerfile`]: the parser. Parser directives (`# syntax`, `# escape`, `# check`),
 //!   line continuations, comments, heredocs, instruction flags, and each instruction's
 //!   arguments split as BuildKit's parser splits them; [`dockerfile::Node::dump`] prints
@@ -21,6 +23,7 @@
 //! crash is a failed step, not a crashed builder.
 
 pub mod context;
+pub mod copy;
 pub mod dockerfile;
 pub mod instructions;
 pub mod shell;

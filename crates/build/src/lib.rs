@@ -6,6 +6,7 @@
 //!   it (wildcards, symbolic links followed inside, nothing outside reachable).
 //! - [`copy`]: `COPY`/`ADD` of local files into a stage's root, with Docker's rules for
 //!   destinations, owners and modes, never writing outside the root.
+//! - [`diff`]: what a step changed in a root directory, from snapshots of its metadata.
 //! - [`dockerfile`]: the parser. Parser directives (`# syntax`, `# escape`, `# check`),
 //!   line continuations, comments, heredocs, instruction flags, and each instruction's
 //!   arguments split as BuildKit's parser splits them; [`dockerfile::Node::dump`] prints
@@ -24,6 +25,7 @@
 
 pub mod context;
 pub mod copy;
+pub mod diff;
 pub mod dockerfile;
 pub mod instructions;
 pub mod shell;

@@ -11,6 +11,8 @@
 //!   line continuations, comments, heredocs, instruction flags, and each instruction's
 //!   arguments split as BuildKit's parser splits them; [`dockerfile::Node::dump`] prints
 //!   BuildKit's AST dump, which the conformance tests compare.
+//! - [`image_config`]: the image configuration a stage builds up, instruction by
+//!   instruction, with its history.
 //! - [`instructions`]: the parsed instructions as stages of typed commands, with
 //!   BuildKit's checks of flags, argument counts, `RUN --mount` values and `HEALTHCHECK`
 //!   timings, each error naming its line.
@@ -27,6 +29,7 @@ pub mod context;
 pub mod copy;
 pub mod diff;
 pub mod dockerfile;
+pub mod image_config;
 pub mod instructions;
 pub mod shell;
 pub mod variables;

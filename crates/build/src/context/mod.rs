@@ -7,6 +7,7 @@ pub mod glob;
 pub mod ignore;
 pub mod sources;
 
+pub(crate) use ignore::clean as clean_path;
 pub use ignore::Ignore;
 pub use sources::{ContextError, Source};
 

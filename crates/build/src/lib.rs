@@ -16,6 +16,8 @@
 //! - [`instructions`]: the parsed instructions as stages of typed commands, with
 //!   BuildKit's checks of flags, argument counts, `RUN --mount` values and `HEALTHCHECK`
 //!   timings, each error naming its line.
+//! - [`plan`]: which stages a build of one platform runs, on what platform and base,
+//!   and where their `--from`s point.
 //! - [`shell`]: word expansion and splitting (`$VAR`, `${VAR:-default}`, quotes,
 //!   escapes) as BuildKit's shell lexer does them, for the instructions that expand
 //!   variables.
@@ -31,5 +33,6 @@ pub mod diff;
 pub mod dockerfile;
 pub mod image_config;
 pub mod instructions;
+pub mod plan;
 pub mod shell;
 pub mod variables;

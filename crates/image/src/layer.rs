@@ -14,7 +14,7 @@
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::files::clean_name;
-use crate::tree::{join, parent, Node, NodeKind, Removed, Tree};
+use crate::tree::{join, parent, Node, NodeKind, Removed, Special, Tree};
 use std::io::{self, BufRead, BufReader, Read};
 
 /// The whiteout prefix, and the opaque-directory marker.
@@ -89,7 +89,11 @@ pub fn apply<F: Clone>(
         }
         let mode = header.mode().unwrap_or(0o644);
         let (uid, gid) = (header.uid().unwrap_or(0), header.gid().unwrap_or(0));
+        let mtime = header.mtime().map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX));
+        let device =
+            (header.device_major().ok().flatten().unwrap_or(0), header.device_minor().ok().flatten().unwrap_or(0));
         let size = entry.size();
+        let xattrs = xattrs(&mut entry).map_err(|e| fail(&raw, format!("broken PAX header: {e}")))?;
         check_parents(tree, &path, layer).map_err(|reason| fail(&raw, reason))?;
         let name = path.rsplit('/').next().unwrap_or(&path);
         if name == OPAQUE {
@@ -114,7 +118,7 @@ pub fn apply<F: Clone>(
             tar::EntryType::Directory => {
                 if matches!(tree.get(&path).map(|n| &n.kind), Some(NodeKind::Dir)) {
                     // An existing directory keeps its contents; only its attributes change.
-                    tree.insert(path, Node { kind: NodeKind::Dir, mode, uid, gid, size: 0, layer });
+                    tree.insert(path, Node { kind: NodeKind::Dir, mode, uid, gid, size: 0, layer, mtime, xattrs });
                     continue;
                 }
                 NodeKind::Dir
@@ -137,12 +141,14 @@ pub fn apply<F: Clone>(
                     None => return Err(fail(&raw, format!("a hard link to /{target}, which does not exist"))),
                 }
             }
-            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => NodeKind::Special,
+            tar::EntryType::Char => NodeKind::Special(Special::Char { major: device.0, minor: device.1 }),
+            tar::EntryType::Block => NodeKind::Special(Special::Block { major: device.0, minor: device.1 }),
+            tar::EntryType::Fifo => NodeKind::Special(Special::Fifo),
             other => return Err(fail(&raw, format!("an entry of type {other:?} has no place in a layer"))),
         };
         // A new entry replaces whatever was at its path, a directory with all below it.
         tree.remove_subtree(&path);
-        tree.insert(path, Node { kind: node_kind, mode, uid, gid, size, layer });
+        tree.insert(path, Node { kind: node_kind, mode, uid, gid, size, layer, mtime, xattrs });
     }
     // The tar stream ends before the blob does (end-of-archive blocks, padding, the
     // compressor's trailer): read it all, so the decompressor checks its trailer and the
@@ -150,6 +156,22 @@ pub fn apply<F: Clone>(
     io::copy(&mut archive.into_inner(), &mut io::sink())
         .map_err(|e| fail(&format!("after {last}"), format!("the layer's end does not check: {e}")))?;
     Ok(())
+}
+
+/// The PAX prefix of extended attributes (`SCHILY.xattr.security.capability`).
+const XATTR_PREFIX: &str = "SCHILY.xattr.";
+
+/// The extended attributes an entry's PAX header carries.
+fn xattrs<R: Read>(entry: &mut tar::Entry<R>) -> io::Result<Vec<(String, Vec<u8>)>> {
+    let Some(extensions) = entry.pax_extensions()? else { return Ok(Vec::new()) };
+    let mut found = Vec::new();
+    for extension in extensions {
+        let extension = extension?;
+        if let Some(name) = extension.key().ok().and_then(|key| key.strip_prefix(XATTR_PREFIX)) {
+            found.push((name.to_owned(), extension.value_bytes().to_vec()));
+        }
+    }
+    Ok(found)
 }
 
 /// Every directory above `path` must be a directory or not exist yet (it is then made,
@@ -170,7 +192,9 @@ fn check_parents<F>(tree: &mut Tree<F>, path: &str, layer: usize) -> Result<(), 
         dir = parent(dir);
     }
     for dir in missing {
-        tree.insert(dir, Node { kind: NodeKind::Dir, mode: 0o755, uid: 0, gid: 0, size: 0, layer });
+        let node =
+            Node { kind: NodeKind::Dir, mode: 0o755, uid: 0, gid: 0, size: 0, layer, mtime: 0, xattrs: Vec::new() };
+        tree.insert(dir, node);
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use crate::error::Error;
 use crate::layer::FileEntry;
-use crate::tree::{join, Node, NodeKind, Tree};
+use crate::tree::{join, Node, NodeKind, Special, Tree};
 use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -44,7 +44,7 @@ pub fn tree_of<F>(root: &Path, capture: &mut dyn FnMut(FileEntry) -> io::Result<
                     Ok(file) => file,
                     // An unreadable file is still there; the caller sees it empty.
                     Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                        tree.insert(path, node(NodeKind::Special, &metadata));
+                        tree.insert(path, node(NodeKind::Special(special(&metadata)), &metadata));
                         continue;
                     }
                     Err(e) => return Err(Error::io(&host, e)),
@@ -52,7 +52,7 @@ pub fn tree_of<F>(root: &Path, capture: &mut dyn FnMut(FileEntry) -> io::Result<
                 let entry = FileEntry { path: &path, size: metadata.len(), mode: metadata.mode(), contents: &mut file };
                 NodeKind::File(capture(entry).map_err(|e| Error::io(&host, e))?)
             } else if kind.is_char_device() || kind.is_block_device() || kind.is_fifo() || kind.is_socket() {
-                NodeKind::Special
+                NodeKind::Special(special(&metadata))
             } else {
                 continue;
             };
@@ -70,5 +70,23 @@ fn node<F>(kind: NodeKind<F>, metadata: &fs::Metadata) -> Node<F> {
         gid: u64::from(metadata.gid()),
         size: metadata.len(),
         layer: 0,
+        mtime: metadata.mtime(),
+        xattrs: Vec::new(),
+    }
+}
+
+/// What kind of special file `metadata` describes (an unreadable file counts as a FIFO:
+/// nothing can be read from it).
+fn special(metadata: &fs::Metadata) -> Special {
+    let kind = metadata.file_type();
+    let (major, minor) = (libc::major(metadata.rdev()), libc::minor(metadata.rdev()));
+    if kind.is_char_device() {
+        Special::Char { major, minor }
+    } else if kind.is_block_device() {
+        Special::Block { major, minor }
+    } else if kind.is_socket() {
+        Special::Socket
+    } else {
+        Special::Fifo
     }
 }

@@ -18,7 +18,16 @@ pub enum NodeKind<F> {
     /// A symbolic link and its target as stored.
     Symlink(String),
     /// A device, FIFO or socket.
-    Special,
+    Special(Special),
+}
+
+/// What kind of special file a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    Fifo,
+    Char { major: u32, minor: u32 },
+    Block { major: u32, minor: u32 },
+    Socket,
 }
 
 /// One path of the merged view.
@@ -32,6 +41,10 @@ pub struct Node<F> {
     pub size: u64,
     /// The layer (0 = base) whose entry this is.
     pub layer: usize,
+    /// Modification time, seconds since the epoch.
+    pub mtime: i64,
+    /// Extended attributes the layer carries (`security.capability`, `user.*`...).
+    pub xattrs: Vec<(String, Vec<u8>)>,
 }
 
 /// A path a layer's whiteout removed, with the layer that removed it.
@@ -218,7 +231,7 @@ mod tests {
     use super::*;
 
     fn node(kind: NodeKind<()>) -> Node<()> {
-        Node { kind, mode: 0o755, uid: 0, gid: 0, size: 0, layer: 0 }
+        Node { kind, mode: 0o755, uid: 0, gid: 0, size: 0, layer: 0, mtime: 0, xattrs: Vec::new() }
     }
 
     fn sample() -> Tree<()> {

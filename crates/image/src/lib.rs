@@ -1,5 +1,5 @@
 //! Images as archway reads them: OCI image layouts, OCI and Docker archives, registries
-//! (OCI distribution API) and unpacked root directories.
+//! (OCI distribution API) and unpacked root directories; and images pushed to registries.
 //!
 //! - [`reference`]: the transport syntax of skopeo and podman (`oci:DIR:TAG`,
 //!   `docker://HOST/REPO:TAG`...), normalised as docker does.
@@ -9,7 +9,8 @@
 //!   [`transport::open`] picks for a reference: [`layout`] (OCI layouts in directories
 //!   and archives, over [`files`]), [`docker_archive`] (`docker save`), [`registry`]
 //!   (`docker://`: the OCI distribution API over ureq, with registry tokens, Basic
-//!   credentials and auth files).
+//!   credentials and auth files), which also pushes what any store holds, byte for byte
+//!   ([`registry::push_image`]).
 //! - [`resolve`]: from a reference's document to one image per platform: nested indexes,
 //!   attestations set aside, platforms matched as containerd does, configs verified.
 //! - [`layer`] and [`tree`]: layers streamed once, decompressed by their bytes, checked
@@ -38,6 +39,6 @@ pub mod unpack;
 pub use digest::{Digest, DigestError, Verified};
 pub use error::Error;
 pub use reference::{ImageRef, ReferenceError, RegistryRef, Selector};
-pub use registry::{RegistryOptions, RegistryStore};
+pub use registry::{push_image, PushEvent, PushItem, PushKind, PushStage, Pusher, RegistryOptions, RegistryStore};
 pub use store::{Document, Store};
 pub use transport::open;

@@ -31,8 +31,8 @@ pub mod media {
 /// The annotation BuildKit puts on attestation manifests in an index.
 pub const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 /// Nested indexes deeper than this are refused (a loop cannot be built from digests,
-/// but a deep chain is no image).
-const MAX_DEPTH: usize = 8;
+/// but a deep chain is no image); pushing refuses them too.
+pub(crate) const MAX_DEPTH: usize = 8;
 
 /// One platform's image.
 #[derive(Debug, Clone)]

@@ -1,6 +1,8 @@
 //! The HTTP side of one registry: a ureq agent, the scheme (see the module doc of
-//! [`super`] for when plain HTTP is used), and GETs that authenticate as the registry's
-//! `401` challenges ask, with bearer tokens cached per scope for the client's life.
+//! [`super`] for when plain HTTP is used), and requests that authenticate as the
+//! registry's `401` challenges ask, with bearer tokens cached per scope for the client's
+//! life: GETs for reading, any method with a document body for pushing, and the one
+//! streamed `PUT` that finishes a blob upload.
 
 use super::auth::{parse_challenges, Challenge};
 use super::auth_file::Lookup;
@@ -11,9 +13,11 @@ use crate::error::Error;
 use crate::reference::DOCKER_HUB;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::io::Read;
 use std::net::IpAddr;
 use std::time::Duration;
 use ureq::OrAnyStatus as _;
+use url::Url;
 
 /// The host that serves Docker Hub's distribution API.
 pub const DOCKER_HUB_API: &str = "registry-1.docker.io";
@@ -119,30 +123,86 @@ impl Client {
         scope: &str,
         subject: &Subject,
     ) -> Result<ureq::Response, Error> {
+        let response = self.exchange("GET", path, Parts { accept, ..Parts::default() }, scope, subject)?;
+        if (200..300).contains(&response.status()) {
+            return Ok(response);
+        }
+        let identity = self.identity_for(&response);
+        Err(refusal_error(&self.registry, subject, &Refusal::read(response), &identity))
+    }
+
+    /// `METHOD /v2/{path}` with `parts`, authenticated for `scope` as the registry asks:
+    /// a `401` is answered (a token, Basic credentials) and the request sent again, once.
+    /// The answer, whatever its status; a failure to reach the registry is an error about
+    /// `subject`.
+    pub fn exchange(
+        &mut self,
+        method: &str,
+        path: &str,
+        parts: Parts,
+        scope: &str,
+        subject: &Subject,
+    ) -> Result<ureq::Response, Error> {
         let mut authenticated = false;
         loop {
             let authorization = self.authorization(scope);
-            let response = self.send(path, accept, authorization.as_deref(), subject)?;
-            if (200..300).contains(&response.status()) {
-                return Ok(response);
-            }
+            let response = self.send(method, path, &parts, authorization.as_deref(), subject)?;
             if response.status() == 401 && !authenticated {
                 let challenges = parse_challenges(response.all("WWW-Authenticate"));
                 if self.authenticate(&challenges, scope, subject)? {
                     authenticated = true;
                     continue;
                 }
-                let identity = match unsupported(&challenges) {
-                    Some(schemes) => format!(
-                        "{}; the registry asks for {schemes} authentication, which archway does not speak",
-                        self.identity()
-                    ),
-                    None => self.identity(),
-                };
-                return Err(refusal_error(&self.registry, subject, &Refusal::read(response), &identity));
             }
-            return Err(refusal_error(&self.registry, subject, &Refusal::read(response), &self.identity()));
+            return Ok(response);
         }
+    }
+
+    /// `PUT url` (an upload's `Location`, made absolute, with its query) with `length`
+    /// bytes from `body`, sent once: a stream cannot be sent again, so the request that
+    /// opened the upload is the one that authenticated. `Authorization` (for `scope`) goes
+    /// only to the registry's own origin.
+    pub fn put_stream(
+        &self,
+        url: &Url,
+        content_type: &str,
+        body: &mut dyn Read,
+        length: u64,
+        scope: &str,
+    ) -> Result<ureq::Response, Box<ureq::Transport>> {
+        let mut request = self
+            .agent
+            .request_url("PUT", url)
+            .set("Content-Type", content_type)
+            .set("Content-Length", &length.to_string());
+        let own_origin = self.scheme.is_some_and(|scheme| {
+            Url::parse(&format!("{scheme}://{}/", self.host)).is_ok_and(|api| api.origin() == url.origin())
+        });
+        if let Some(authorization) = self.authorization(scope).filter(|_| own_origin) {
+            request = request.set("Authorization", &authorization);
+        }
+        request.send(body).or_any_status().map_err(Box::new)
+    }
+
+    /// How archway presented itself in the request `response` answers, for a refusal to
+    /// say: [`Client::identity`], and the schemes the registry asks for if archway
+    /// speaks none of them.
+    pub fn identity_for(&self, response: &ureq::Response) -> String {
+        let challenges = parse_challenges(response.all("WWW-Authenticate"));
+        match unsupported(&challenges).filter(|_| response.status() == 401) {
+            Some(schemes) => {
+                format!(
+                    "{}; the registry asks for {schemes} authentication, which archway does not speak",
+                    self.identity()
+                )
+            }
+            None => self.identity(),
+        }
+    }
+
+    /// Describe a failure to reach the registry or to read its answer.
+    pub fn describe(&self, error: &ureq::Transport) -> String {
+        describe_transport(error, &self.host, self.tls_verify)
     }
 
     /// What to send as `Authorization` for `scope`: its token, Basic credentials once
@@ -163,8 +223,9 @@ impl Client {
         let bearer = challenges.iter().find(|c| matches!(c, Challenge::Bearer { .. }));
         match bearer.or_else(|| challenges.iter().find(|c| matches!(c, Challenge::Basic))) {
             Some(Challenge::Bearer { realm, service, scope: asked }) => {
-                // The registry's scope if it names one, else the one this request needs.
-                let token = self.fetch_token(realm, service.as_deref(), asked.as_deref().unwrap_or(scope), subject)?;
+                // What this request needs, with what the registry asks for besides.
+                let scopes = merge_scopes(scope, asked.as_deref().unwrap_or(""));
+                let token = self.fetch_token(realm, service.as_deref(), &scopes, subject)?;
                 self.tokens.insert(scope.to_string(), token);
                 Ok(true)
             }
@@ -176,9 +237,16 @@ impl Client {
         }
     }
 
-    /// A token from the token server at `realm` (distribution's token protocol), asked
-    /// with Basic credentials when archway has them.
-    fn fetch_token(&self, realm: &str, service: Option<&str>, scope: &str, subject: &Subject) -> Result<String, Error> {
+    /// A token for `scopes` from the token server at `realm` (distribution's token
+    /// protocol: one `scope` parameter each), asked with Basic credentials when archway
+    /// has them.
+    fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scopes: &[String],
+        subject: &Subject,
+    ) -> Result<String, Error> {
         let fail = |reason: String| Error::Registry {
             registry: self.registry.clone(),
             reason: format!("{subject}: token server {realm}: {reason}"),
@@ -187,7 +255,9 @@ impl Client {
         if let Some(service) = service {
             request = request.query("service", service);
         }
-        request = request.query("scope", scope);
+        for scope in scopes {
+            request = request.query("scope", scope);
+        }
         if let Lookup::Found(credentials) = &self.credentials {
             if self.tls_verify && realm.starts_with("http://") {
                 return Err(fail(format!(
@@ -224,8 +294,9 @@ impl Client {
     /// loopback host) http.
     fn send(
         &mut self,
+        method: &str,
         path: &str,
-        accept: Option<&str>,
+        parts: &Parts,
         authorization: Option<&str>,
         subject: &Subject,
     ) -> Result<ureq::Response, Error> {
@@ -235,9 +306,9 @@ impl Client {
             reason: format!("{subject}: {reason}"),
         };
         if let Some(scheme) = self.scheme {
-            return self.request(scheme, path, accept, authorization).map_err(|e| fail(describe(&e)));
+            return self.request(scheme, method, path, parts, authorization).map_err(|e| fail(describe(&e)));
         }
-        let https = match self.request("https", path, accept, authorization) {
+        let https = match self.request("https", method, path, parts, authorization) {
             Ok(response) => {
                 self.scheme = Some("https");
                 return Ok(response);
@@ -247,7 +318,7 @@ impl Client {
         if self.tls_verify || (tls_failure(&https).is_none() && !is_loopback(&self.host)) {
             return Err(fail(describe(&https)));
         }
-        match self.request("http", path, accept, authorization) {
+        match self.request("http", method, path, parts, authorization) {
             Ok(response) => {
                 self.scheme = Some("http");
                 Ok(response)
@@ -266,19 +337,74 @@ impl Client {
     fn request(
         &self,
         scheme: &str,
+        method: &str,
         path: &str,
-        accept: Option<&str>,
+        parts: &Parts,
         authorization: Option<&str>,
     ) -> Result<ureq::Response, Box<ureq::Transport>> {
-        let mut request = self.agent.get(&format!("{scheme}://{}/v2/{path}", self.host));
-        if let Some(accept) = accept {
-            request = request.set("Accept", accept);
+        let mut request = self.agent.request(method, &format!("{scheme}://{}/v2/{path}", self.host));
+        for (name, value) in parts.query {
+            request = request.query(name, value);
         }
-        if let Some(authorization) = authorization {
-            request = request.set("Authorization", authorization);
+        let headers =
+            [("Accept", parts.accept), ("Content-Type", parts.content_type), ("Authorization", authorization)];
+        for (name, value) in headers {
+            if let Some(value) = value {
+                request = request.set(name, value);
+            }
         }
-        request.call().or_any_status().map_err(Box::new)
+        match parts.body {
+            Some(body) => request.send_bytes(body),
+            None => request.call(),
+        }
+        .or_any_status()
+        .map_err(Box::new)
     }
+}
+
+/// What a request sends besides its method, path and `Authorization`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parts<'a> {
+    pub accept: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    /// Query parameters, appended in order.
+    pub query: &'a [(&'a str, &'a str)],
+    /// The body (with its `Content-Length`, `0` for an empty one); `None` sends none.
+    pub body: Option<&'a [u8]>,
+}
+
+/// The scopes of `needed` (space-separated, `repository:NAME:ACTIONS`) with those of
+/// `asked` (a challenge's `scope`) merged in: one scope per resource, the union of the
+/// actions, in first-seen order.
+pub fn merge_scopes(needed: &str, asked: &str) -> Vec<String> {
+    let mut merged: Vec<(&str, Vec<&str>)> = Vec::new();
+    for scope in needed.split_whitespace().chain(asked.split_whitespace()) {
+        let (resource, actions) = scope.rsplit_once(':').unwrap_or((scope, ""));
+        let index = match merged.iter().position(|(known, _)| *known == resource) {
+            Some(index) => index,
+            None => {
+                merged.push((resource, Vec::new()));
+                merged.len() - 1
+            }
+        };
+        for action in actions.split(',').filter(|action| !action.is_empty()) {
+            if !merged[index].1.contains(&action) {
+                merged[index].1.push(action);
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(
+            |(resource, actions)| {
+                if actions.is_empty() {
+                    resource.to_string()
+                } else {
+                    format!("{resource}:{}", actions.join(","))
+                }
+            },
+        )
+        .collect()
 }
 
 /// A token server's answer: `token`, or OAuth's `access_token`.
@@ -309,6 +435,18 @@ mod tests {
         assert_eq!(api_host("docker.io"), "registry-1.docker.io");
         assert_eq!(api_host("ghcr.io"), "ghcr.io");
         assert_eq!(api_host("127.0.0.1:5000"), "127.0.0.1:5000");
+    }
+
+    #[test]
+    fn scopes_merge_per_resource() {
+        assert_eq!(merge_scopes("repository:a/b:pull", "repository:a/b:pull"), ["repository:a/b:pull"]);
+        assert_eq!(merge_scopes("repository:a/b:pull,push", "repository:a/b:pull"), ["repository:a/b:pull,push"]);
+        assert_eq!(merge_scopes("repository:a/b:pull", ""), ["repository:a/b:pull"]);
+        assert_eq!(
+            merge_scopes("repository:a/b:pull,push repository:c/d:pull", "repository:c/d:push registry:catalog:*"),
+            ["repository:a/b:pull,push", "repository:c/d:pull,push", "registry:catalog:*"]
+        );
+        assert_eq!(merge_scopes("", "odd"), ["odd"]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A registry's refusals and failed connections as [`Error`]s that name the registry and
-//! what was asked for (repository and tag, or blob), with the registry's own words (the
-//! distribution API's `{"errors": [{"code", "message"}]}`) when it sent any.
+//! what was asked for or pushed (repository and tag, or blob), with the registry's own
+//! words (the distribution API's `{"errors": [{"code", "message"}]}`) when it sent any.
 
 use super::tls::tls_failure;
 use crate::digest::Digest;
@@ -122,6 +122,26 @@ pub fn refusal_error(registry: &str, subject: &Subject, refusal: &Refusal, ident
                 },
             }
         }
+        _ => status_reason(refusal, identity),
+    };
+    Error::Registry { registry: registry.to_string(), reason: format!("{subject}: {reason}") }
+}
+
+/// The error for a refusal while pushing `subject`, at `step` ("starting its upload",
+/// "putting it"...). `identity` as for [`refusal_error`].
+pub fn push_refusal_error(registry: &str, subject: &Subject, step: &str, refusal: &Refusal, identity: &str) -> Error {
+    let reason = match refusal.status {
+        400 => format!("refused as invalid ({refusal})"),
+        404 => format!("not found ({refusal})"),
+        405 => format!("the registry does not take pushes here ({refusal}); is it a read-only mirror or cache?"),
+        _ => status_reason(refusal, identity),
+    };
+    Error::Registry { registry: registry.to_string(), reason: format!("{subject}: {step}: {reason}") }
+}
+
+/// What an error status means, whatever was asked.
+fn status_reason(refusal: &Refusal, identity: &str) -> String {
+    match refusal.status {
         401 | 403 => format!("access refused ({refusal}); archway asked {identity}"),
         429 => match &refusal.retry_after {
             Some(after) => format!("too many requests ({refusal}); the registry says retry after {after} s"),
@@ -129,8 +149,7 @@ pub fn refusal_error(registry: &str, subject: &Subject, refusal: &Refusal, ident
         },
         500..=599 => format!("the registry failed ({refusal})"),
         _ => format!("unexpected answer ({refusal})"),
-    };
-    Error::Registry { registry: registry.to_string(), reason: format!("{subject}: {reason}") }
+    }
 }
 
 /// What went wrong connecting to `host` (or reading its answer), in words that say what
@@ -209,6 +228,24 @@ mod tests {
         assert_eq!(
             refusal_error("docker.io", &blob, &limited, "").to_string(),
             format!("docker.io: blob {digest} of test/app: too many requests (429 Too Many Requests: TOOMANYREQUESTS: pull rate limit); the registry says retry after 60 s")
+        );
+        let invalid = refusal(
+            400,
+            "Bad Request",
+            r#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#,
+        );
+        assert_eq!(
+            push_refusal_error("r.example", &blob, "uploading it", &invalid, "").to_string(),
+            format!("r.example: blob {digest} of test/app: uploading it: refused as invalid (400 Bad Request: DIGEST_INVALID: provided digest did not match uploaded content)")
+        );
+        let denied = refusal(
+            403,
+            "Forbidden",
+            r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+        );
+        assert_eq!(
+            push_refusal_error("r.example", &blob, "starting its upload", &denied, "anonymously").to_string(),
+            format!("r.example: blob {digest} of test/app: starting its upload: access refused (403 Forbidden: DENIED: requested access to the resource is denied); archway asked anonymously")
         );
         let failed = refusal(503, "Service Unavailable", "");
         let by_digest = Subject::Manifest { repository: "test/app", digest: &digest };

@@ -1,6 +1,8 @@
 //! The `docker://` transport: an image in a registry, read over the OCI distribution
 //! API: `GET /v2/REPOSITORY/manifests/REFERENCE` for manifests and indexes,
-//! `GET /v2/REPOSITORY/blobs/DIGEST` for configs and layers.
+//! `GET /v2/REPOSITORY/blobs/DIGEST` for configs and layers; and images and indexes
+//! pushed into one ([`push_image`], [`Pusher`]: blobs, child manifests, then the
+//! document, byte for byte; see `push.rs`).
 //!
 //! HTTP is ureq's (version 2): a small blocking client with rustls for TLS. archway
 //! reads one image at a time, one request after another, from a command line: an async
@@ -31,7 +33,8 @@
 //! credentials, or what earlier challenges asked for). On a `401`, a `Bearer`
 //! challenge gets a token from its realm (sending Basic credentials when archway has
 //! them), cached for the store's life under the request's scope
-//! (`repository:REPO:pull`) and the request is retried with it; a `Basic` challenge is
+//! (`repository:REPO:pull`, `repository:REPO:pull,push` for a push, with the scopes the
+//! challenge asks for besides merged in) and the request is retried with it; a `Basic` challenge is
 //! answered with Basic credentials, from then on sent with every request. A request is
 //! retried once: a second refusal is the error, saying which credentials were sent and
 //! where they came from, or why there were none. Credentials are
@@ -45,16 +48,17 @@
 //! Not done: proxies (`HTTPS_PROXY`), `/etc/containers/certs.d` client certificates and
 //! extra CAs, `registries.conf` mirrors and short-name aliases.
 //!
-//! One job per module: `client.rs` the requests (scheme, challenges, tokens),
-//! `auth.rs` credentials and `WWW-Authenticate`, `auth_file.rs` the auth files,
-//! `tls.rs` the unverified TLS configuration and telling TLS failures apart,
-//! `body.rs` bounded and labelled bodies, `failure.rs` the error texts.
+//! One job per module: `push.rs` pushing, `client.rs` the requests (scheme, challenges,
+//! tokens), `auth.rs` credentials and `WWW-Authenticate`, `auth_file.rs` the auth files,
+//! `tls.rs` the unverified TLS configuration and telling TLS failures apart, `body.rs`
+//! bounded and labelled bodies, `failure.rs` the error texts.
 
 mod auth;
 mod auth_file;
 mod body;
 mod client;
 mod failure;
+mod push;
 mod tls;
 
 use self::auth::{CredentialSource, Credentials};
@@ -71,6 +75,8 @@ use serde::Deserialize;
 use std::fmt;
 use std::io::Read;
 use std::path::PathBuf;
+
+pub use self::push::{push_image, PushEvent, PushItem, PushKind, PushStage, Pusher};
 
 /// The document media types a registry serves from `/manifests/`, in the order `Accept`
 /// lists them.
@@ -125,18 +131,7 @@ impl RegistryStore {
     /// A store for `reference`. Nothing is sent yet; credentials are looked up now, so a
     /// broken auth file is an error here.
     pub fn new(reference: &RegistryRef, options: &RegistryOptions) -> Result<RegistryStore, Error> {
-        let credentials = match &options.credentials {
-            Some((username, password)) => Lookup::Found(Credentials {
-                username: username.clone(),
-                password: password.clone(),
-                source: CredentialSource::Options,
-            }),
-            None => {
-                let files = candidate_files(options.auth_file.as_deref(), &|name| std::env::var_os(name));
-                lookup(&reference.registry, &reference.repository, &files, options.auth_file.as_deref())?
-            }
-        };
-        RegistryStore::with_credentials(reference, options.tls_verify, credentials)
+        RegistryStore::with_credentials(reference, options.tls_verify, credentials(reference, options)?)
     }
 
     /// A store with credentials already looked up.
@@ -251,6 +246,22 @@ impl Store for RegistryStore {
     }
 }
 
+/// The credentials for `reference`: [`RegistryOptions::credentials`], else what the auth
+/// files hold for it.
+fn credentials(reference: &RegistryRef, options: &RegistryOptions) -> Result<Lookup, Error> {
+    Ok(match &options.credentials {
+        Some((username, password)) => Lookup::Found(Credentials {
+            username: username.clone(),
+            password: password.clone(),
+            source: CredentialSource::Options,
+        }),
+        None => {
+            let files = candidate_files(options.auth_file.as_deref(), &|name| std::env::var_os(name));
+            lookup(&reference.registry, &reference.repository, &files, options.auth_file.as_deref())?
+        }
+    })
+}
+
 /// The `mediaType` a document gives itself, if it is JSON and has one.
 fn own_media_type(bytes: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
@@ -261,5 +272,9 @@ fn own_media_type(bytes: &[u8]) -> Option<String> {
     serde_json::from_slice::<MediaTypeField>(bytes).ok()?.media_type.filter(|t| !t.is_empty())
 }
 
+#[cfg(test)]
+mod push_tests;
+#[cfg(test)]
+mod scripted;
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,9 @@
 //! and errors to stderr, and the exit code is the verdict's: ready 0, warnings 0 (1 with
 //! `--strict`), blocked 1, error 2.
 
+use crate::registry_args::RegistryArgs;
 use archway_arch::Platform;
 use archway_check::{check, Options, SmokeMode};
-use archway_image::RegistryOptions;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -62,16 +62,8 @@ pub struct CheckArgs {
     /// beside this archway).
     #[arg(long, value_name = "DIR")]
     pub interpreter_dir: Option<PathBuf>,
-    /// Require HTTPS and verify certificates (--tls-verify=false for a plain-HTTP registry
-    /// such as one on 127.0.0.1).
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub tls_verify: bool,
-    /// Registry credentials (default: $REGISTRY_AUTH_FILE, containers' auth.json, ~/.docker/config.json).
-    #[arg(long, value_name = "USER:PASSWORD")]
-    pub creds: Option<String>,
-    /// An auth file to read credentials from.
-    #[arg(long, value_name = "FILE")]
-    pub authfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// No progress bar on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -130,11 +122,10 @@ pub fn run(args: &CheckArgs) -> i32 {
         },
         (None, false) => SmokeMode::Entrypoint,
     };
-    let credentials = match args.creds.as_deref().map(|c| c.split_once(':')) {
-        None => None,
-        Some(Some((user, password))) => Some((user.to_string(), password.to_string())),
-        Some(None) => {
-            eprintln!("archway check: --creds takes USER:PASSWORD");
+    let registry = match args.registry.options() {
+        Ok(registry) => registry,
+        Err(e) => {
+            eprintln!("archway check: {e}");
             return 2;
         }
     };
@@ -147,7 +138,7 @@ pub fn run(args: &CheckArgs) -> i32 {
             .interpreter_dir
             .clone()
             .or_else(|| std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from))),
-        registry: RegistryOptions { tls_verify: args.tls_verify, credentials, auth_file: args.authfile.clone() },
+        registry,
         progress: !args.quiet && !args.json,
     };
     let report = check(&args.image, &options);

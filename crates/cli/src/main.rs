@@ -1,6 +1,6 @@
 //! `archway`: run foreign-architecture Linux programs.
 
-use archway_cli::{binfmt, build, check, launch, logging};
+use archway_cli::{binfmt, build, check, launch, logging, manifest};
 use archway_jit::EngineKind;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -53,6 +53,9 @@ enum Command {
     /// parses it).
     #[command(after_help = build::EXAMPLES)]
     Build(build::BuildArgs),
+    /// Manifest lists (image indexes): inspect them (create, annotate and push to come).
+    #[command(after_help = manifest::EXAMPLES)]
+    Manifest(manifest::ManifestArgs),
 }
 
 fn parse_engine(s: &str) -> Result<EngineKind, String> {
@@ -72,6 +75,7 @@ fn main() {
         Command::Binfmt(args) => binfmt::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Manifest(args) => manifest::run(&args),
     };
     std::process::exit(status);
 }

@@ -13,6 +13,7 @@
 //!   ([`registry::push_image`]).
 //! - [`resolve`]: from a reference's document to one image per platform: nested indexes,
 //!   attestations set aside, platforms matched as containerd does, configs verified.
+//! - [`listing`]: an index's entries with their platforms, attestations shown as such.
 //! - [`layer`] and [`tree`]: layers streamed once, decompressed by their bytes, checked
 //!   entry by entry, and merged with whiteouts into one view of the root file system;
 //!   [`rootfs`] gives the same view of an unpacked directory; [`unpack`] writes a view
@@ -27,6 +28,7 @@ pub mod error;
 pub mod files;
 pub mod layer;
 pub mod layout;
+pub mod listing;
 pub mod reference;
 pub mod registry;
 pub mod resolve;

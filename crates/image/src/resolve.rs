@@ -104,7 +104,7 @@ fn kind_of(document: &Document) -> Result<Kind, Error> {
 }
 
 /// The platform of an index entry, as it says it (`None` when it has none).
-fn entry_platform(descriptor: &Descriptor) -> Option<Platform> {
+pub(crate) fn entry_platform(descriptor: &Descriptor) -> Option<Platform> {
     let p = descriptor.platform().as_ref()?;
     Some(Platform {
         os: p.os().to_string(),

@@ -48,7 +48,8 @@ impl Digest {
         Digest::from_hasher(Sha256::new_with_prefix(bytes))
     }
 
-    fn from_hasher(hasher: Sha256) -> Digest {
+    /// The digest a hasher has computed.
+    pub(crate) fn from_hasher(hasher: Sha256) -> Digest {
         Digest { hex: format!("{:x}", hasher.finalize()) }
     }
 

@@ -1,5 +1,6 @@
-//! Images as archway reads them: OCI image layouts, OCI and Docker archives, registries
-//! (OCI distribution API) and unpacked root directories; and images pushed to registries.
+//! Images as archway reads and writes them: OCI image layouts, OCI and Docker archives,
+//! registries (OCI distribution API: pulled from and pushed to) and unpacked root
+//! directories.
 //!
 //! - [`reference`]: the transport syntax of skopeo and podman (`oci:DIR:TAG`,
 //!   `docker://HOST/REPO:TAG`...), normalised as docker does.
@@ -18,6 +19,9 @@
 //!   entry by entry, and merged with whiteouts into one view of the root file system;
 //!   [`rootfs`] gives the same view of an unpacked directory; [`unpack`] writes a view
 //!   to disk when programs of the image must run.
+//! - [`write`]: the other direction, for `archway build` and `archway manifest`:
+//!   deterministic layer blobs, OCI layouts with tags, OCI and Docker archives, and
+//!   images copied between stores with their digests.
 //! - [`error`]: every failure names its file, blob, entry or registry.
 //!
 //! Never the translator: this crate depends on archway-arch only.
@@ -37,6 +41,7 @@ pub mod store;
 pub mod transport;
 pub mod tree;
 pub mod unpack;
+pub mod write;
 
 pub use digest::{Digest, DigestError, Verified};
 pub use error::Error;

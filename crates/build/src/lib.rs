@@ -2,6 +2,8 @@
 //! them, steps run per platform (foreign `RUN`s under archway's translator, as a
 //! process), one layer per step, and OCI images and indexes written.
 //!
+//! - [`cache`]: the step cache: content-addressed keys per step and platform, mapped
+//!   to the layers the steps made.
 //! - [`context`]: the build context: `.dockerignore`, and `COPY` sources resolved inside
 //!   it (wildcards, symbolic links followed inside, nothing outside reachable).
 //! - [`copy`]: `COPY`/`ADD` of local files into a stage's root, with Docker's rules for
@@ -27,6 +29,7 @@
 //! It never links the translator: foreign steps run it as a process, so a translator
 //! crash is a failed step, not a crashed builder.
 
+pub mod cache;
 pub mod context;
 pub mod copy;
 pub mod diff;

@@ -6,7 +6,8 @@
 //!
 //! Every entry is checked before it is applied; each of these stops the read with an
 //! [`Error::Layer`] naming the layer and the entry, and nothing of the image is trusted:
-//! a name that climbs out (`..`) or is absolute, a write through a symbolic link (an
+//! a name that climbs out (`..`; an absolute name is read from the image root, as
+//! containerd and GNU tar read it), a write through a symbolic link (an
 //! entry below a path that is a link), a hard link to a path that does not exist, an
 //! entry type that has no place in a layer. A truncated or non-tar stream is an error
 //! too.
@@ -83,7 +84,7 @@ pub fn apply<F: Clone>(
         if matches!(kind, tar::EntryType::XGlobalHeader | tar::EntryType::XHeader) {
             continue;
         }
-        let path = clean_name(&raw).ok_or_else(|| fail(&raw, "the name leaves the root (absolute or ..)".into()))?;
+        let path = entry_name(&raw).ok_or_else(|| fail(&raw, "the name leaves the root (..)".into()))?;
         if path.is_empty() {
             continue; // the root directory itself
         }
@@ -130,7 +131,7 @@ pub fn apply<F: Clone>(
             tar::EntryType::Link => {
                 let target =
                     entry.link_name_bytes().map(|t| String::from_utf8_lossy(&t).into_owned()).unwrap_or_default();
-                let target = clean_name(&target)
+                let target = entry_name(&target)
                     .filter(|t| !t.is_empty())
                     .ok_or_else(|| fail(&raw, format!("a hard link to {target:?}, outside the root")))?;
                 match tree.get(&target) {
@@ -156,6 +157,13 @@ pub fn apply<F: Clone>(
     io::copy(&mut archive.into_inner(), &mut io::sink())
         .map_err(|e| fail(&format!("after {last}"), format!("the layer's end does not check: {e}")))?;
     Ok(())
+}
+
+/// A layer entry's name (or a hard link's target) relative to the image root: a leading
+/// `/` means the image root (umoci writes such names, containerd accepts them); `None`
+/// for a name that climbs out with `..`.
+pub(crate) fn entry_name(raw: &str) -> Option<String> {
+    clean_name(raw.trim_start_matches('/'))
 }
 
 /// The PAX prefix of extended attributes (`SCHILY.xattr.security.capability`).

@@ -11,8 +11,7 @@
 
 use crate::digest::Digest;
 use crate::error::Error;
-use crate::files::clean_name;
-use crate::layer::decompressed;
+use crate::layer::{decompressed, entry_name};
 use crate::tree::{NodeKind, Special, Tree};
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
@@ -49,7 +48,7 @@ pub fn layer_files<F>(
     for entry in archive.entries().map_err(|e| fail("(start)", e.to_string()))? {
         let mut entry = entry.map_err(|e| fail("(entry)", e.to_string()))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let Some(path) = clean_name(&raw) else { continue };
+        let Some(path) = entry_name(&raw) else { continue };
         let Some(node) = tree.get(&path) else { continue };
         if node.layer != layer || !matches!(node.kind, NodeKind::File(_)) {
             continue;
@@ -57,7 +56,7 @@ pub fn layer_files<F>(
         let target = dest.join(&path);
         let kind = entry.header().entry_type();
         if kind == tar::EntryType::Link {
-            let source = entry.link_name_bytes().and_then(|t| clean_name(&String::from_utf8_lossy(&t)));
+            let source = entry.link_name_bytes().and_then(|t| entry_name(&String::from_utf8_lossy(&t)));
             if let Some(source) = source {
                 if fs::hard_link(dest.join(&source), &target).is_err() {
                     fs::copy(dest.join(&source), &target).map_err(|e| Error::io(&target, e))?;

@@ -2,7 +2,9 @@
 //! oracle, running programs with a time limit, and describing how they ended; container
 //! engines ([`engines`]) and the host's binfmt_misc table ([`host_binfmt`]) for the
 //! container tests; test images for the readiness check ([`images`]), their validation
-//! against the OCI image-spec ([`image_spec`]) and a real registry ([`registry`]).
+//! against the OCI image-spec ([`image_spec`]) and a real registry ([`registry`]);
+//! busybox roots, scratch directories and re-runs as another user for the sandbox
+//! tests ([`sandboxed`]).
 
 pub mod engines;
 pub mod fixtures;
@@ -10,6 +12,7 @@ pub mod host_binfmt;
 pub mod image_spec;
 pub mod images;
 pub mod registry;
+pub mod sandboxed;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

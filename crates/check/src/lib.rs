@@ -17,13 +17,15 @@
 //!   and names alone (no file system access): Python extension modules and wheel tags,
 //!   Node addons, the JNI libraries inside jars. Each says which architectures it is
 //!   built for and what says so (an ELF header, a tag, a path).
-//! - [`smoke`]: the emulated smoke test: the image's command run in private namespaces
-//!   inside an unpacked root, natively for the host's platform and under archway's
-//!   static translator for a foreign one, where no binfmt_misc registration of the host
-//!   can make a program of the wrong architecture pass.
+//! - [`smoke`]: the emulated smoke test: the image's command run by archway-sandbox in
+//!   private namespaces inside an unpacked root (seen through an overlay), natively for
+//!   the host's platform and under archway's static translator for a foreign one,
+//!   where no binfmt_misc registration of the host can make a program of the wrong
+//!   architecture pass.
 //!
-//! Never the translator: this crate depends on archway-arch and archway-image, and runs
-//! the translator as a separate process, so a translator crash is a failed smoke test.
+//! Never the translator: this crate depends on archway-arch, archway-image and
+//! archway-sandbox, and runs the translator as a separate process, so a translator
+//! crash is a failed smoke test.
 
 pub mod census;
 pub mod chain;

@@ -37,7 +37,8 @@ pub enum SmokeMode {
 pub struct SmokeReport {
     /// The argv run inside the image (the translator's first for a foreign platform).
     pub command: Vec<String>,
-    /// `exited`, `signaled`, `timed-out`, `not-found`, `not-executed` or `could-not-run`.
+    /// `exited`, `signaled`, `timed-out`, `not-found`, `not-executed`, `invalid-user` or
+    /// `could-not-run`.
     pub ending: &'static str,
     /// The ending in words.
     pub detail: String,
@@ -61,12 +62,18 @@ impl SmokeReport {
             Ending::TimedOut => ("timed-out", None, None),
             Ending::NotFound { .. } => ("not-found", None, None),
             Ending::NotExecuted { .. } => ("not-executed", None, None),
-            Ending::CouldNotRun(_) => ("could-not-run", None, None),
+            Ending::InvalidUser { .. } => ("invalid-user", None, None),
+            Ending::CouldNotRun(_) | Ending::Cancelled => ("could-not-run", None, None),
+        };
+        let detail = match &outcome.ending {
+            Ending::CouldNotRun(reason) => format!("the smoke test could not run: {reason}"),
+            Ending::Cancelled => "the smoke test was cancelled".to_string(),
+            other => other.to_string(),
         };
         SmokeReport {
             command: outcome.command.clone(),
             ending,
-            detail: outcome.ending.to_string(),
+            detail,
             status,
             signal,
             started: outcome.started(),

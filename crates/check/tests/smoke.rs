@@ -8,68 +8,24 @@
 //! every process.
 //!
 //! Tests that must run in another namespace or as another user run this test binary
-//! again there (`--exact NAME`) with `ARCHWAY_SMOKE_INNER` set: the test function then
+//! again there (`--exact NAME`) with `ARCHWAY_TEST_INNER` set: the test function then
 //! does the inner part.
 
 use archway_arch::Platform;
 use archway_check::smoke::{run, Ending, SmokeOutcome, SmokeRequest};
-use std::os::unix::fs::symlink;
+use archway_tests::sandboxed::{
+    busybox_root as bare_busybox_root, inner, processes_with, rerun, static_interpreter, Scratch,
+};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-/// Set in a re-executed test binary: do the inner part.
-const INNER: &str = "ARCHWAY_SMOKE_INNER";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the workspace")
-}
-
-/// Debian's busybox-static for `arch` (`arm64`, `amd64`).
-fn busybox(arch: &str) -> PathBuf {
-    let path = workspace().join(format!(".cache/busybox/{arch}/bin/busybox"));
-    assert!(path.is_file(), "{} missing: run scripts/fetch-busybox.sh", path.display());
-    path
-}
-
-/// The static `archway-aarch64`.
-fn static_interpreter() -> PathBuf {
-    let path = std::env::var_os("ARCHWAY_STATIC_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/x86_64-unknown-linux-gnu/release/archway-aarch64"));
-    assert!(path.is_file(), "{} missing: run scripts/build-static.sh", path.display());
-    path
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("archway-smoke-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch directory");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A root in `dir/root` holding busybox for `arch` as /bin/busybox, /bin/sh and a few
 /// applets, and a `#!` script /bin/greet.
 fn busybox_root(dir: &Path, arch: &str) -> PathBuf {
-    let root = dir.join("root");
-    std::fs::create_dir_all(root.join("bin")).expect("root/bin");
-    std::fs::copy(busybox(arch), root.join("bin/busybox")).expect("copy busybox");
-    for applet in ["sh", "echo", "cat", "uname", "sleep", "id", "ls"] {
-        symlink("busybox", root.join("bin").join(applet)).expect("applet link");
-    }
+    let root = bare_busybox_root(dir, arch, &["sh", "echo", "cat", "uname", "sleep", "id", "ls"]);
     std::fs::write(root.join("bin/greet"), "#!/bin/sh -e\necho \"greetings from $0 to $1\"\n").expect("script");
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(root.join("bin/greet"), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     root
 }
@@ -97,29 +53,9 @@ fn expect_output(outcome: &SmokeOutcome) -> &str {
     &outcome.stdout.text
 }
 
-/// Run this test binary's test `name` again under `wrapper` (a command line whose last
-/// argument the test binary follows), with [`INNER`] set; its output if it passed.
-fn rerun(name: &str, wrapper: &[&str], envs: &[(&str, &Path)]) -> String {
-    let exe = std::env::current_exe().expect("the test binary");
-    let mut command = Command::new(wrapper[0]);
-    command.args(&wrapper[1..]).arg(exe).args(["--exact", name, "--nocapture", "--test-threads=1"]).env(INNER, "1");
-    for (key, value) in envs {
-        command.env(key, value);
-    }
-    let output = command.output().expect("run the test binary again");
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "inner {name} failed:\n{text}");
-    assert!(text.contains("1 passed"), "inner {name} ran no test:\n{text}");
-    text
-}
-
-fn inner() -> bool {
-    std::env::var_os(INNER).is_some()
-}
-
 #[test]
 fn amd64_busybox_runs_natively_as_root_of_its_own_namespaces() {
-    let scratch = Scratch::new("native");
+    let scratch = Scratch::new("smoke-native");
     let root = busybox_root(&scratch.0, "amd64");
     let outcome = run(&request(&root, "linux/amd64", &["busybox", "echo", "hi"]));
     assert_eq!(expect_output(&outcome), "hi\n");
@@ -137,7 +73,7 @@ fn amd64_busybox_runs_natively_as_root_of_its_own_namespaces() {
 
 #[test]
 fn arm64_busybox_runs_under_the_interpreter() {
-    let scratch = Scratch::new("arm64");
+    let scratch = Scratch::new("smoke-arm64");
     let root = busybox_root(&scratch.0, "arm64");
     let outcome = run(&arm64_request(&root, &["busybox", "echo", "hi"]));
     assert_eq!(expect_output(&outcome), "hi\n");
@@ -158,7 +94,7 @@ fn arm64_busybox_runs_under_the_interpreter() {
 
 #[test]
 fn arm64_busybox_checked_as_amd64_does_not_start() {
-    let scratch = Scratch::new("wrong-arch");
+    let scratch = Scratch::new("smoke-wrong-arch");
     let root = busybox_root(&scratch.0, "arm64");
     let outcome = run(&request(&root, "linux/amd64", &["busybox", "echo", "hi"]));
     assert_exec_format_error(&outcome);
@@ -183,7 +119,7 @@ fn assert_exec_format_error(outcome: &SmokeOutcome) {
 /// the host, whose own table a test must not touch.
 #[test]
 fn a_binfmt_registration_outside_does_not_leak_into_the_smoke_namespace() {
-    let scratch_name = "binfmt";
+    let scratch_name = "smoke-binfmt";
     if !inner() {
         let scratch = Scratch::new(scratch_name);
         let interpreter = static_interpreter();
@@ -215,21 +151,9 @@ exec "$@""#;
     assert_eq!(expect_output(&run(&arm64_request(&root, &["uname", "-m"]))), "aarch64\n");
 }
 
-/// The processes of this machine whose environment holds `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-        if environ.split(|&b| b == 0).any(|variable| variable == marker.as_bytes()) {
-            found.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    found
-}
-
 #[test]
 fn a_command_still_running_at_the_timeout_started_and_leaves_nothing_behind() {
-    let scratch = Scratch::new("timeout");
+    let scratch = Scratch::new("smoke-timeout");
     let root = busybox_root(&scratch.0, "arm64");
     let marker = format!("ARCHWAY_SMOKE_MARKER={}", std::process::id());
     let mut request = arm64_request(&root, &["sh", "-c", "sleep 100 & sleep 100"]);
@@ -244,7 +168,7 @@ fn a_command_still_running_at_the_timeout_started_and_leaves_nothing_behind() {
 
 #[test]
 fn a_missing_command_is_not_found_in_the_image() {
-    let scratch = Scratch::new("missing");
+    let scratch = Scratch::new("smoke-missing");
     let root = busybox_root(&scratch.0, "arm64");
     let outcome = run(&arm64_request(&root, &["nginx", "-g", "daemon off;"]));
     assert!(!outcome.started());
@@ -265,7 +189,7 @@ fn a_missing_command_is_not_found_in_the_image() {
 
 #[test]
 fn an_amd64_program_in_an_arm64_image_does_not_pass() {
-    let scratch = Scratch::new("amd64-in-arm64");
+    let scratch = Scratch::new("smoke-amd64-in-arm64");
     let root = busybox_root(&scratch.0, "amd64");
     let outcome = run(&arm64_request(&root, &["busybox", "echo", "hi"]));
     assert!(!outcome.started());
@@ -280,7 +204,7 @@ fn an_amd64_program_in_an_arm64_image_does_not_pass() {
 
 #[test]
 fn exit_statuses_signals_output_and_environment() {
-    let scratch = Scratch::new("statuses");
+    let scratch = Scratch::new("smoke-statuses");
     let root = busybox_root(&scratch.0, "arm64");
     let outcome = run(&arm64_request(&root, &["sh", "-c", "echo out; echo err >&2; exit 3"]));
     assert_eq!(outcome.ending, Ending::Exited(3));
@@ -305,7 +229,7 @@ fn exit_statuses_signals_output_and_environment() {
 
 #[test]
 fn the_smoke_test_cannot_run_without_what_it_needs() {
-    let scratch = Scratch::new("cannot");
+    let scratch = Scratch::new("smoke-cannot");
     let root = busybox_root(&scratch.0, "arm64");
     let without_interpreter = request(&root, "linux/arm64", &["uname"]);
     assert!(
@@ -336,7 +260,7 @@ fn an_unprivileged_user_runs_the_smoke_test() {
     if !inner() {
         // SAFETY: no preconditions.
         assert_eq!(unsafe { libc::geteuid() }, 0, "this test switches to nobody: run it as root");
-        let scratch = Scratch::new("unprivileged");
+        let scratch = Scratch::new("smoke-unprivileged");
         std::os::unix::fs::chown(&scratch.0, Some(NOBODY), Some(NOBODY)).expect("chown the scratch directory");
         let wrapper = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"];
         let interpreter = static_interpreter();

@@ -1,9 +1,11 @@
-//! Finding the command's program inside the image root, as `execvp` would inside a
-//! chroot, but from outside it: every path is resolved by `openat2(RESOLVE_IN_ROOT)`
-//! against the root's descriptor, so `..` and absolute symbolic links stay inside the
-//! root exactly as they would after `chroot`, and nothing of the host is reached.
+//! Finding files inside the root, as a process chrooted there would find them, but from
+//! outside: every path is resolved by `openat2(RESOLVE_IN_ROOT)` against the root's
+//! descriptor, so `..` and absolute symbolic links stay inside the root exactly as they
+//! would after `chroot`, and nothing of the host is reached. The command's program is
+//! looked up as `execvp` would look it up; `/etc/passwd` and the like are read; mount
+//! points left in a writable root are found and removed.
 //!
-//! What a program file is, for the plan ([`super::plan`]): an ELF file (its header), a
+//! What a program file is, for the plan ([`crate::plan`]): an ELF file (its header), a
 //! `#!` script (its interpreter line, read as the kernel's `binfmt_script` reads it), or
 //! something else.
 
@@ -61,18 +63,23 @@ impl Root {
         Ok(Root { fd: file.into() })
     }
 
-    /// The descriptor (for `/proc/self/fd/N` inside the sandbox's setup).
-    pub(crate) fn raw_fd(&self) -> i32 {
-        self.fd.as_raw_fd()
-    }
-
     /// Open `path` as if the root were `/`.
     fn open_inside(&self, path: &str, flags: libc::c_int) -> io::Result<OwnedFd> {
+        self.open_resolved(path, flags, 0)
+    }
+
+    /// Open `path` as if the root were `/`, following no symbolic link at all.
+    pub(crate) fn open_without_links(&self, path: &str, flags: libc::c_int) -> io::Result<OwnedFd> {
+        self.open_resolved(path, flags | libc::O_NOFOLLOW, libc::RESOLVE_NO_SYMLINKS)
+    }
+
+    /// Open `path` as if the root were `/`, with `resolve` flags beyond `RESOLVE_IN_ROOT`.
+    fn open_resolved(&self, path: &str, flags: libc::c_int, resolve: u64) -> io::Result<OwnedFd> {
         let name = CString::new(path).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
         // SAFETY: open_how is plain data; all-zero is its empty value.
         let mut how: libc::open_how = unsafe { std::mem::zeroed() };
         how.flags = (flags | libc::O_CLOEXEC) as u64;
-        how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+        how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS | resolve;
         // SAFETY: openat2 reads the NUL-terminated name and `how` (of the size passed)
         // and returns a new descriptor or -1.
         let fd = unsafe {
@@ -89,6 +96,34 @@ impl Root {
         }
         // SAFETY: the kernel just returned this descriptor to us alone.
         Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    }
+
+    /// Whether anything, a dangling symbolic link included, is at `path`. An error
+    /// other than "no such file" counts as something.
+    pub(crate) fn exists(&self, path: &str) -> bool {
+        match self.open_inside(path, libc::O_PATH | libc::O_NOFOLLOW) {
+            Ok(_) => true,
+            Err(e) => !matches!(e.raw_os_error(), Some(libc::ENOENT)),
+        }
+    }
+
+    /// The regular file at `path`, if there is one, up to `limit` bytes (more is an
+    /// error).
+    pub(crate) fn read_file(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        let file = match self.open_inside(path, libc::O_RDONLY | libc::O_NONBLOCK) {
+            Ok(fd) => File::from(fd),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::other("not a regular file"));
+        }
+        let mut bytes = Vec::new();
+        file.take(limit + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > limit {
+            return Err(io::Error::other(format!("larger than {limit} bytes")));
+        }
+        Ok(Some(bytes))
     }
 
     /// The program `name` names, run from `workdir` with `search_path` (`PATH`'s value):

@@ -1,19 +1,18 @@
-//! Watching the running command: its stdout and stderr drained as they come (the last
-//! [`EXCERPT_BYTES`] of each kept), the end of the sandbox's init (pid 1 of the pid
-//! namespace, which exits when the command has ended and reported its wait status)
-//! awaited on its pidfd until the timeout, then `SIGKILL` to the init. When pid 1 dies
-//! the kernel kills every other process of the namespace and waits for them before the
-//! init's end is reported: after [`supervise`] nothing of the sandbox runs.
+//! Watching the running command: its stdout and stderr drained as they come, handed to
+//! the caller and the last [`EXCERPT_BYTES`] of each kept; the end of the sandbox's
+//! init (pid 1 of the pid namespace, which exits when the command has ended and
+//! reported its wait status) awaited on its pidfd until the timeout or a cancel, then
+//! `SIGKILL` to the init. When pid 1 dies the kernel kills every other process of the
+//! namespace and waits for them before the init's end is reported: after [`supervise`]
+//! nothing of the sandbox runs.
 
-use super::report::Report;
-use super::sandbox::Child;
-use super::Excerpt;
+use crate::cancel::Cancel;
+use crate::init::Child;
+use crate::outcome::{Excerpt, OutputStream, EXCERPT_BYTES};
+use crate::report::Report;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
-
-/// How much of the end of stdout and of stderr is kept.
-pub const EXCERPT_BYTES: usize = 2048;
 
 /// How long output is still read after the sandbox is gone (every writer is dead by
 /// then; only a descriptor another thread of the caller inherited could delay the end).
@@ -53,6 +52,8 @@ pub(crate) enum Status {
     },
     /// Killed at the timeout.
     TimedOut,
+    /// Killed when cancelled.
+    Cancelled,
 }
 
 /// The command's end, how long it ran, and its output.
@@ -63,25 +64,40 @@ pub(crate) struct Finished {
     pub stderr: Excerpt,
 }
 
+/// Where the command's output goes as it comes.
+pub(crate) type Sink<'a> = dyn FnMut(OutputStream, &[u8]) + 'a;
+
+/// What ends the wait early.
+pub(crate) struct Limits<'a> {
+    pub deadline: Option<Instant>,
+    pub cancel: Option<&'a Cancel>,
+}
+
 /// An output pipe being read.
 struct Stream {
+    which: OutputStream,
     fd: OwnedFd,
     tail: Tail,
     open: bool,
 }
 
 impl Stream {
-    fn new(fd: OwnedFd) -> Stream {
-        Stream { fd, tail: Tail::default(), open: true }
+    fn new(which: OutputStream, fd: OwnedFd) -> Stream {
+        Stream { which, fd, tail: Tail::default(), open: true }
     }
 
-    /// Read what is there (after `poll` said so); end of file closes the stream.
-    fn read(&mut self) {
+    /// Read what is there (after `poll` said so) and hand it on; end of file closes the
+    /// stream.
+    fn read(&mut self, sink: &mut Sink<'_>) {
         let mut buffer = [0u8; 16 * 1024];
         // SAFETY: reads into our buffer.
         let n = unsafe { libc::read(self.fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
         match n {
-            n if n > 0 => self.tail.push(&buffer[..n as usize]),
+            n if n > 0 => {
+                let bytes = &buffer[..n as usize];
+                self.tail.push(bytes);
+                sink(self.which, bytes);
+            }
             0 => self.open = false,
             _ => {
                 if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
@@ -93,33 +109,33 @@ impl Stream {
 }
 
 /// Wait for the sandbox's init `child` to end (the command started at `started`), at
-/// most `timeout`, collecting `stdout` and `stderr`; the command's status comes on
-/// `report`.
+/// most until `limits` say, handing `stdout` and `stderr` to `sink`; the command's
+/// status comes on `report`.
 pub(crate) fn supervise(
     child: Child,
     report: OwnedFd,
-    stdout: OwnedFd,
-    stderr: OwnedFd,
+    (stdout, stderr): (OwnedFd, OwnedFd),
     started: Instant,
-    timeout: Duration,
+    limits: Limits,
+    sink: &mut Sink<'_>,
 ) -> Finished {
-    let mut streams = [Stream::new(stdout), Stream::new(stderr)];
-    let deadline = started + timeout;
-    let mut timed_out = false;
-    loop {
+    let mut streams = [Stream::new(OutputStream::Stdout, stdout), Stream::new(OutputStream::Stderr, stderr)];
+    let cancel_fd = limits.cancel.map_or(-1, Cancel::raw_fd);
+    let stopped = loop {
         let now = Instant::now();
-        if now >= deadline {
-            timed_out = true;
-            break;
+        if limits.deadline.is_some_and(|deadline| now >= deadline) {
+            break Some(Status::TimedOut);
         }
-        if poll(&child.pidfd, &mut streams, deadline - now) {
-            break;
+        let left = limits.deadline.map(|deadline| deadline - now);
+        match poll(&child.pidfd, cancel_fd, &mut streams, left, sink) {
+            Event::Ended => break None,
+            Event::Cancelled => break Some(Status::Cancelled),
+            Event::Nothing => {}
         }
-    }
-    let status = if timed_out {
-        kill(&child).and_then(|()| reap(&child)).map(|()| Status::TimedOut)
-    } else {
-        reap(&child).and_then(|()| command_status(&report))
+    };
+    let status = match stopped {
+        Some(killed) => kill(&child).and_then(|()| reap(&child)).map(|()| killed),
+        None => reap(&child).and_then(|()| command_status(&report)),
     };
     let elapsed = started.elapsed();
     let drain_deadline = Instant::now() + DRAIN_LIMIT;
@@ -128,27 +144,47 @@ pub(crate) fn supervise(
         if now >= drain_deadline {
             break;
         }
-        poll_streams(&mut streams, drain_deadline - now);
+        poll_streams(&mut streams, drain_deadline - now, sink);
     }
     let [stdout, stderr] = streams;
     Finished { status, elapsed, stdout: stdout.tail.excerpt(), stderr: stderr.tail.excerpt() }
 }
 
-/// Poll the pidfd and the open streams for at most `limit`; read what is readable.
-/// True when the child has ended.
-fn poll(pidfd: &OwnedFd, streams: &mut [Stream; 2], limit: Duration) -> bool {
-    let mut fds = vec![libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
-    fds.extend(streams.iter().map(pollfd));
-    wait_for(&mut fds, limit);
-    read_ready(streams, &fds[1..]);
-    fds[0].revents != 0
+/// What a poll saw.
+enum Event {
+    Ended,
+    Cancelled,
+    Nothing,
 }
 
-/// Poll the open streams for at most `limit`; read what is readable.
-fn poll_streams(streams: &mut [Stream; 2], limit: Duration) {
-    let mut fds: Vec<libc::pollfd> = streams.iter().map(pollfd).collect();
+/// Poll the pidfd, the cancel descriptor (none when negative) and the open streams for
+/// at most `limit` (no limit when `None`); hand on what is readable.
+fn poll(
+    pidfd: &OwnedFd,
+    cancel_fd: i32,
+    streams: &mut [Stream; 2],
+    limit: Option<Duration>,
+    sink: &mut Sink<'_>,
+) -> Event {
+    let watch = |fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    let mut fds = vec![watch(pidfd.as_raw_fd()), watch(cancel_fd)];
+    fds.extend(streams.iter().map(pollfd));
     wait_for(&mut fds, limit);
-    read_ready(streams, &fds);
+    read_ready(streams, &fds[2..], sink);
+    if fds[0].revents != 0 {
+        Event::Ended
+    } else if fds[1].revents != 0 {
+        Event::Cancelled
+    } else {
+        Event::Nothing
+    }
+}
+
+/// Poll the open streams for at most `limit`; hand on what is readable.
+fn poll_streams(streams: &mut [Stream; 2], limit: Duration, sink: &mut Sink<'_>) {
+    let mut fds: Vec<libc::pollfd> = streams.iter().map(pollfd).collect();
+    wait_for(&mut fds, Some(limit));
+    read_ready(streams, &fds, sink);
 }
 
 /// A stream's poll entry (a negative descriptor, ignored by poll, once it is closed).
@@ -157,17 +193,17 @@ fn pollfd(stream: &Stream) -> libc::pollfd {
     libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
 }
 
-fn wait_for(fds: &mut [libc::pollfd], limit: Duration) {
-    let millis = limit.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+fn wait_for(fds: &mut [libc::pollfd], limit: Option<Duration>) {
+    let millis = limit.map_or(-1, |limit| limit.as_millis().clamp(1, i32::MAX as u128) as libc::c_int);
     // SAFETY: polls our array of the length given. EINTR leaves every revents 0: the
     // caller's loop polls again.
     unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
 }
 
-fn read_ready(streams: &mut [Stream; 2], fds: &[libc::pollfd]) {
+fn read_ready(streams: &mut [Stream; 2], fds: &[libc::pollfd], sink: &mut Sink<'_>) {
     for (stream, fd) in streams.iter_mut().zip(fds) {
         if stream.open && fd.revents != 0 {
-            stream.read();
+            stream.read(sink);
         }
     }
 }

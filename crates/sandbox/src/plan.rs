@@ -11,8 +11,8 @@
 //!   refuses an ELF that is not of the platform's architecture: such an image would not
 //!   run on a machine of that platform, so it must not pass here.
 
-use super::lookup::{FileKind, Missing, ProgramFile, Root};
-use super::Ending;
+use crate::lookup::{FileKind, Missing, ProgramFile, Root};
+use crate::outcome::Ending;
 use archway_arch::Arch;
 
 /// `PATH` when the image's environment sets none (what docker and runc give).
@@ -22,7 +22,7 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 const SCRIPT_DEPTH: usize = 4;
 
 /// Where the sandbox shows archway's interpreter inside the root: a directory no image
-/// uses, mounted over in the sandbox only.
+/// uses, created for the run when missing (and removed again from a writable root).
 pub const INTERPRETER_DIR: &str = "/.archway";
 
 /// How the command's program is run.

@@ -1,7 +1,7 @@
 //! `archway build --print-ast` against BuildKit's parser test data (the copy in
 //! crates/build/tests/buildkit): the command prints BuildKit's AST dump of each of the
 //! 33 testfiles, rejects the 4 negative ones with `FILE:LINE: message` and exit 1, and
-//! building, not implemented yet, is refused with exit 2.
+//! a build without a context says so with exit 2.
 
 use archway_tests::{archway_bin, workspace};
 use std::process::Command;
@@ -37,8 +37,8 @@ fn syntax_errors_name_the_file_and_line() {
 }
 
 #[test]
-fn building_is_refused_until_it_is_implemented() {
+fn a_build_without_a_context_says_what_is_missing() {
     let out = Command::new(archway_bin()).arg("build").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a build context is needed"));
 }

@@ -1,35 +1,210 @@
-//! `archway build`: today the Dockerfile front end only. `--print-ast FILE` parses a
-//! Dockerfile as BuildKit does and prints BuildKit's AST dump (what the conformance
-//! tests compare); a syntax error is `FILE:LINE: message` and exit 1. Building images
-//! is not implemented yet and says so.
+//! `archway build`: build a Dockerfile for one or more platforms without a daemon
+//! ([`archway_build::builder`]); `--print-ast FILE` prints BuildKit's AST dump of a
+//! Dockerfile instead; `archway build prune` empties the step cache. A Dockerfile error
+//! is `Dockerfile:LINE: message` and exit 1; a failed step names its line and platform.
 
+use crate::registry_args::RegistryArgs;
+use archway_arch::Platform;
+use archway_build::builder::output::Output;
+use archway_build::builder::progress::ProgressMode;
+use archway_build::builder::{build, default_state_dir, BuildOptions};
+use archway_build::cache::StepCache;
 use archway_build::dockerfile::parse_bytes;
-use clap::Args;
+use archway_image::write::Compression;
+use clap::{Args, Subcommand};
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Examples, for `archway build --help`.
 pub const EXAMPLES: &str = "\
 Examples:
+  archway build --platform linux/amd64,linux/arm64 -t app:1 -o type=oci,dest=out .
+  archway build --platform linux/arm64 -o type=docker,dest=app.tar -t app:1 .   # docker/podman load -i app.tar
+  archway build --platform linux/amd64,linux/arm64 -t 127.0.0.1:5000/app:1 -o type=registry --tls-verify=false .
+  archway build --build-arg VERSION=2 --target test -o type=oci,dest=out.tar .
   archway build --print-ast Dockerfile     # the instructions as BuildKit's parser sees them
-  archway build --print-ast - < Dockerfile
+  archway build prune                      # empty the step cache
 
-Building images (--platform, -t, -o) is not implemented yet: only --print-ast works.";
+Foreign RUN steps run under archway's static translator (archway-aarch64 beside archway, or
+--interpreter-dir): no binfmt_misc entry is needed. SOURCE_DATE_EPOCH (environment or
+--build-arg) clamps the times in the build's own layers and dates the image.";
 
 /// The options of `archway build`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BuildArgs {
+    #[command(subcommand)]
+    pub command: Option<BuildCommand>,
+    /// The build context directory.
+    pub context: Option<PathBuf>,
+    /// The Dockerfile (default: CONTEXT/Dockerfile).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Platforms to build (repeatable, or comma-separated; default: the host's).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_delimiter = ',', value_parser = parse_platform)]
+    pub platform: Vec<Platform>,
+    /// Name the image (repeatable): its tag in an OCI layout, its RepoTags in a Docker
+    /// archive, where type=registry pushes.
+    #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
+    pub tag: Vec<String>,
+    /// Outputs: type=oci,dest=DIR|FILE.tar, type=docker,dest=FILE.tar, type=registry.
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT", value_parser = Output::parse)]
+    pub output: Vec<Output>,
+    /// Build this stage (default: the last).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Set a build argument (NAME=VALUE, or NAME to take it from the environment).
+    #[arg(long = "build-arg", value_name = "NAME[=VALUE]")]
+    pub build_arg: Vec<String>,
+    /// Run every step, ignoring the step cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Progress on standard error: plain (BuildKit's lines), quiet, or auto/tty (plain
+    /// for now).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "plain", "tty", "quiet"])]
+    pub progress: String,
+    /// Layer compression: gzip, zstd or uncompressed.
+    #[arg(long, value_name = "KIND", default_value = "gzip", value_parser = ["gzip", "zstd", "uncompressed"])]
+    pub compression: String,
+    /// Write the image's (or the index's) digest to this file.
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<PathBuf>,
+    /// Where the static interpreters are (default: beside this archway).
+    #[arg(long, value_name = "DIR")]
+    pub interpreter_dir: Option<PathBuf>,
+    /// The build's state directory (default: $XDG_CACHE_HOME/archway/build).
+    #[arg(long, value_name = "DIR", env = "ARCHWAY_BUILD_STATE")]
+    pub state_dir: Option<PathBuf>,
     /// Parse this Dockerfile (`-` for standard input) and print BuildKit's AST dump.
     #[arg(long, value_name = "FILE")]
     pub print_ast: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BuildCommand {
+    /// Empty the step cache (and the cache mounts).
+    Prune {
+        /// The build's state directory (default: $XDG_CACHE_HOME/archway/build).
+        #[arg(long, value_name = "DIR", env = "ARCHWAY_BUILD_STATE")]
+        state_dir: Option<PathBuf>,
+    },
+}
+
+fn parse_platform(s: &str) -> Result<Platform, String> {
+    Platform::parse(s).map_err(|e| e.to_string())
 }
 
 /// Run `archway build`; the process exit code.
 pub fn run(args: &BuildArgs) -> i32 {
-    let Some(file) = &args.print_ast else {
-        eprintln!("archway build: building images is not implemented yet; only --print-ast FILE works");
+    if let Some(BuildCommand::Prune { state_dir }) = &args.command {
+        let state = state_dir.clone().unwrap_or_else(default_state_dir);
+        return match StepCache::new(&state.join("steps")).prune() {
+            Ok(removed) => {
+                let _ = std::fs::remove_dir_all(state.join("cache-mounts"));
+                println!("removed {removed} cached steps from {}", state.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("archway build prune: {}: {e}", state.display());
+                2
+            }
+        };
+    }
+    if let Some(file) = &args.print_ast {
+        return print_ast(file);
+    }
+    let Some(context) = &args.context else {
+        eprintln!("archway build: a build context is needed (archway build [OPTIONS] DIR; see --help)");
         return 2;
     };
+    let options = match options(args, context) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("archway build: {message}");
+            return 2;
+        }
+    };
+    match build(&options) {
+        Ok(report) => {
+            if !report.unused_build_args.is_empty() {
+                eprintln!(
+                    "[Warning] One or more build-args [{}] were not consumed",
+                    report.unused_build_args.join(" ")
+                );
+            }
+            println!("{}", report.digest);
+            0
+        }
+        Err(error) => {
+            eprintln!("archway build: {error}");
+            1
+        }
+    }
+}
+
+fn options(args: &BuildArgs, context: &Path) -> Result<BuildOptions, String> {
+    let mut build_args = Vec::new();
+    for arg in &args.build_arg {
+        match arg.split_once('=') {
+            Some((name, value)) => build_args.push((name.to_owned(), value.to_owned())),
+            None => {
+                if let Ok(value) = std::env::var(arg) {
+                    build_args.push((arg.clone(), value));
+                }
+            }
+        }
+    }
+    let epoch_text = build_args
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "SOURCE_DATE_EPOCH")
+        .map(|(_, value)| value.clone())
+        .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok());
+    let source_date_epoch = match epoch_text {
+        Some(text) => {
+            Some(text.parse::<i64>().map_err(|_| format!("SOURCE_DATE_EPOCH={text}: not a number of seconds"))?)
+        }
+        None => None,
+    };
+    let progress = match args.progress.as_str() {
+        "quiet" => ProgressMode::Quiet,
+        _ => ProgressMode::Plain,
+    };
+    let compression = match args.compression.as_str() {
+        "zstd" => Compression::Zstd,
+        "uncompressed" => Compression::None,
+        _ => Compression::Gzip,
+    };
+    if args.output.is_empty() {
+        eprintln!(
+            "[Warning] No output specified: the result will only remain in the step cache (add -o type=oci,dest=DIR)"
+        );
+    }
+    Ok(BuildOptions {
+        context: context.to_path_buf(),
+        dockerfile: args.file.clone().unwrap_or_else(|| context.join("Dockerfile")),
+        platforms: args.platform.clone(),
+        target: args.target.clone(),
+        build_args,
+        tags: args.tag.clone(),
+        outputs: args.output.clone(),
+        no_cache: args.no_cache,
+        progress,
+        compression,
+        source_date_epoch,
+        interpreter_dir: args
+            .interpreter_dir
+            .clone()
+            .or_else(|| std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from))),
+        registry: args.registry.options()?,
+        state_dir: args.state_dir.clone().unwrap_or_else(default_state_dir),
+        iidfile: args.iidfile.clone(),
+    })
+}
+
+fn print_ast(file: &Path) -> i32 {
     let (name, bytes) = match read(file) {
         Ok(read) => read,
         Err(message) => {
@@ -53,7 +228,7 @@ pub fn run(args: &BuildArgs) -> i32 {
 }
 
 /// The file's name for messages and its bytes.
-fn read(file: &PathBuf) -> Result<(String, Vec<u8>), String> {
+fn read(file: &Path) -> Result<(String, Vec<u8>), String> {
     if file.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("reading standard input: {e}"))?;

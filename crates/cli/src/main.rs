@@ -49,10 +49,10 @@ enum Command {
     /// gives a verdict with an exit code for CI.
     #[command(after_help = check::EXAMPLES)]
     Check(check::CheckArgs),
-    /// Build images from a Dockerfile (today: --print-ast, the Dockerfile as BuildKit
-    /// parses it).
+    /// Build images from a Dockerfile for one or more platforms, without a daemon
+    /// (foreign RUN steps under the translator).
     #[command(after_help = build::EXAMPLES)]
-    Build(build::BuildArgs),
+    Build(Box<build::BuildArgs>),
     /// Manifest lists (image indexes): inspect them (create, annotate and push to come).
     #[command(after_help = manifest::EXAMPLES)]
     Manifest(manifest::ManifestArgs),

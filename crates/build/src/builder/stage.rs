@@ -1,0 +1,505 @@
+//! One stage of one platform, command by command: words expanded with the stage's
+//! variables, metadata applied to the config, and every filesystem step (`RUN`, `COPY`,
+//! `ADD`, `WORKDIR`) looked up in the step cache by its key and, on a miss, run on the
+//! stage's root (made from the layers so far only then), its changes written as a layer
+//! and remembered.
+
+use crate::builder::layers::write_layer;
+use crate::builder::progress::{Progress, StepProgress};
+use crate::builder::root::materialize;
+use crate::builder::{BuildError, Shared};
+use crate::cache::{tree_digest, CachedLayer, CachedStep, KeyBuilder};
+use crate::context::sources::resolve as resolve_sources;
+use crate::context::{glob, Ignore};
+use crate::copy::{copy_sources, parse_chmod, write_inline, CopyOptions};
+use crate::diff::Snapshot;
+use crate::image_config::{join_workdir, with_shell, ImageConfig, StageConfig};
+use crate::instructions::{parse_mount, Command, MountType, Network, Run, Sources, Step};
+use crate::plan::{From, PlannedStage};
+use crate::shell::Lexer;
+use crate::variables::{Assignments, BuildArgs, StageScope};
+use archway_arch::Platform;
+use archway_image::write::blobs::descriptor;
+use archway_sandbox::{BindMount, Ending, Request};
+use oci_spec::image::Descriptor;
+use std::path::{Path, PathBuf};
+
+/// A finished stage: what a later stage or the output needs of it.
+#[derive(Debug, Clone)]
+pub struct StageResult {
+    pub config: ImageConfig,
+    pub layers: Vec<Descriptor>,
+    pub key: String,
+    /// The root directory, if a step made it (reused by `COPY --from` of this stage).
+    pub root: Option<PathBuf>,
+    pub platform: Platform,
+}
+
+/// Where a stage starts.
+pub struct StageStart {
+    pub config: ImageConfig,
+    pub layers: Vec<Descriptor>,
+    pub key: String,
+}
+
+/// The state of the stage being run.
+struct State<'a> {
+    shared: &'a Shared<'a>,
+    stage: &'a PlannedStage,
+    config: StageConfig,
+    scope: StageScope,
+    layers: Vec<Descriptor>,
+    key: String,
+    root: Option<PathBuf>,
+    lexer: Lexer,
+}
+
+/// Run `steps` of `stage` from `start`; `earlier` holds the finished stages by index.
+#[allow(clippy::too_many_arguments)]
+pub fn run_stage(
+    shared: &Shared,
+    stage: &PlannedStage,
+    steps: &[Step<Command>],
+    start: StageStart,
+    global: &Assignments,
+    build_args: &mut BuildArgs,
+    earlier: &[Option<StageResult>],
+    progress: &mut Progress,
+) -> Result<StageResult, BuildError> {
+    let config = StageConfig::from_base(start.config);
+    let scope = StageScope::new(config.env(), build_args);
+    let mut state = State {
+        shared,
+        stage,
+        config,
+        scope,
+        layers: start.layers,
+        key: start.key,
+        root: None,
+        lexer: Lexer::new(shared.escape),
+    };
+    for (position, step) in steps.iter().enumerate() {
+        let name = format!("[{} {} {}/{}] {}", stage.platform, stage.name, position + 1, steps.len(), step.original);
+        let line_error =
+            |message: String| BuildError::Step { line: step.line, platform: stage.platform.to_string(), message };
+        let mut command = step.command.clone();
+        let scope_env = state.scope.expansion_env();
+        let lexer = state.lexer;
+        command
+            .expand(&mut |word| lexer.expand_word(word, &scope_env).map(|e| e.word).map_err(|e| e.to_string()))
+            .map_err(line_error)?;
+        match &command {
+            Command::Arg(definitions) => {
+                for definition in definitions {
+                    state
+                        .scope
+                        .declare(definition, global, build_args, &state.lexer)
+                        .map_err(|e| line_error(e.to_string()))?;
+                }
+                let text: Vec<String> = definitions
+                    .iter()
+                    .map(|d| match &d.default {
+                        Some(value) => format!("{}={value}", d.name),
+                        None => d.name.clone(),
+                    })
+                    .collect();
+                state.config.history(format!("ARG {}", text.join(" ")), false, shared.created.clone());
+            }
+            Command::Env(pairs) => {
+                for pair in pairs {
+                    state.scope.set_env(&pair.key, &pair.value);
+                }
+                let text = state.config.apply(&command).map_err(line_error)?;
+                state.config.history(text.unwrap_or_default(), false, shared.created.clone());
+            }
+            Command::Workdir(_) | Command::Run(_) | Command::Copy(_) | Command::Add(_) => {
+                let mut progress_step = progress.step(&name);
+                match state.filesystem_step(&command, position, earlier, &mut progress_step) {
+                    Ok(cached) => {
+                        if cached {
+                            progress_step.cached();
+                        } else {
+                            progress_step.done();
+                        }
+                    }
+                    Err(message) => {
+                        progress_step.failed(&message);
+                        return Err(line_error(message));
+                    }
+                }
+            }
+            _ => {
+                if let Some(text) = state.config.apply(&command).map_err(line_error)? {
+                    state.config.history(text, false, shared.created.clone());
+                }
+            }
+        }
+    }
+    let mut config = state.config.image;
+    config.architecture = stage.platform.architecture.clone();
+    config.os = stage.platform.os.clone();
+    config.variant = Some(stage.platform.variant.clone()).filter(|v| !v.is_empty());
+    Ok(StageResult { config, layers: state.layers, key: state.key, root: state.root, platform: stage.platform.clone() })
+}
+
+impl State<'_> {
+    /// The root directory, made from the layers so far on first use.
+    fn root(&mut self) -> Result<PathBuf, String> {
+        if let Some(root) = &self.root {
+            return Ok(root.clone());
+        }
+        let dir = self.shared.work.join(format!(
+            "{}-{}",
+            self.stage.platform.to_string().replace('/', "-"),
+            self.stage.index
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        materialize(self.shared.blobs, &self.layers, &dir).map_err(|e| e.to_string())?;
+        self.root = Some(dir.clone());
+        Ok(dir)
+    }
+
+    /// A `RUN`, `COPY`, `ADD` or `WORKDIR`: from the cache, or run; whether it was cached.
+    fn filesystem_step(
+        &mut self,
+        command: &Command,
+        position: usize,
+        earlier: &[Option<StageResult>],
+        progress: &mut StepProgress,
+    ) -> Result<bool, String> {
+        if let Command::Workdir(_) = command {
+            self.config.apply(command)?;
+        }
+        let key = self.step_key(command, position, earlier)?;
+        if !self.shared.no_cache {
+            if let Some(cached) = self.shared.cache.get(&key) {
+                let present = cached.layer.as_ref().is_none_or(|layer| {
+                    archway_image::Digest::parse(&layer.digest)
+                        .is_ok_and(|digest| self.shared.blobs.contains(&digest, layer.size))
+                });
+                if present {
+                    // A cached step changes nothing on disk: a root made earlier is stale.
+                    if cached.layer.is_some() {
+                        self.drop_root();
+                    }
+                    self.record(command, cached.layer.as_ref())?;
+                    self.key = key;
+                    return Ok(true);
+                }
+            }
+        }
+        let root = self.root()?;
+        let before = Snapshot::take(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        self.execute(command, position, earlier, &root, progress)?;
+        let after = Snapshot::take(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        let layer = write_layer(&root, &before.changes(&after), self.shared.blobs, &self.shared.layer_options)
+            .map_err(|e| e.to_string())?;
+        let cached = layer.map(|blob| CachedLayer {
+            digest: blob.descriptor.digest().to_string(),
+            diff_id: blob.diff_id.to_string(),
+            size: blob.descriptor.size(),
+            media_type: blob.descriptor.media_type().to_string(),
+        });
+        self.shared.cache.put(&key, &CachedStep { layer: cached.clone() }).map_err(|e| e.to_string())?;
+        self.record(command, cached.as_ref())?;
+        self.key = key;
+        Ok(false)
+    }
+
+    fn drop_root(&mut self) {
+        if let Some(root) = self.root.take() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+
+    /// Add a step's layer (if any) and history entry.
+    fn record(&mut self, command: &Command, layer: Option<&CachedLayer>) -> Result<(), String> {
+        if let Some(layer) = layer {
+            let digest = archway_image::Digest::parse(&layer.digest).map_err(|e| e.to_string())?;
+            self.layers.push(descriptor(&layer.media_type, &digest, layer.size));
+            self.config.image.rootfs.diff_ids.push(layer.diff_id.clone());
+        }
+        let text = match command {
+            Command::Workdir(_) => format!("WORKDIR {}", self.config.workdir()),
+            Command::Run(run) => format!("RUN {} # buildkit", self.run_argv(run).join(" ")),
+            Command::Copy(copy) => {
+                format!("COPY {} {} # buildkit", copy.sources.paths.join(" "), copy.sources.destination)
+            }
+            Command::Add(add) => format!("ADD {} {} # buildkit", add.sources.paths.join(" "), add.sources.destination),
+            _ => String::new(),
+        };
+        self.config.history(text, layer.is_some(), self.shared.created.clone());
+        Ok(())
+    }
+
+    /// The cache key of a filesystem step: the key so far, the platform, the command as
+    /// it will run, what it sees of the stage (environment, directory, user), and the
+    /// digests of what it reads.
+    fn step_key(
+        &mut self,
+        command: &Command,
+        position: usize,
+        earlier: &[Option<StageResult>],
+    ) -> Result<String, String> {
+        let mut key = KeyBuilder::new(&self.key);
+        key.field("platform", self.stage.platform.to_string().as_bytes());
+        key.field("command", format!("{command:?}").as_bytes());
+        key.field("workdir", self.config.workdir().as_bytes());
+        key.field("user", self.config.image.config.user.as_bytes());
+        key.field("shell", self.config.shell().join(" ").as_bytes());
+        key.pairs("env", &self.scope.run_env());
+        let from = self.stage.sources.iter().find(|(at, _)| *at == position).map(|(_, from)| from);
+        match command {
+            Command::Copy(crate::instructions::Copy { sources, .. })
+            | Command::Add(crate::instructions::Add { sources, .. }) => match from {
+                Some(From::Stage(index)) => {
+                    let result = earlier[*index].as_ref().ok_or("the --from stage was not built")?;
+                    key.field("from-stage", result.key.as_bytes());
+                }
+                Some(From::Image(reference)) => {
+                    key.field("from-image", reference.as_bytes());
+                }
+                None => {
+                    let context = self.shared.context.root();
+                    let mut paths = Vec::new();
+                    for word in &sources.paths {
+                        for source in
+                            resolve_sources(context, word, self.shared.context.ignore()).map_err(|e| e.to_string())?
+                        {
+                            paths.push(source.path);
+                        }
+                    }
+                    key.field("context", tree_digest(context, &paths).map_err(|e| e.to_string())?.as_bytes());
+                }
+            },
+            Command::Run(run) => {
+                for mount in &run.mounts {
+                    key.field("mount", mount.as_bytes());
+                }
+                if let Some(From::Stage(index)) = from {
+                    let result = earlier[*index].as_ref().ok_or("the mount's stage was not built")?;
+                    key.field("mount-stage", result.key.as_bytes());
+                }
+            }
+            _ => {}
+        }
+        Ok(key.finish())
+    }
+
+    fn run_argv(&self, run: &Run) -> Vec<String> {
+        if run.command.shell_form {
+            with_shell(&self.config.shell(), &run.command.args)
+        } else {
+            run.command.args.clone()
+        }
+    }
+
+    /// Run the step on `root`.
+    fn execute(
+        &mut self,
+        command: &Command,
+        position: usize,
+        earlier: &[Option<StageResult>],
+        root: &Path,
+        progress: &mut StepProgress,
+    ) -> Result<(), String> {
+        match command {
+            Command::Workdir(_) => {
+                let dir = crate::copy::inside(root, self.config.workdir()).map_err(|e| e.to_string())?;
+                if std::fs::symlink_metadata(&dir).is_err() {
+                    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                }
+                Ok(())
+            }
+            Command::Run(run) => self.run(run, root, progress),
+            Command::Copy(copy) => {
+                let options = self.copy_options(root, copy.chown.as_deref(), copy.chmod.as_deref(), copy.parents)?;
+                self.copy(&copy.sources, position, earlier, root, options)
+            }
+            Command::Add(add) => {
+                let archives_or_urls = add.sources.paths.iter().any(|p| p.contains("://") || is_archive_name(p));
+                if archives_or_urls {
+                    return Err("ADD of URLs and of local archives (extracted) is not implemented yet; use COPY, or RUN curl/tar".to_owned());
+                }
+                let options = self.copy_options(root, add.chown.as_deref(), add.chmod.as_deref(), false)?;
+                self.copy(&add.sources, position, earlier, root, options)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn copy_options(
+        &self,
+        root: &Path,
+        chown: Option<&str>,
+        chmod: Option<&str>,
+        parents: bool,
+    ) -> Result<CopyOptions, String> {
+        let owner = match chown {
+            Some(spec) => {
+                let user = archway_sandbox::User::resolve(root, spec).map_err(|e| format!("--chown={spec}: {e}"))?;
+                Some((user.uid, user.gid))
+            }
+            None => None,
+        };
+        let mode = chmod.map(parse_chmod).transpose()?;
+        Ok(CopyOptions { owner, mode, parents, several: false })
+    }
+
+    fn copy(
+        &mut self,
+        sources: &Sources,
+        position: usize,
+        earlier: &[Option<StageResult>],
+        root: &Path,
+        mut options: CopyOptions,
+    ) -> Result<(), String> {
+        let destination = if sources.destination.starts_with('/') {
+            sources.destination.clone()
+        } else {
+            let joined = join_workdir(self.config.workdir(), &sources.destination);
+            if sources.destination.ends_with('/') {
+                format!("{}/", joined.trim_end_matches('/'))
+            } else {
+                joined
+            }
+        };
+        let from = self.stage.sources.iter().find(|(at, _)| *at == position).map(|(_, from)| from.clone());
+        let (tree, ignore): (PathBuf, Ignore) = match from {
+            None => (self.shared.context.root().to_path_buf(), self.shared.context.ignore().clone()),
+            Some(From::Stage(index)) => {
+                let result = earlier[index].as_ref().ok_or("the --from stage was not built")?;
+                (self.other_root(result)?, Ignore::default())
+            }
+            Some(From::Image(reference)) => {
+                return Err(format!("COPY --from={reference}: copying from an image is not implemented yet; add a stage FROM {reference}"));
+            }
+        };
+        let mut resolved = Vec::new();
+        for word in &sources.paths {
+            options.several |= glob::has_wildcards(word);
+            resolved.extend(resolve_sources(&tree, word, &ignore).map_err(|e| e.to_string())?);
+        }
+        options.several |= sources.paths.len() + sources.contents.len() > 1;
+        if !resolved.is_empty() {
+            copy_sources(root, &resolved, &destination, &ignore, &options).map_err(|e| e.to_string())?;
+        }
+        for content in &sources.contents {
+            let data = if content.expand {
+                self.lexer
+                    .expand_word(&content.data, &self.scope.expansion_env())
+                    .map(|e| e.word)
+                    .map_err(|e| e.to_string())?
+            } else {
+                content.data.clone()
+            };
+            write_inline(root, &destination, &content.name, &data, &options).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// The root of another stage, made from its layers if no step made it.
+    fn other_root(&self, result: &StageResult) -> Result<PathBuf, String> {
+        if let Some(root) = &result.root {
+            return Ok(root.clone());
+        }
+        let dir = self.shared.work.join(format!("from-{}", &result.key[..16]));
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            materialize(self.shared.blobs, &result.layers, &dir).map_err(|e| e.to_string())?;
+        }
+        Ok(dir)
+    }
+
+    fn run(&mut self, run: &Run, root: &Path, progress: &mut StepProgress) -> Result<(), String> {
+        if !run.devices.is_empty() {
+            return Err("RUN --device is not supported".to_owned());
+        }
+        if run.insecure {
+            return Err("RUN --security=insecure is not supported".to_owned());
+        }
+        let mut argv = self.run_argv(run);
+        if !run.command.files.is_empty() {
+            let [file] = run.command.files.as_slice() else {
+                return Err("RUN with more than one heredoc is not implemented yet".to_owned());
+            };
+            let only_the_heredoc = run
+                .command
+                .args
+                .join(" ")
+                .trim()
+                .trim_start_matches("<<")
+                .trim_start_matches('-')
+                .trim_matches(['\'', '"'])
+                == file.name;
+            if !run.command.shell_form || !only_the_heredoc {
+                return Err("RUN with a heredoc is implemented only as the whole script (RUN <<EOF)".to_owned());
+            }
+            let script = if file.chomp {
+                file.data.lines().map(|l| l.trim_start_matches('\t')).collect::<Vec<_>>().join("\n") + "\n"
+            } else {
+                file.data.clone()
+            };
+            argv = with_shell(&self.config.shell(), &[script]);
+        }
+        let mut mounts = Vec::new();
+        for text in &run.mounts {
+            let scope_env = self.scope.expansion_env();
+            let lexer = self.lexer;
+            let mount = parse_mount(text, &mut |value| {
+                lexer.expand_word(value, &scope_env).map(|e| e.word).map_err(|e| e.to_string())
+            })?;
+            let target = mount.target.clone().ok_or("a mount needs a target")?;
+            let target = if target.starts_with('/') { target } else { join_workdir(self.config.workdir(), &target) };
+            match mount.kind {
+                MountType::Cache => {
+                    let id = mount.id.clone().unwrap_or_else(|| target.clone());
+                    let name = format!(
+                        "{:x}",
+                        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(id.as_bytes()))
+                    );
+                    let dir = self.shared.state.join("cache-mounts").join(&name[..32]);
+                    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                    mounts.push(BindMount { source: dir, target, read_only: mount.read_only });
+                }
+                MountType::Bind => {
+                    let source_root = match &mount.from {
+                        None => self.shared.context.root().to_path_buf(),
+                        Some(from) => return Err(format!("RUN --mount=type=bind,from={from} is not implemented yet")),
+                    };
+                    let source = crate::copy::inside(&source_root, mount.source.as_deref().unwrap_or("/"))
+                        .map_err(|e| e.to_string())?;
+                    mounts.push(BindMount { source, target, read_only: mount.read_only });
+                }
+                other => return Err(format!("RUN --mount=type={other:?} is not implemented yet").to_lowercase()),
+            }
+        }
+        let mut request = Request::new(root, self.stage.platform.clone(), &[]);
+        request.argv = argv.clone();
+        request.env = self.scope.run_env().iter().map(|(k, v)| format!("{k}={v}")).collect();
+        request.workdir = self.config.workdir().to_owned();
+        request.user = self.config.image.config.user.clone();
+        request.interpreter = self.shared.interpreter_for(&self.stage.platform);
+        request.network =
+            if run.network == Network::None { archway_sandbox::Network::None } else { archway_sandbox::Network::Host };
+        request.mounts = mounts;
+        let outcome = archway_sandbox::run(&request, &mut |stream, bytes| {
+            progress.output(matches!(stream, archway_sandbox::OutputStream::Stderr) as usize, bytes)
+        });
+        match outcome.ending {
+            Ending::Exited(0) => Ok(()),
+            Ending::Exited(code) => {
+                Err(format!("process {:?} did not complete successfully: exit code: {code}", argv.join(" ")))
+            }
+            other => Err(format!("process {:?} did not complete successfully: {other}", argv.join(" "))),
+        }
+    }
+}
+
+/// Whether a local `ADD` source would be extracted (a tar, possibly compressed).
+fn is_archive_name(path: &str) -> bool {
+    [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}

@@ -1,0 +1,256 @@
+//! `archway build` end to end, with real consumers of what it writes:
+//!
+//! - Debian bookworm base images for amd64 and arm64 made here (scripts/
+//!   debian-base-images.sh: debootstrap, umoci) and pushed to a real registry (Debian's
+//!   docker-registry on 127.0.0.1, started and stopped by scripts/registry.sh);
+//! - tests/build/multistage built for linux/amd64 and linux/arm64 in one run: a stage on
+//!   the build platform preparing files for the target (BUILDPLATFORM/TARGETARCH), then
+//!   per platform `apt-get install gcc` and a C program compiled and run (arm64 under the
+//!   translator, no binfmt_misc entry), output as an OCI layout, an OCI archive and
+//!   pushed to the registry;
+//! - the layout validates against the OCI image-spec, `skopeo inspect --raw` reads the
+//!   index's exact bytes from the layout and from the registry, each platform's image
+//!   unpacks with `umoci unpack` and holds a program for its architecture, `skopeo copy
+//!   --all` pulls back byte-identical blobs, a one-platform docker archive loads into
+//!   podman;
+//! - a rebuild with nothing changed runs no step; two builds of tests/build/small in
+//!   separate state directories with the same SOURCE_DATE_EPOCH give the same digest;
+//! - a syntax error, a failing step and a source outside the context fail with their
+//!   Dockerfile line, and nothing is written at the destination.
+
+use archway_tests::image_spec::validate_layout;
+use archway_tests::images::{read_json, run};
+use archway_tests::registry::Registry;
+use archway_tests::{archway_bin, run_with_limit, workspace, Ending, Outcome};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(900);
+
+fn interpreter_dir() -> PathBuf {
+    let bin = std::env::var_os("ARCHWAY_STATIC_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/x86_64-unknown-linux-gnu/release/archway-aarch64"));
+    assert!(bin.is_file(), "{} missing: run scripts/build-static.sh", bin.display());
+    bin.parent().unwrap().to_path_buf()
+}
+
+/// `archway build ARGS` with the interpreter directory and a state directory.
+fn build(state: &Path, args: &[&str]) -> Outcome {
+    let mut cmd = Command::new(archway_bin());
+    cmd.arg("build").arg("--interpreter-dir").arg(interpreter_dir()).arg("--state-dir").arg(state).args(args);
+    run_with_limit(&mut cmd, LIMIT)
+}
+
+fn must_build(what: &str, state: &Path, args: &[&str]) -> (String, String) {
+    let out = build(state, args);
+    assert_eq!(out.ending, Ending::Exited(0), "{what}: {:?}\n{}", out.ending, out.stderr_text());
+    (out.stdout_text().trim().to_owned(), out.stderr_text())
+}
+
+/// The blob `digest` of the layout at `dir`.
+fn blob(dir: &Path, digest: &str) -> Vec<u8> {
+    std::fs::read(dir.join("blobs/sha256").join(digest.trim_start_matches("sha256:"))).unwrap()
+}
+
+fn skopeo(args: &[&str]) -> Vec<u8> {
+    let out = Command::new("skopeo").args(args).output().expect("skopeo runs");
+    assert!(out.status.success(), "skopeo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// The base images' layout (made once and cached by the script).
+fn base_images() -> PathBuf {
+    let out = Command::new("bash").arg(workspace().join("scripts/debian-base-images.sh")).output().unwrap();
+    assert!(out.status.success(), "scripts/debian-base-images.sh: {}", String::from_utf8_lossy(&out.stderr));
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+#[test]
+fn a_multi_platform_multi_stage_build_read_back_by_real_consumers() {
+    let dir = std::env::temp_dir().join(format!("archway-build-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bases = base_images();
+    let registry = Registry::start(&dir.join("registry"), None);
+    let host = registry.host();
+    for arch in ["amd64", "arm64"] {
+        skopeo(&[
+            "copy",
+            "-q",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:bookworm-{arch}", bases.display()),
+            &format!("docker://{host}/debian:bookworm-{arch}"),
+        ]);
+    }
+    let state = dir.join("state");
+    let out = dir.join("out");
+    let archive = dir.join("out.tar");
+    let context = workspace().join("tests/build/multistage");
+    let pushed = format!("{host}/archway-test/app:1");
+    let common = [
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--build-arg",
+        &format!("REGISTRY={host}"),
+        "--build-arg",
+        "SOURCE_DATE_EPOCH=1700000000",
+        "--tls-verify=false",
+        "-t",
+        &pushed,
+    ];
+    let outputs = [
+        "-o".to_owned(),
+        format!("type=oci,dest={}", out.display()),
+        "-o".to_owned(),
+        format!("type=oci,dest={}", archive.display()),
+        "-o".to_owned(),
+        "type=registry".to_owned(),
+    ];
+    let mut args: Vec<&str> = common.to_vec();
+    args.extend(outputs.iter().map(String::as_str));
+    args.push(context.to_str().unwrap());
+    let (digest, log) = must_build("the multi-stage build", &state, &args);
+    assert!(log.contains("compiled in the build, running on x86_64"), "{log}");
+    assert!(log.contains("compiled in the build, running on aarch64"), "{log}");
+
+    // The layout: valid, read by skopeo exactly, one image per platform.
+    let report =
+        validate_layout(&out).unwrap_or_else(|e| panic!("{} breaks the image-spec:\n{}", out.display(), e.join("\n")));
+    assert_eq!((report.indexes, report.manifests), (2, 2), "{report:?}");
+    let index_bytes = blob(&out, &digest);
+    assert_eq!(skopeo(&["inspect", "--raw", &format!("oci:{}:1", out.display())]), index_bytes);
+    let index: serde_json::Value = serde_json::from_slice(&index_bytes).unwrap();
+    let platforms: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!("{}/{}", m["platform"]["os"].as_str().unwrap(), m["platform"]["architecture"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+    for (arch, machine) in [("amd64", 62u16), ("arm64", 183u16)] {
+        let single = dir.join(format!("single-{arch}"));
+        skopeo(&[
+            "copy",
+            "-q",
+            "--override-arch",
+            arch,
+            &format!("oci:{}:1", out.display()),
+            &format!("oci:{}:{arch}", single.display()),
+        ]);
+        let bundle = dir.join(format!("bundle-{arch}"));
+        run(Command::new("umoci")
+            .arg("unpack")
+            .arg("--image")
+            .arg(format!("{}:{arch}", single.display()))
+            .arg(&bundle));
+        let hello = std::fs::read(bundle.join("rootfs/usr/local/bin/hello")).unwrap();
+        assert_eq!(u16::from_le_bytes([hello[18], hello[19]]), machine, "{arch}: hello's ELF machine");
+        let prepared = std::fs::read_to_string(bundle.join("rootfs/etc/prepared.txt")).unwrap();
+        assert_eq!(prepared, format!("prepared on x86_64 for linux/{arch}\n"));
+        let config = read_json(&bundle.join("config.json"));
+        assert_eq!(config["process"]["args"], serde_json::json!(["hello"]));
+    }
+    // The archive and the registry hold the same index.
+    assert_eq!(skopeo(&["inspect", "--raw", &format!("oci-archive:{}", archive.display())]), index_bytes);
+    assert_eq!(skopeo(&["inspect", "--raw", "--tls-verify=false", &format!("docker://{pushed}")]), index_bytes);
+    let pulled = dir.join("pulled");
+    skopeo(&[
+        "copy",
+        "-q",
+        "--all",
+        "--src-tls-verify=false",
+        &format!("docker://{pushed}"),
+        &format!("oci:{}:1", pulled.display()),
+    ]);
+    for entry in std::fs::read_dir(pulled.join("blobs/sha256")).unwrap() {
+        let entry = entry.unwrap();
+        assert_eq!(
+            std::fs::read(entry.path()).unwrap(),
+            std::fs::read(out.join("blobs/sha256").join(entry.file_name())).unwrap(),
+            "blob {:?} differs after the round trip",
+            entry.file_name()
+        );
+    }
+
+    // Nothing changed: every step from the cache, the same digest.
+    let (again, log) = must_build("the rebuild", &state, &args);
+    assert_eq!(again, digest, "the rebuild gives the same index");
+    assert_eq!(log.lines().filter(|l| l.ends_with(" CACHED")).count(), 14, "every step cached:\n{log}");
+
+    // One platform as a docker archive, loaded by podman.
+    let docker_archive = dir.join("arm64.tar");
+    let mut one: Vec<&str> = vec!["--platform", "linux/arm64"];
+    one.extend(&common[2..]);
+    let docker_output = format!("type=docker,dest={}", docker_archive.display());
+    one.extend(["-o", &docker_output, context.to_str().unwrap()]);
+    must_build("the arm64 docker archive", &state, &one);
+    let podman = archway_tests::engines::Podman::new(&dir.join("podman"));
+    let loaded = run_with_limit(podman.podman().arg("load").arg("-i").arg(&docker_archive), LIMIT);
+    assert_eq!(loaded.ending, Ending::Exited(0), "podman load: {}", loaded.stderr_text());
+    let inspect =
+        run_with_limit(podman.podman().args(["image", "inspect", "--format", "{{.Architecture}}", &pushed]), LIMIT);
+    assert_eq!(inspect.stdout_text().trim(), "arm64", "{}", inspect.stderr_text());
+    drop(podman);
+    drop(registry);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn reproducible_digests_the_cache_and_failures_with_their_lines() {
+    let dir = std::env::temp_dir().join(format!("archway-build-small-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = format!("BASE=oci:{}:bookworm-arm64", base_images().display());
+    let context = workspace().join("tests/build/small");
+    let small = |state: &str, out: &Path, extra: &[&str]| {
+        let output = format!("type=oci,dest={}", out.display());
+        let mut args = vec!["--platform", "linux/arm64", "--build-arg", &base, "-o", &output, "-t", "small:1"];
+        args.extend(extra);
+        args.push(context.to_str().unwrap());
+        build(&dir.join(state), &args)
+    };
+    let epoch = ["--build-arg", "SOURCE_DATE_EPOCH=1700000000"];
+    let first = small("state-a", &dir.join("a"), &epoch);
+    assert_eq!(first.ending, Ending::Exited(0), "{}", first.stderr_text());
+    assert!(first.stderr_text().contains("hello from aarch64 (arm64)"), "{}", first.stderr_text());
+    let second = small("state-b", &dir.join("b"), &epoch);
+    assert_eq!(second.stdout_text(), first.stdout_text(), "same inputs, same SOURCE_DATE_EPOCH: same digest");
+    let cached = small("state-a", &dir.join("c"), &epoch);
+    assert_eq!(cached.stdout_text(), first.stdout_text());
+    assert_eq!(cached.stderr_text().matches("CACHED").count(), 4, "{}", cached.stderr_text());
+
+    // A failing step: its line and platform, exit 1, nothing at the destination.
+    let failed = small("state-a", &dir.join("failed"), &["--build-arg", "FAIL=yes"]);
+    assert_eq!(failed.ending, Ending::Exited(1));
+    let stderr = failed.stderr_text();
+    assert!(
+        stderr.contains("failing as asked")
+            && stderr.contains("Dockerfile:11: [linux/arm64]")
+            && stderr.contains("exit code: 3"),
+        "{stderr}"
+    );
+    assert!(!dir.join("failed").exists(), "nothing written after a failed step");
+
+    // A syntax error and a source outside the context.
+    let broken = dir.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    for (dockerfile, expected) in [
+        ("FROM scratch\nENV PATH\n", "Dockerfile:2: ENV must have two arguments"),
+        (
+            "FROM scratch\nCOPY ../secret /\n",
+            "Dockerfile:2: [linux/arm64] ../secret: forbidden path outside the build context",
+        ),
+    ] {
+        std::fs::write(broken.join("Dockerfile"), dockerfile).unwrap();
+        let output = format!("type=oci,dest={}", dir.join("never").display());
+        let out = build(&dir.join("state-a"), &["--platform", "linux/arm64", "-o", &output, broken.to_str().unwrap()]);
+        assert_eq!(out.ending, Ending::Exited(1), "{dockerfile}: {}", out.stderr_text());
+        assert!(out.stderr_text().contains(expected), "{dockerfile}: {}", out.stderr_text());
+        assert!(!dir.join("never").exists());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

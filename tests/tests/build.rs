@@ -2,7 +2,9 @@
 //!
 //! - Debian bookworm base images for amd64 and arm64 made here (scripts/
 //!   debian-base-images.sh: debootstrap, umoci) and pushed to a real registry (Debian's
-//!   docker-registry on 127.0.0.1, started and stopped by scripts/registry.sh);
+//!   docker-registry on 127.0.0.1, started and stopped by scripts/registry.sh), then
+//!   `archway manifest create/annotate/inspect/push/rm` making `debian:bookworm`, a
+//!   two-platform index of them, in the registry;
 //! - tests/build/multistage built for linux/amd64 and linux/arm64 in one run: a stage on
 //!   the build platform preparing files for the target (BUILDPLATFORM/TARGETARCH), then
 //!   per platform `apt-get install gcc` and a C program compiled and run (arm64 under the
@@ -84,6 +86,7 @@ fn a_multi_platform_multi_stage_build_read_back_by_real_consumers() {
             &format!("docker://{host}/debian:bookworm-{arch}"),
         ]);
     }
+    manifest_round_trip(&dir, &host);
     let state = dir.join("state");
     let out = dir.join("out");
     let archive = dir.join("out.tar");
@@ -197,6 +200,52 @@ fn a_multi_platform_multi_stage_build_read_back_by_real_consumers() {
     drop(podman);
     drop(registry);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `archway manifest` against the registry: a list of the two per-platform base images
+/// (nothing copied first), an entry annotated, nonsense refused, the list inspected and
+/// pushed as `debian:bookworm` with its images, read back exactly by skopeo.
+fn manifest_round_trip(dir: &Path, host: &str) {
+    let manifest = |args: &[&str]| {
+        let mut cmd = Command::new(archway_bin());
+        cmd.arg("manifest").args(args).env("ARCHWAY_MANIFESTS", dir.join("lists"));
+        run_with_limit(&mut cmd, LIMIT)
+    };
+    let must = |args: &[&str]| {
+        let out = manifest(args);
+        assert_eq!(out.ending, Ending::Exited(0), "archway manifest {args:?}: {}", out.stderr_text());
+        out.stdout_text()
+    };
+    let amd64 = format!("docker://{host}/debian:bookworm-amd64");
+    let arm64 = format!("docker://{host}/debian:bookworm-arm64");
+    must(&["create", "debian-list", &amd64, &arm64, "--tls-verify=false"]);
+    let again = manifest(&["create", "debian-list", &amd64, "--tls-verify=false"]);
+    assert!(again.ending == Ending::Exited(1) && again.stderr_text().contains("--amend"), "{}", again.stderr_text());
+    let listed: serde_json::Value = serde_json::from_str(&must(&["inspect", "debian-list", "--json"])).unwrap();
+    let entries = listed["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        (entries[0]["platform"].as_str(), entries[1]["platform"].as_str()),
+        (Some("linux/amd64"), Some("linux/arm64"))
+    );
+    let arm64_digest = entries[1]["digest"].as_str().unwrap().to_owned();
+    must(&["annotate", "debian-list", &arm64_digest, "--variant", "v8", "--os-features", "archway"]);
+    let nonsense = manifest(&["annotate", "debian-list", &arm64_digest, "--arch", "arm 64"]);
+    assert_eq!(nonsense.ending, Ending::Exited(1), "{}", nonsense.stderr_text());
+    let raw = must(&["inspect", "debian-list", "--raw"]);
+    let index: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(
+        index["manifests"][1]["platform"],
+        serde_json::json!({"os": "linux", "architecture": "arm64", "os.features": ["archway"]})
+    );
+    let pushed = format!("docker://{host}/debian:bookworm");
+    must(&["push", "debian-list", &pushed, "--tls-verify=false"]);
+    assert_eq!(skopeo(&["inspect", "--raw", "--tls-verify=false", &pushed]), raw.as_bytes());
+    let remote: serde_json::Value =
+        serde_json::from_str(&must(&["inspect", &pushed, "--json", "--tls-verify=false"])).unwrap();
+    assert_eq!(remote["manifests"].as_array().map(Vec::len), Some(2));
+    must(&["rm", "debian-list"]);
+    assert_eq!(manifest(&["rm", "debian-list"]).ending, Ending::Exited(1));
 }
 
 #[test]

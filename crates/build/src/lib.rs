@@ -18,6 +18,7 @@
 //! - [`instructions`]: the parsed instructions as stages of typed commands, with
 //!   BuildKit's checks of flags, argument counts, `RUN --mount` values and `HEALTHCHECK`
 //!   timings, each error naming its line.
+//! - [`manifests`]: manifest lists for `archway manifest`: create, annotate, push, rm.
 //! - [`plan`]: which stages a build of one platform runs, on what platform and base,
 //!   and where their `--from`s point.
 //! - [`shell`]: word expansion and splitting (`$VAR`, `${VAR:-default}`, quotes,
@@ -41,6 +42,7 @@ pub mod diff;
 pub mod dockerfile;
 pub mod image_config;
 pub mod instructions;
+pub mod manifests;
 pub mod plan;
 pub mod shell;
 pub mod variables;

@@ -53,7 +53,7 @@ enum Command {
     /// (foreign RUN steps under the translator).
     #[command(after_help = build::EXAMPLES)]
     Build(Box<build::BuildArgs>),
-    /// Manifest lists (image indexes): inspect them (create, annotate and push to come).
+    /// Manifest lists (image indexes): create, annotate, inspect, push, rm.
     #[command(after_help = manifest::EXAMPLES)]
     Manifest(manifest::ManifestArgs),
 }

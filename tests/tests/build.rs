@@ -303,3 +303,58 @@ fn reproducible_digests_the_cache_and_failures_with_their_lines() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A rootless build: `nobody`, with subordinate ids in /etc/subuid and /etc/subgid (bound
+/// over the host's files in a private mount namespace, so the host's stay as they are),
+/// builds tests/build/small for arm64; the build runs as root of a user namespace of its
+/// own (nobody mapped to 0, the subordinate ids to 1 and up) and the files of its layers
+/// belong to root, not to nobody's host ids.
+#[test]
+fn a_rootless_build_as_nobody() {
+    let dir = std::env::temp_dir().join(format!("archway-build-rootless-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // nobody's own copies of the base image and the context.
+    let bases = dir.join("bases");
+    run(Command::new("cp").arg("-r").arg(base_images()).arg(&bases));
+    let base = format!("BASE=oci:{}:bookworm-arm64", bases.display());
+    let context = dir.join("context");
+    run(Command::new("cp").arg("-r").arg(workspace().join("tests/build/small")).arg(&context));
+    run(Command::new("chown").arg("-R").arg("65534:65534").arg(&dir));
+    let script = r#"
+for name in subuid subgid; do printf 'nobody:200000:65536\n' > "$DIR/$name"; done
+if [ -e /etc/subuid ] && [ -e /etc/subgid ]; then
+  mount --bind "$DIR/subuid" /etc/subuid
+  mount --bind "$DIR/subgid" /etc/subgid
+else
+  cp -a /etc "$DIR/etc"
+  cp "$DIR/subuid" "$DIR/subgid" "$DIR/etc/"
+  mount --bind "$DIR/etc" /etc
+fi
+exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@""#;
+    let out = dir.join("out");
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "sh", "-ec", script, "sh"])
+        .arg(archway_bin())
+        .args(["build", "--platform", "linux/arm64", "--build-arg", &base, "-t", "small:1", "-o"])
+        .arg(format!("type=oci,dest={}", out.display()))
+        .arg("--interpreter-dir")
+        .arg(interpreter_dir())
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .arg(&context)
+        .env("DIR", &dir)
+        .env("HOME", &dir);
+    let built = run_with_limit(&mut cmd, LIMIT);
+    assert_eq!(built.ending, Ending::Exited(0), "{}", built.stderr_text());
+    assert!(built.stderr_text().contains("hello from aarch64 (arm64)"), "{}", built.stderr_text());
+    validate_layout(&out).unwrap_or_else(|e| panic!("{}", e.join("\n")));
+    let bundle = dir.join("bundle");
+    run(Command::new("umoci").arg("unpack").arg("--image").arg(format!("{}:1", out.display())).arg(&bundle));
+    use std::os::unix::fs::MetadataExt;
+    let copied = std::fs::metadata(bundle.join("rootfs/app/greeting.txt")).unwrap();
+    assert_eq!((copied.uid(), copied.gid()), (0, 0), "COPY's files belong to root in the image");
+    let made = std::fs::metadata(bundle.join("rootfs/app/out.txt")).unwrap();
+    assert_eq!((made.uid(), made.gid()), (0, 0), "a RUN step's files belong to root in the image, not to nobody");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,7 +22,9 @@
 //!    the image it made runs.
 //! 5. `buildah bud --platform linux/arm64` and `podman build --platform
 //!    linux/amd64,linux/arm64 --manifest M` of tests/containers/multiarch; `podman
-//!    manifest inspect M` lists both platforms and each image says what it was built on.
+//!    manifest inspect M` lists both platforms and each image says what it was built on;
+//!    `archway build` of the same Dockerfile for each platform, loaded into podman from
+//!    docker archives, runs there and says the same.
 //! 6. binfmt/Dockerfile, the image that replaces multiarch/qemu-user-static: `docker run
 //!    --privileged IMG --uninstall 'archway-*'` brings `exec format error` back, and
 //!    `docker run --privileged IMG` (`--reset -p yes`) makes arm64 run again
@@ -296,6 +298,28 @@ fn steps(work: &Path, docker: &Dockerd, podman: &Podman) {
             &format!("podman run {platform} image of the manifest"),
             podman.podman().args(["run", "--rm", "--platform", platform, manifest]),
         );
+        assert_eq!(said, format!("built for {machine}\n"));
+    }
+    // 5b. The same Dockerfile built by archway build (no engine, no binfmt_misc needed),
+    // each platform's image loaded into podman from a docker archive and run there.
+    for (platform, arch, machine) in [("linux/arm64", "arm64", "aarch64"), ("linux/amd64", "amd64", "x86_64")] {
+        let archive = work.join(format!("archway-built-{arch}.tar"));
+        let name = format!("localhost/archway-test/archway-built:{arch}");
+        let built = must(
+            &format!("archway build --platform {platform} -o type=docker"),
+            Command::new(archway_bin())
+                .args(["build", "--platform", platform, "-t", &name, "-o"])
+                .arg(format!("type=docker,dest={}", archive.display()))
+                .arg("--interpreter-dir")
+                .arg(prefix.join("bin"))
+                .arg("--state-dir")
+                .arg(work.join("archway-build-state"))
+                .arg(&multiarch),
+            5 * MINUTE,
+        );
+        assert!(built.stderr_text().contains(&format!("built for {machine}")), "{}", tail(&built.stderr_text()));
+        must("podman load the archway-built image", podman.podman().arg("load").arg("-i").arg(&archive), MINUTE);
+        let said = stdout_of(&format!("podman run {name}"), podman.podman().args(["run", "--rm", &name]));
         assert_eq!(said, format!("built for {machine}\n"));
     }
 

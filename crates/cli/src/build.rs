@@ -2,6 +2,7 @@
 //! ([`archway_build::builder`]); `--print-ast FILE` prints BuildKit's AST dump of a
 //! Dockerfile instead; `archway build prune` empties the step cache. A Dockerfile error
 //! is `Dockerfile:LINE: message` and exit 1; a failed step names its line and platform.
+//! Run by a normal user, the build re-executes itself in a user namespace of its own.
 
 use crate::registry_args::RegistryArgs;
 use archway_arch::Platform;
@@ -96,6 +97,66 @@ fn parse_platform(s: &str) -> Result<Platform, String> {
     Platform::parse(s).map_err(|e| e.to_string())
 }
 
+/// Set in the environment of the build re-executed inside a user namespace.
+const IN_USER_NAMESPACE: &str = "ARCHWAY_BUILD_IN_USER_NAMESPACE";
+
+/// A rootless build runs as root of a user namespace of its own, the caller mapped to 0
+/// and the caller's subordinate ids (`/etc/subuid`, `/etc/subgid`, through newuidmap) to
+/// 1 and up, as `podman unshare` does: base images keep their owners, and steps may
+/// switch users. Without subordinate ids only the caller's id is mapped (a warning says
+/// what that costs). `Some(exit code)` when the build ran in the namespace.
+fn rootless_reexec() -> Option<i32> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 || std::env::var_os(IN_USER_NAMESPACE).is_some() {
+        return None;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("archway build: cannot find this program to run it in a user namespace: {e}");
+            return Some(2);
+        }
+    };
+    let mut unshare = std::process::Command::new("unshare");
+    unshare.args(["--user", "--map-root-user"]);
+    if has_subordinate_ids() {
+        unshare.arg("--map-auto");
+    } else {
+        eprintln!(
+            "[Warning] no subordinate ids for this user in /etc/subuid and /etc/subgid: only your own id is mapped, so files of base images owned by other users become yours and steps cannot switch users (add a range, as for rootless podman)"
+        );
+    }
+    unshare.arg("--").arg(exe).args(std::env::args_os().skip(1)).env(IN_USER_NAMESPACE, "1");
+    match unshare.status() {
+        Ok(status) => Some(status.code().unwrap_or(1)),
+        Err(e) => {
+            eprintln!("archway build: running unshare (util-linux) for a rootless build: {e}");
+            Some(2)
+        }
+    }
+}
+
+/// Whether /etc/subuid and /etc/subgid have a range for the calling user (by name or id).
+fn has_subordinate_ids() -> bool {
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let name = std::fs::read_to_string("/etc/passwd").ok().and_then(|passwd| {
+        passwd.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.get(2) == Some(&uid.to_string().as_str())).then(|| fields[0].to_owned())
+        })
+    });
+    let listed = |file: &str| {
+        std::fs::read_to_string(file).is_ok_and(|text| {
+            text.lines().any(|line| {
+                let owner = line.split(':').next().unwrap_or_default();
+                owner == uid.to_string() || Some(owner) == name.as_deref()
+            })
+        })
+    };
+    listed("/etc/subuid") && listed("/etc/subgid")
+}
+
 /// Run `archway build`; the process exit code.
 pub fn run(args: &BuildArgs) -> i32 {
     if let Some(BuildCommand::Prune { state_dir }) = &args.command {
@@ -119,6 +180,9 @@ pub fn run(args: &BuildArgs) -> i32 {
         eprintln!("archway build: a build context is needed (archway build [OPTIONS] DIR; see --help)");
         return 2;
     };
+    if let Some(code) = rootless_reexec() {
+        return code;
+    }
     let options = match options(args, context) {
         Ok(options) => options,
         Err(message) => {

@@ -1,6 +1,7 @@
 //! A stage's root directory, made when a step must run: the layers so far (the base
 //! image's and the stage's own) applied in order from the blob store, exactly (owners,
 //! modes, devices where allowed, extended attributes, times), into a fresh directory.
+//! In a user namespace that maps a single id, owners are not kept (there is no other id).
 
 use crate::builder::BuildError;
 use archway_image::store::descriptor_digest;
@@ -31,6 +32,14 @@ pub fn materialize(blobs: &BlobStore, layers: &[Descriptor], dest: &Path) -> Res
         let (digest, reader) = open(descriptor)?;
         unpack::layer_files(&tree, dest, index, &digest, reader).map_err(|e| failed(&e))?;
     }
-    let skipped = unpack::attributes(&tree, dest, true).map_err(|e| failed(&e))?;
+    let skipped = unpack::attributes(&tree, dest, !single_id()).map_err(|e| failed(&e))?;
     Ok(skipped.devices)
+}
+
+/// Whether this process's user namespace maps one id only (a rootless build without
+/// subordinate ids): owners other than that id cannot be kept.
+fn single_id() -> bool {
+    let Ok(map) = std::fs::read_to_string("/proc/self/uid_map") else { return false };
+    let ids: u64 = map.lines().filter_map(|line| line.split_whitespace().nth(2)?.parse::<u64>().ok()).sum();
+    ids == 1
 }

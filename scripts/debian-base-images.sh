@@ -8,6 +8,7 @@
 #
 # The layout is kept and reused while the inputs are the same (this script and
 # debootstrap-arm64.sh: their hash is stored beside it); it prints the layout's path.
+# Concurrent runs wait for each other (a lock file beside the layout).
 #   1. amd64: `debootstrap --variant=minbase bookworm` on the host.
 #   2. arm64: scripts/debootstrap-arm64.sh (its second stage runs under archway's static
 #      interpreter, no binfmt_misc entry), then the interpreter removed from the root.
@@ -22,6 +23,11 @@ layout=${1:-$root_dir/.cache/base-images/bookworm}
 mirror=${MIRROR:-http://deb.debian.org/debian}
 debs=$root_dir/.cache/debootstrap-debs
 step() { echo "debian-base-images.sh: $*" >&2; }
+
+# One maker at a time (tests run in parallel); the others then find the layout made.
+mkdir -p "$(dirname "$layout")"
+exec 9>"$layout.lock"
+flock 9
 
 inputs=$(cat "$root_dir/scripts/debian-base-images.sh" "$root_dir/scripts/debootstrap-arm64.sh" | sha256sum | cut -d' ' -f1)
 if [ -f "$layout.inputs" ] && [ "$(cat "$layout.inputs")" = "$inputs" ] && [ -f "$layout/index.json" ]; then

@@ -29,6 +29,28 @@ pub fn static_interpreter() -> PathBuf {
     path
 }
 
+/// The directory of the static interpreter (`--interpreter-dir` of check and build).
+pub fn interpreter_dir() -> PathBuf {
+    static_interpreter().parent().expect("the interpreter is in a directory").to_path_buf()
+}
+
+/// A shell script that runs its arguments as `nobody` with the subordinate ranges
+/// `$RANGES` (`nobody:START:COUNT`) in /etc/subuid and /etc/subgid, seen only in the
+/// private mount namespace it is run in (`unshare --mount --propagation private sh -ec
+/// SCRIPT sh COMMAND...`): the host's files are bound over when they exist, else a copy
+/// of /etc with them added; `$SCRATCH` holds the files.
+pub const AS_NOBODY_WITH_SUBORDINATE_IDS: &str = r#"
+for name in subuid subgid; do printf '%s' "$RANGES" > "$SCRATCH/$name"; done
+if [ -e /etc/subuid ] && [ -e /etc/subgid ]; then
+  mount --bind "$SCRATCH/subuid" /etc/subuid
+  mount --bind "$SCRATCH/subgid" /etc/subgid
+else
+  cp -a /etc "$SCRATCH/etc"
+  cp "$SCRATCH/subuid" "$SCRATCH/subgid" "$SCRATCH/etc/"
+  mount --bind "$SCRATCH/etc" /etc
+fi
+exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@""#;
+
 /// A root in `dir/root` holding busybox for `arch` as /bin/busybox, and `applets` as
 /// links to it in /bin.
 pub fn busybox_root(dir: &Path, arch: &str, applets: &[&str]) -> PathBuf {

@@ -23,20 +23,13 @@
 use archway_tests::image_spec::validate_layout;
 use archway_tests::images::{read_json, run};
 use archway_tests::registry::Registry;
+use archway_tests::sandboxed::{interpreter_dir, AS_NOBODY_WITH_SUBORDINATE_IDS};
 use archway_tests::{archway_bin, run_with_limit, workspace, Ending, Outcome};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(900);
-
-fn interpreter_dir() -> PathBuf {
-    let bin = std::env::var_os("ARCHWAY_STATIC_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/x86_64-unknown-linux-gnu/release/archway-aarch64"));
-    assert!(bin.is_file(), "{} missing: run scripts/build-static.sh", bin.display());
-    bin.parent().unwrap().to_path_buf()
-}
 
 /// `archway build ARGS` with the interpreter directory and a state directory.
 fn build(state: &Path, args: &[&str]) -> Outcome {
@@ -321,17 +314,7 @@ fn a_rootless_build_as_nobody() {
     let context = dir.join("context");
     run(Command::new("cp").arg("-r").arg(workspace().join("tests/build/small")).arg(&context));
     run(Command::new("chown").arg("-R").arg("65534:65534").arg(&dir));
-    let script = r#"
-for name in subuid subgid; do printf 'nobody:200000:65536\n' > "$DIR/$name"; done
-if [ -e /etc/subuid ] && [ -e /etc/subgid ]; then
-  mount --bind "$DIR/subuid" /etc/subuid
-  mount --bind "$DIR/subgid" /etc/subgid
-else
-  cp -a /etc "$DIR/etc"
-  cp "$DIR/subuid" "$DIR/subgid" "$DIR/etc/"
-  mount --bind "$DIR/etc" /etc
-fi
-exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@""#;
+    let script = AS_NOBODY_WITH_SUBORDINATE_IDS;
     let out = dir.join("out");
     let mut cmd = Command::new("unshare");
     cmd.args(["--mount", "--propagation", "private", "sh", "-ec", script, "sh"])
@@ -343,7 +326,8 @@ exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@""#;
         .arg("--state-dir")
         .arg(dir.join("state"))
         .arg(&context)
-        .env("DIR", &dir)
+        .env("SCRATCH", &dir)
+        .env("RANGES", "nobody:200000:65536\n")
         .env("HOME", &dir);
     let built = run_with_limit(&mut cmd, LIMIT);
     assert_eq!(built.ending, Ending::Exited(0), "{}", built.stderr_text());

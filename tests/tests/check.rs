@@ -14,19 +14,11 @@
 use archway_tests::image_spec::validate_layout;
 use archway_tests::images::{add_index, put_blob, read_json, run, tagged, Content, Image};
 use archway_tests::registry::Registry;
+use archway_tests::sandboxed::interpreter_dir;
 use archway_tests::{archway_bin, run_with_limit, workspace, Ending, Outcome};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-/// The directory of the static interpreter, for smoke tests of arm64 images.
-fn interpreter_dir() -> PathBuf {
-    let bin = std::env::var_os("ARCHWAY_STATIC_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/x86_64-unknown-linux-gnu/release/archway-aarch64"));
-    assert!(bin.is_file(), "{} missing: run scripts/build-static.sh", bin.display());
-    bin.parent().unwrap().to_path_buf()
-}
 
 fn check(args: &[&str]) -> Outcome {
     let mut cmd = Command::new(archway_bin());

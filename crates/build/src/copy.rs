@@ -13,15 +13,13 @@
 //!   way are followed inside it, and a link at the final name is replaced, never
 //!   written through, so nothing outside the root is ever written.
 
+use crate::confined::resolve_in_root;
 use crate::context::{Ignore, Source};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-
-/// Symbolic links followed while resolving the destination.
-const MAX_LINKS: usize = 40;
 
 /// How to copy.
 #[derive(Debug, Clone, Default)]
@@ -124,36 +122,8 @@ pub fn write_inline(
 /// The host path of `path` (absolute in the stage) with symbolic links among its parent
 /// components followed inside `root`; the last component is left as it is.
 pub fn inside(root: &Path, path: &str) -> Result<PathBuf, CopyError> {
-    let mut pending: Vec<String> = path.split('/').filter(|c| !c.is_empty()).rev().map(str::to_owned).collect();
-    let mut resolved: Vec<String> = Vec::new();
-    let mut links = 0;
-    while let Some(component) = pending.pop() {
-        match component.as_str() {
-            "." => continue,
-            ".." => {
-                resolved.pop();
-                continue;
-            }
-            _ => {}
-        }
-        let candidate = root.join(resolved.join("/")).join(&component);
-        let is_last = pending.is_empty();
-        match fs::read_link(&candidate) {
-            Ok(target) if !is_last => {
-                links += 1;
-                if links > MAX_LINKS {
-                    return Err(CopyError::LinkLoop(path.to_owned()));
-                }
-                let target = target.to_string_lossy().into_owned();
-                if target.starts_with('/') {
-                    resolved.clear();
-                }
-                pending.extend(target.split('/').filter(|c| !c.is_empty()).rev().map(str::to_owned));
-            }
-            _ => resolved.push(component),
-        }
-    }
-    Ok(root.join(resolved.join("/")))
+    let relative = resolve_in_root(root, path, false).map_err(|_| CopyError::LinkLoop(path.to_owned()))?;
+    Ok(root.join(relative))
 }
 
 /// Create the missing directories above `target` (inside `root`), owned as the copy.

@@ -4,6 +4,7 @@
 //!
 //! - [`cache`]: the step cache: content-addressed keys per step and platform, mapped
 //!   to the layers the steps made.
+//! - [`confined`]: paths resolved inside a root directory as in a chroot.
 //! - [`context`]: the build context: `.dockerignore`, and `COPY` sources resolved inside
 //!   it (wildcards, symbolic links followed inside, nothing outside reachable).
 //! - [`copy`]: `COPY`/`ADD` of local files into a stage's root, with Docker's rules for
@@ -36,6 +37,7 @@
 
 pub mod builder;
 pub mod cache;
+pub mod confined;
 pub mod context;
 pub mod copy;
 pub mod diff;

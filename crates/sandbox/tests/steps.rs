@@ -16,7 +16,8 @@
 use archway_arch::Platform;
 use archway_sandbox::{run, BindMount, Cancel, Ending, Extent, Network, Outcome, OutputStream, Request};
 use archway_tests::sandboxed::{
-    busybox_root as bare_busybox_root, inner, processes_with, rerun, static_interpreter, Scratch, INNER,
+    busybox_root as bare_busybox_root, inner, processes_with, rerun, static_interpreter, Scratch,
+    AS_NOBODY_WITH_SUBORDINATE_IDS, INNER,
 };
 use std::collections::BTreeSet;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
@@ -493,17 +494,7 @@ fn nobody_with_subordinate_ids_runs_steps_as_other_users() {
         let ranges = format!("nobody:{SUBORDINATE_START}:{SUBORDINATE_COUNT}\n");
         // Only in the mount namespace of the inner test: the host's files stay as they
         // are (bound over when they exist, or a copy of /etc with them added).
-        let script = r#"
-for name in subuid subgid; do printf '%s' "$RANGES" > "$SCRATCH/$name"; done
-if [ -e /etc/subuid ] && [ -e /etc/subgid ]; then
-  mount --bind "$SCRATCH/subuid" /etc/subuid
-  mount --bind "$SCRATCH/subgid" /etc/subgid
-else
-  cp -a /etc "$SCRATCH/etc"
-  cp "$SCRATCH/subuid" "$SCRATCH/subgid" "$SCRATCH/etc/"
-  mount --bind "$SCRATCH/etc" /etc
-fi
-exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@""#;
+        let script = AS_NOBODY_WITH_SUBORDINATE_IDS;
         let wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-ec", script, "sh"];
         let ranges_path = PathBuf::from(&ranges);
         rerun(

@@ -7,12 +7,9 @@
 
 use super::glob;
 use super::ignore::{clean, Ignore};
+use crate::confined::resolve_in_root;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Symbolic links followed while resolving one path before giving up (as the kernel's
-/// `ELOOP` limit).
-const MAX_LINKS: usize = 40;
 
 /// One resolved source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +63,7 @@ pub fn resolve(root: &Path, word: &str, ignore: &Ignore) -> Result<Vec<Source>, 
     for component in &components {
         let mut next = Vec::new();
         for parent in &found {
-            let parent = resolve_links(root, parent, word)?;
+            let parent = resolve_in_root(root, parent, true).map_err(|_| ContextError::LinkLoop(word.to_owned()))?;
             if glob::has_wildcards(component) {
                 glob::matches(component, "").map_err(|e| ContextError::Pattern(word.to_owned(), e))?;
                 let dir = root.join(&parent);
@@ -87,7 +84,11 @@ pub fn resolve(root: &Path, word: &str, ignore: &Ignore) -> Result<Vec<Source>, 
     }
     let mut sources = Vec::new();
     for relative in found {
-        let relative = if relative.is_empty() { relative } else { resolve_links(root, &relative, word)? };
+        let relative = if relative.is_empty() {
+            relative
+        } else {
+            resolve_in_root(root, &relative, true).map_err(|_| ContextError::LinkLoop(word.to_owned()))?
+        };
         if !relative.is_empty() && ignore.excludes(&relative) {
             continue;
         }
@@ -97,39 +98,6 @@ pub fn resolve(root: &Path, word: &str, ignore: &Ignore) -> Result<Vec<Source>, 
         return Err(ContextError::NotFound(word.to_owned()));
     }
     Ok(sources)
-}
-
-/// `relative` with every symbolic link among its components followed inside `root`.
-fn resolve_links(root: &Path, relative: &str, word: &str) -> Result<String, ContextError> {
-    let mut pending: Vec<String> = relative.split('/').filter(|c| !c.is_empty()).rev().map(str::to_owned).collect();
-    let mut resolved: Vec<String> = Vec::new();
-    let mut links = 0;
-    while let Some(component) = pending.pop() {
-        match component.as_str() {
-            "." => continue,
-            ".." => {
-                resolved.pop();
-                continue;
-            }
-            _ => {}
-        }
-        let candidate = root.join(resolved.join("/")).join(&component);
-        match std::fs::read_link(&candidate) {
-            Ok(target) => {
-                links += 1;
-                if links > MAX_LINKS {
-                    return Err(ContextError::LinkLoop(word.to_owned()));
-                }
-                let target = target.to_string_lossy().into_owned();
-                if target.starts_with('/') {
-                    resolved.clear();
-                }
-                pending.extend(target.split('/').filter(|c| !c.is_empty()).rev().map(str::to_owned));
-            }
-            Err(_) => resolved.push(component),
-        }
-    }
-    Ok(resolved.join("/"))
 }
 
 fn join(parent: &str, name: &str) -> String {

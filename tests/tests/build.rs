@@ -342,3 +342,65 @@ fn a_rootless_build_as_nobody() {
     assert_eq!((made.uid(), made.gid()), (0, 0), "a RUN step's files belong to root in the image, not to nobody");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ADD`: a local tar.gz extracted into the destination, a URL (served here over HTTP on
+/// 127.0.0.1) downloaded with mode 0600, a gzip file that holds no tar copied as it is.
+#[test]
+fn add_extracts_archives_and_downloads_urls() {
+    use std::io::{Read, Write};
+    let dir = std::env::temp_dir().join(format!("archway-build-add-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let context = dir.join("context");
+    std::fs::create_dir_all(context.join("tools")).unwrap();
+    std::fs::write(context.join("tools/version"), "tools 1.2\n").unwrap();
+    run(Command::new("tar").arg("-czf").arg(context.join("tools.tar.gz")).arg("-C").arg(&context).arg("tools"));
+    run(Command::new("sh").arg("-c").arg(format!("echo not a tar | gzip > {}/plain.gz", context.display())));
+    std::fs::write(
+        context.join("Dockerfile"),
+        "ARG BASE\nFROM ${BASE}\nARG URL\nADD tools.tar.gz /opt/\nADD ${URL} /downloads/\nADD plain.gz /keep/\n\
+         RUN cat /opt/tools/version /downloads/served.txt && stat -c '%a %n' /downloads/served.txt\n",
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body = "served over http\n";
+            let _ = write!(stream, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        }
+    });
+    let base = format!("BASE=oci:{}:bookworm-arm64", base_images().display());
+    let url = format!("URL=http://127.0.0.1:{port}/files/served.txt");
+    let out = dir.join("out");
+    let output = format!("type=oci,dest={}", out.display());
+    let result = build(
+        &dir.join("state"),
+        &[
+            "--platform",
+            "linux/arm64",
+            "--build-arg",
+            &base,
+            "--build-arg",
+            &url,
+            "-o",
+            &output,
+            "-t",
+            "add:1",
+            context.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(result.ending, Ending::Exited(0), "{}", result.stderr_text());
+    let log = result.stderr_text();
+    assert!(
+        log.contains("tools 1.2") && log.contains("served over http") && log.contains("600 /downloads/served.txt"),
+        "{log}"
+    );
+    let bundle = dir.join("bundle");
+    run(Command::new("umoci").arg("unpack").arg("--image").arg(format!("{}:1", out.display())).arg(&bundle));
+    let kept = std::fs::read(bundle.join("rootfs/keep/plain.gz")).unwrap();
+    assert_eq!(&kept[..2], &[0x1f, 0x8b], "a gzip file without a tar inside is copied as it is");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,6 +28,8 @@
 //! - [`variables`]: build arguments and their scopes (global `ARG`s, a stage's `ARG`s,
 //!   the automatic `TARGET*`/`BUILD*` platform arguments, `ENV` over `ARG`).
 //!
+//! - [`add`]: what `ADD` does beyond `COPY`: URLs downloaded, local tar archives
+//!   extracted.
 //! - [`builder`]: the build itself: stages per platform, steps from the cache or run
 //!   (`RUN` in private namespaces through `archway_sandbox`, foreign ones under the
 //!   static translator), one layer per step, images and indexes written to the outputs.
@@ -35,6 +37,7 @@
 //! It never links the translator: foreign steps run it as a process, so a translator
 //! crash is a failed step, not a crashed builder.
 
+pub mod add;
 pub mod builder;
 pub mod cache;
 pub mod confined;

@@ -4,12 +4,14 @@
 //! stage's root (made from the layers so far only then), its changes written as a layer
 //! and remembered.
 
+use crate::add;
 use crate::builder::layers::write_layer;
 use crate::builder::progress::{Progress, StepProgress};
 use crate::builder::root::materialize;
 use crate::builder::{BuildError, Shared};
 use crate::cache::{tree_digest, CachedLayer, CachedStep, KeyBuilder};
 use crate::context::sources::resolve as resolve_sources;
+use crate::context::Source;
 use crate::context::{glob, Ignore};
 use crate::copy::{copy_sources, parse_chmod, write_inline, CopyOptions};
 use crate::diff::Snapshot;
@@ -264,6 +266,15 @@ impl State<'_> {
                     let context = self.shared.context.root();
                     let mut paths = Vec::new();
                     for word in &sources.paths {
+                        if add::is_url(word) {
+                            let file = add::download(word, &self.shared.work.join("downloads"))?;
+                            key.field("url", word.as_bytes());
+                            key.field(
+                                "download",
+                                tree_digest(&self.shared.work, &[file]).map_err(|e| e.to_string())?.as_bytes(),
+                            );
+                            continue;
+                        }
                         for source in
                             resolve_sources(context, word, self.shared.context.ignore()).map_err(|e| e.to_string())?
                         {
@@ -318,12 +329,11 @@ impl State<'_> {
                 self.copy(&copy.sources, position, earlier, root, options)
             }
             Command::Add(add) => {
-                let archives_or_urls = add.sources.paths.iter().any(|p| p.contains("://") || is_archive_name(p));
-                if archives_or_urls {
-                    return Err("ADD of URLs and of local archives (extracted) is not implemented yet; use COPY, or RUN curl/tar".to_owned());
+                if self.stage.sources.iter().any(|(at, _)| *at == position) {
+                    return Err("ADD takes no --from; use COPY --from".to_owned());
                 }
                 let options = self.copy_options(root, add.chown.as_deref(), add.chmod.as_deref(), false)?;
-                self.copy(&add.sources, position, earlier, root, options)
+                self.add(&add.sources, root, options)
             }
             _ => Ok(()),
         }
@@ -347,6 +357,57 @@ impl State<'_> {
         Ok(CopyOptions { owner, mode, parents, several: false })
     }
 
+    /// The destination of `COPY`/`ADD` in the stage: relative ones under `WORKDIR`, a
+    /// trailing `/` kept.
+    fn destination(&self, sources: &Sources) -> String {
+        if sources.destination.starts_with('/') {
+            return sources.destination.clone();
+        }
+        let joined = join_workdir(self.config.workdir(), &sources.destination);
+        if sources.destination.ends_with('/') {
+            format!("{}/", joined.trim_end_matches('/'))
+        } else {
+            joined
+        }
+    }
+
+    /// `ADD`: URLs downloaded, local tar archives extracted into the destination, other
+    /// files copied.
+    fn add(&mut self, sources: &Sources, root: &Path, mut options: CopyOptions) -> Result<(), String> {
+        let destination = self.destination(sources);
+        options.several = sources.paths.len() + sources.contents.len() > 1;
+        let context = self.shared.context.root().to_path_buf();
+        let ignore = self.shared.context.ignore().clone();
+        for (number, word) in sources.paths.iter().enumerate() {
+            if add::is_url(word) {
+                let file = add::download(word, &self.shared.work.join("downloads"))?;
+                let source = Source { relative: add::url_file_name(word), path: file };
+                let url_options = CopyOptions { mode: options.mode.or(Some(0o600)), ..options.clone() };
+                copy_sources(root, &[source], &destination, &Ignore::default(), &url_options)
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+            options.several |= glob::has_wildcards(word);
+            let resolved = resolve_sources(&context, word, &ignore).map_err(|e| e.to_string())?;
+            for (index, source) in resolved.into_iter().enumerate() {
+                let scratch = self.shared.work.join(format!("extract-{number}-{index}"));
+                let extracted =
+                    if source.path.is_file() { add::extract_if_archive(&source.path, &scratch)? } else { None };
+                let Some(dir) = extracted else {
+                    copy_sources(root, &[source], &destination, &ignore, &options).map_err(|e| e.to_string())?;
+                    continue;
+                };
+                let into = format!("{}/", destination.trim_end_matches('/'));
+                let contents = Source { relative: String::new(), path: dir.clone() };
+                let single = CopyOptions { several: false, ..options.clone() };
+                let copied = copy_sources(root, &[contents], &into, &Ignore::default(), &single);
+                let _ = std::fs::remove_dir_all(&dir);
+                copied.map_err(|e| e.to_string())?;
+            }
+        }
+        self.inline_contents(sources, root, &destination, &options)
+    }
+
     fn copy(
         &mut self,
         sources: &Sources,
@@ -355,16 +416,7 @@ impl State<'_> {
         root: &Path,
         mut options: CopyOptions,
     ) -> Result<(), String> {
-        let destination = if sources.destination.starts_with('/') {
-            sources.destination.clone()
-        } else {
-            let joined = join_workdir(self.config.workdir(), &sources.destination);
-            if sources.destination.ends_with('/') {
-                format!("{}/", joined.trim_end_matches('/'))
-            } else {
-                joined
-            }
-        };
+        let destination = self.destination(sources);
         let from = self.stage.sources.iter().find(|(at, _)| *at == position).map(|(_, from)| from.clone());
         let (tree, ignore): (PathBuf, Ignore) = match from {
             None => (self.shared.context.root().to_path_buf(), self.shared.context.ignore().clone()),
@@ -385,6 +437,17 @@ impl State<'_> {
         if !resolved.is_empty() {
             copy_sources(root, &resolved, &destination, &ignore, &options).map_err(|e| e.to_string())?;
         }
+        self.inline_contents(sources, root, &destination, &options)
+    }
+
+    /// Heredoc sources (`COPY <<EOF /dest`), expanded unless their name was quoted.
+    fn inline_contents(
+        &self,
+        sources: &Sources,
+        root: &Path,
+        destination: &str,
+        options: &CopyOptions,
+    ) -> Result<(), String> {
         for content in &sources.contents {
             let data = if content.expand {
                 self.lexer
@@ -394,7 +457,7 @@ impl State<'_> {
             } else {
                 content.data.clone()
             };
-            write_inline(root, &destination, &content.name, &data, &options).map_err(|e| e.to_string())?;
+            write_inline(root, destination, &content.name, &data, options).map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -495,11 +558,4 @@ impl State<'_> {
             other => Err(format!("process {:?} did not complete successfully: {other}", argv.join(" "))),
         }
     }
-}
-
-/// Whether a local `ADD` source would be extracted (a tar, possibly compressed).
-fn is_archive_name(path: &str) -> bool {
-    [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"]
-        .iter()
-        .any(|ext| path.ends_with(ext))
 }

@@ -402,5 +402,27 @@ fn add_extracts_archives_and_downloads_urls() {
     run(Command::new("umoci").arg("unpack").arg("--image").arg(format!("{}:1", out.display())).arg(&bundle));
     let kept = std::fs::read(bundle.join("rootfs/keep/plain.gz")).unwrap();
     assert_eq!(&kept[..2], &[0x1f, 0x8b], "a gzip file without a tar inside is copied as it is");
+    // --checksum: a download that does not match fails the step.
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    std::fs::write(
+        context.join("Dockerfile.checksum"),
+        format!("FROM scratch\nARG URL\nADD --checksum={wrong} ${{URL}} /x\n"),
+    )
+    .unwrap();
+    let dockerfile = context.join("Dockerfile.checksum");
+    let checked = build(
+        &dir.join("state"),
+        &[
+            "--platform",
+            "linux/arm64",
+            "--build-arg",
+            &url,
+            "-f",
+            dockerfile.to_str().unwrap(),
+            context.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(checked.ending, Ending::Exited(1), "{}", checked.stderr_text());
+    assert!(checked.stderr_text().contains(&format!("not --checksum={wrong}")), "{}", checked.stderr_text());
     let _ = std::fs::remove_dir_all(&dir);
 }

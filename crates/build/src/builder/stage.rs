@@ -329,11 +329,11 @@ impl State<'_> {
                 self.copy(&copy.sources, position, earlier, root, options)
             }
             Command::Add(add) => {
-                if self.stage.sources.iter().any(|(at, _)| *at == position) {
-                    return Err("ADD takes no --from; use COPY --from".to_owned());
+                if add.keep_git_dir.is_some() {
+                    return Err("ADD --keep-git-dir: git sources are not supported".to_owned());
                 }
                 let options = self.copy_options(root, add.chown.as_deref(), add.chmod.as_deref(), false)?;
-                self.add(&add.sources, root, options)
+                self.add(add, root, options)
             }
             _ => Ok(()),
         }
@@ -371,9 +371,14 @@ impl State<'_> {
         }
     }
 
-    /// `ADD`: URLs downloaded, local tar archives extracted into the destination, other
-    /// files copied.
-    fn add(&mut self, sources: &Sources, root: &Path, mut options: CopyOptions) -> Result<(), String> {
+    /// `ADD`: URLs downloaded (checked against `--checksum`), local tar archives extracted
+    /// into the destination (unless `--unpack=false`; a downloaded one only with
+    /// `--unpack=true`), other files copied.
+    fn add(&mut self, add: &crate::instructions::Add, root: &Path, mut options: CopyOptions) -> Result<(), String> {
+        let sources = &add.sources;
+        if add.checksum.is_some() && !(sources.paths.len() == 1 && add::is_url(&sources.paths[0])) {
+            return Err("ADD --checksum needs exactly one URL source".to_owned());
+        }
         let destination = self.destination(sources);
         options.several = sources.paths.len() + sources.contents.len() > 1;
         let context = self.shared.context.root().to_path_buf();
@@ -381,6 +386,26 @@ impl State<'_> {
         for (number, word) in sources.paths.iter().enumerate() {
             if add::is_url(word) {
                 let file = add::download(word, &self.shared.work.join("downloads"))?;
+                if let Some(expected) = &add.checksum {
+                    let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+                    let actual = archway_image::Digest::of(&bytes).to_string();
+                    if &actual != expected {
+                        return Err(format!(
+                            "ADD {word}: the download's digest is {actual}, not --checksum={expected}"
+                        ));
+                    }
+                }
+                if add.unpack == Some(true) {
+                    let scratch = self.shared.work.join(format!("extract-url-{number}"));
+                    if let Some(dir) = add::extract_if_archive(&file, &scratch)? {
+                        let into = format!("{}/", destination.trim_end_matches('/'));
+                        let contents = Source { relative: String::new(), path: dir.clone() };
+                        let copied = copy_sources(root, &[contents], &into, &Ignore::default(), &options);
+                        let _ = std::fs::remove_dir_all(&dir);
+                        copied.map_err(|e| e.to_string())?;
+                        continue;
+                    }
+                }
                 let source = Source { relative: add::url_file_name(word), path: file };
                 let url_options = CopyOptions { mode: options.mode.or(Some(0o600)), ..options.clone() };
                 copy_sources(root, &[source], &destination, &Ignore::default(), &url_options)

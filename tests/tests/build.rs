@@ -426,3 +426,46 @@ fn add_extracts_archives_and_downloads_urls() {
     assert!(checked.stderr_text().contains(&format!("not --checksum={wrong}")), "{}", checked.stderr_text());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ctrl-C during a `RUN`: the step's processes die with its namespace, the build exits
+/// 130 saying it was interrupted, its scratch directory is gone, nothing is written.
+#[test]
+fn ctrl_c_stops_the_running_step_and_cleans_up() {
+    let dir = std::env::temp_dir().join(format!("archway-build-interrupt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let context = dir.join("context");
+    std::fs::create_dir_all(&context).unwrap();
+    // The step's processes carry this variable (processes_with finds them by it).
+    let marker = format!("ARCHWAY_INTERRUPT_TEST={}", std::process::id());
+    std::fs::write(context.join("Dockerfile"), format!("ARG BASE\nFROM ${{BASE}}\nENV {marker}\nRUN sleep 1000\n"))
+        .unwrap();
+    let base = format!("BASE=oci:{}:bookworm-amd64", base_images().display());
+    let out = dir.join("out");
+    let state = dir.join("state");
+    let mut child = Command::new(archway_bin())
+        .args(["build", "--platform", "linux/amd64", "--build-arg", &base, "-o"])
+        .arg(format!("type=oci,dest={}", out.display()))
+        .arg("--state-dir")
+        .arg(&state)
+        .arg(&context)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while archway_tests::sandboxed::processes_with(&marker).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(120), "the RUN step never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: kill has no preconditions; the pid is our child's.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(archway_tests::sandboxed::processes_with(&marker).is_empty(), "the step's processes are gone");
+    assert!(!out.exists(), "nothing written");
+    let leftovers: Vec<_> = std::fs::read_dir(state.join("tmp")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(leftovers.is_empty(), "the scratch directory is removed: {leftovers:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -203,7 +203,11 @@ pub fn run(args: &BuildArgs) -> i32 {
         }
         Err(error) => {
             eprintln!("archway build: {error}");
-            1
+            if matches!(error, archway_build::builder::BuildError::Interrupted) {
+                130
+            } else {
+                1
+            }
         }
     }
 }

@@ -15,6 +15,7 @@
 //! removed at the end).
 
 pub mod base;
+pub mod interrupt;
 pub mod layers;
 pub mod output;
 pub mod progress;
@@ -85,6 +86,8 @@ pub enum BuildError {
     Layer(String),
     Output(String),
     Io(PathBuf, String),
+    /// SIGINT, SIGTERM or SIGHUP stopped the build.
+    Interrupted,
 }
 
 impl fmt::Display for BuildError {
@@ -97,6 +100,7 @@ impl fmt::Display for BuildError {
             BuildError::Layer(message) => write!(f, "writing a layer: {message}"),
             BuildError::Output(message) => write!(f, "writing the output: {message}"),
             BuildError::Io(path, message) => write!(f, "{}: {message}", path.display()),
+            BuildError::Interrupted => write!(f, "interrupted: the running step was stopped and nothing was written"),
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct Shared<'a> {
     pub state: PathBuf,
     /// `created` of history entries and the config.
     pub created: Option<String>,
+    /// Cancelled by Ctrl-C ([`interrupt`]): stops the running step.
+    pub cancel: Option<archway_sandbox::Cancel>,
     interpreter_dir: Option<PathBuf>,
 }
 
@@ -181,6 +187,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         work: work.clone(),
         state: options.state_dir.clone(),
         created,
+        cancel: interrupt::token(),
         interpreter_dir: options.interpreter_dir.clone(),
     };
     let mut progress = Progress::new(options.progress);
@@ -190,6 +197,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let mut results = Vec::new();
     let mut unused = Vec::new();
     for platform in &platforms {
+        if interrupt::interrupted() {
+            return Err(BuildError::Interrupted);
+        }
         let mut build_args = BuildArgs::new(options.build_args.clone());
         let automatic = platform_args(platform, &Platform::host());
         let global = global_scope(&global_definitions, &mut build_args, &automatic, &lexer)
@@ -234,7 +244,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
                 }
             };
             let steps = &stages.stages[stage.index].commands;
-            let result = run_stage(&shared, stage, steps, start, &global, &mut build_args, &finished, &mut progress)?;
+            let result = run_stage(&shared, stage, steps, start, &global, &mut build_args, &finished, &mut progress);
+            let result = result.map_err(|e| if interrupt::interrupted() { BuildError::Interrupted } else { e })?;
             finished[stage.index] = Some(result);
         }
         let target = planned.stages.last().ok_or_else(|| BuildError::Dockerfile("no stage to build".to_owned()))?;
@@ -243,6 +254,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             .ok_or_else(|| BuildError::Dockerfile("the target was not built".to_owned()))?;
         results.push(image(&blobs, result, options.source_date_epoch)?);
         unused.extend(build_args.unused());
+    }
+    if interrupt::interrupted() {
+        return Err(BuildError::Interrupted);
     }
     let top = if results.len() == 1 { results[0].manifest.clone() } else { index(&blobs, &results)? };
     progress.note("#exporting to the outputs");

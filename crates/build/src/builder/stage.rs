@@ -572,6 +572,7 @@ impl State<'_> {
         request.network =
             if run.network == Network::None { archway_sandbox::Network::None } else { archway_sandbox::Network::Host };
         request.mounts = mounts;
+        request.cancel = self.shared.cancel.clone();
         let outcome = archway_sandbox::run(&request, &mut |stream, bytes| {
             progress.output(matches!(stream, archway_sandbox::OutputStream::Stderr) as usize, bytes)
         });

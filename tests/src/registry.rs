@@ -3,8 +3,9 @@
 //! stopped by its pid when the [`Registry`] is dropped (the test passing or failing).
 
 use crate::workspace;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// A running docker-registry.
 pub struct Registry {
@@ -49,4 +50,20 @@ impl Drop for Registry {
             eprintln!("scripts/registry.sh stop {} failed: {stopped:?}", self.pid);
         }
     }
+}
+
+/// Points the variables that locate registry auth files (HOME, XDG_RUNTIME_DIR,
+/// DOCKER_CONFIG, REGISTRY_AUTH_FILE) into a directory that does not exist, once per
+/// test binary, before a test does anything else (every registry test calls this first,
+/// so no other thread reads the environment meanwhile). skopeo inherits the same.
+pub fn isolated_environment() {
+    static HOME: OnceLock<PathBuf> = OnceLock::new();
+    HOME.get_or_init(|| {
+        let home = std::env::temp_dir().join(format!("archway-registry-no-home-{}", std::process::id()));
+        std::env::set_var("HOME", &home);
+        std::env::set_var("XDG_RUNTIME_DIR", home.join("run"));
+        std::env::set_var("DOCKER_CONFIG", home.join("docker"));
+        std::env::set_var("REGISTRY_AUTH_FILE", home.join("auth.json"));
+        home
+    });
 }

@@ -14,45 +14,12 @@ use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest}
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
-use archway_tests::registry::Registry;
+use archway_tests::registry::{isolated_environment, Registry};
+use archway_tests::sandboxed::Scratch;
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-
-/// A directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("archway-registry-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Points the variables that locate auth files into a directory that does not exist,
-/// once, before any test does anything else (every test calls this first, so no other
-/// thread reads the environment meanwhile). skopeo inherits the same.
-fn isolated_environment() {
-    static HOME: OnceLock<PathBuf> = OnceLock::new();
-    HOME.get_or_init(|| {
-        let home = std::env::temp_dir().join(format!("archway-registry-no-home-{}", std::process::id()));
-        std::env::set_var("HOME", &home);
-        std::env::set_var("XDG_RUNTIME_DIR", home.join("run"));
-        std::env::set_var("DOCKER_CONFIG", home.join("docker"));
-        std::env::set_var("REGISTRY_AUTH_FILE", home.join("auth.json"));
-        home
-    });
-}
 
 fn run(program: &str, args: &[&str]) {
     let output = Command::new(program)
@@ -204,7 +171,7 @@ fn layer_file(store: &mut RegistryStore, manifest: &ImageManifest) -> (Vec<u8>, 
 #[test]
 fn images_and_indexes_from_a_registry() {
     isolated_environment();
-    let dir = TempDir::new("images");
+    let dir = Scratch::new("registry-images");
     let layout = Layout::build(&dir.0);
     let registry = Registry::start(&dir.0.join("registry"), None);
     let host = registry.host();
@@ -295,7 +262,7 @@ fn images_and_indexes_from_a_registry() {
 #[test]
 fn basic_auth_with_htpasswd() {
     isolated_environment();
-    let dir = TempDir::new("basic");
+    let dir = Scratch::new("registry-basic");
     let layout = Layout::build(&dir.0);
     let htpasswd = dir.0.join("htpasswd");
     let output =

@@ -17,43 +17,11 @@ use archway_image::{
 };
 use archway_tests::image_spec::validate_layout;
 use archway_tests::images::{add_index, tagged, Content, Image};
-use archway_tests::registry::Registry;
+use archway_tests::registry::{isolated_environment, Registry};
+use archway_tests::sandboxed::Scratch;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
-
-/// A directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("archway-push-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Points the variables that locate auth files into a directory that does not exist,
-/// once, before any test does anything else. skopeo inherits the same.
-fn isolated_environment() {
-    static HOME: OnceLock<PathBuf> = OnceLock::new();
-    HOME.get_or_init(|| {
-        let home = std::env::temp_dir().join(format!("archway-push-no-home-{}", std::process::id()));
-        std::env::set_var("HOME", &home);
-        std::env::set_var("XDG_RUNTIME_DIR", home.join("run"));
-        std::env::set_var("DOCKER_CONFIG", home.join("docker"));
-        std::env::set_var("REGISTRY_AUTH_FILE", home.join("auth.json"));
-        home
-    });
-}
 
 /// Run `program` with `args`; its stdout.
 fn run(program: &str, args: &[&str]) -> Vec<u8> {
@@ -172,7 +140,7 @@ fn entries_of(index: &[u8]) -> Vec<Digest> {
 #[test]
 fn images_and_indexes_pushed_byte_for_byte() {
     isolated_environment();
-    let dir = TempDir::new("images");
+    let dir = Scratch::new("push-images");
     let layout = build_layout(&dir.0);
     let registry = Registry::start(&dir.0.join("registry"), None);
     let host = registry.host();
@@ -333,7 +301,7 @@ fn images_and_indexes_pushed_byte_for_byte() {
 #[test]
 fn basic_auth_with_htpasswd() {
     isolated_environment();
-    let dir = TempDir::new("basic");
+    let dir = Scratch::new("push-basic");
     let layout = build_layout(&dir.0);
     let htpasswd = dir.0.join("htpasswd");
     std::fs::write(&htpasswd, run("htpasswd", &["-Bbn", "alice", "s3cret"])).unwrap();

@@ -398,11 +398,7 @@ impl State<'_> {
                 if add.unpack == Some(true) {
                     let scratch = self.shared.work.join(format!("extract-url-{number}"));
                     if let Some(dir) = add::extract_if_archive(&file, &scratch)? {
-                        let into = format!("{}/", destination.trim_end_matches('/'));
-                        let contents = Source { relative: String::new(), path: dir.clone() };
-                        let copied = copy_sources(root, &[contents], &into, &Ignore::default(), &options);
-                        let _ = std::fs::remove_dir_all(&dir);
-                        copied.map_err(|e| e.to_string())?;
+                        copy_extracted(root, &dir, &destination, &options)?;
                         continue;
                     }
                 }
@@ -422,12 +418,7 @@ impl State<'_> {
                     copy_sources(root, &[source], &destination, &ignore, &options).map_err(|e| e.to_string())?;
                     continue;
                 };
-                let into = format!("{}/", destination.trim_end_matches('/'));
-                let contents = Source { relative: String::new(), path: dir.clone() };
-                let single = CopyOptions { several: false, ..options.clone() };
-                let copied = copy_sources(root, &[contents], &into, &Ignore::default(), &single);
-                let _ = std::fs::remove_dir_all(&dir);
-                copied.map_err(|e| e.to_string())?;
+                copy_extracted(root, &dir, &destination, &options)?;
             }
         }
         self.inline_contents(sources, root, &destination, &options)
@@ -584,4 +575,15 @@ impl State<'_> {
             other => Err(format!("process {:?} did not complete successfully: {other}", argv.join(" "))),
         }
     }
+}
+
+/// Copy the contents of an extracted archive (`dir`, removed afterwards) into the
+/// directory `destination` of the stage root.
+fn copy_extracted(root: &Path, dir: &Path, destination: &str, options: &CopyOptions) -> Result<(), String> {
+    let into = format!("{}/", destination.trim_end_matches('/'));
+    let contents = Source { relative: String::new(), path: dir.to_path_buf() };
+    let single = CopyOptions { several: false, ..options.clone() };
+    let copied = copy_sources(root, &[contents], &into, &Ignore::default(), &single);
+    let _ = std::fs::remove_dir_all(dir);
+    copied.map_err(|e| e.to_string())
 }

@@ -18,7 +18,10 @@
 //! - a rebuild with nothing changed runs no step; two builds of tests/build/small in
 //!   separate state directories with the same SOURCE_DATE_EPOCH give the same digest;
 //! - a syntax error, a failing step and a source outside the context fail with their
-//!   Dockerfile line, and nothing is written at the destination.
+//!   Dockerfile line, and nothing is written at the destination;
+//! - `--build-context` images and directories read by `FROM`, `COPY --from` and
+//!   `RUN --mount` (bind, read-only and writable, from stages too; tmpfs), cached by
+//!   what they hold.
 
 use archway_tests::image_spec::validate_layout;
 use archway_tests::images::{read_json, run};
@@ -467,5 +470,96 @@ fn ctrl_c_stops_the_running_step_and_cleans_up() {
     assert!(!out.exists(), "nothing written");
     let leftovers: Vec<_> = std::fs::read_dir(state.join("tmp")).map(|d| d.flatten().collect()).unwrap_or_default();
     assert!(leftovers.is_empty(), "the scratch directory is removed: {leftovers:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--build-context`: an image from an OCI layout as `FROM base` (and `COPY --from=base`),
+/// a local directory (its `.dockerignore` applied) read by `COPY --from`, by a bind
+/// mount (read-only, and writable with the writes discarded) and as the base of a stage;
+/// a `tmpfs` mount; a bind mount of another stage. A changed file of the named directory
+/// misses the cache of exactly the steps that read it.
+#[test]
+fn named_contexts_copy_from_images_and_bind_mounts() {
+    let dir = std::env::temp_dir().join(format!("archway-build-named-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (context, files) = (dir.join("context"), dir.join("files"));
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("data.txt"), "first\n").unwrap();
+    std::fs::write(files.join("secret.txt"), "never copied\n").unwrap();
+    std::fs::write(files.join(".dockerignore"), "secret.txt\n").unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM files AS plain\n\
+         FROM base AS tools\n\
+         RUN echo made in tools > /tools.txt\n\
+         FROM base\n\
+         COPY --from=files data.txt /from-dir/\n\
+         COPY --from=files . /all/\n\
+         COPY --from=docker.io/library/base:latest /etc/debian_version /from-image/\n\
+         COPY --from=plain /data.txt /from-plain-stage.txt\n\
+         RUN --mount=type=bind,from=files,target=/ctx cat /ctx/data.txt > /from-mount.txt\n\
+         RUN --mount=type=bind,from=files,target=/ctx,rw echo changed > /ctx/data.txt && cat /ctx/data.txt > /rw.txt\n\
+         RUN --mount=type=bind,from=tools,source=/tools.txt,target=/t.txt cp /t.txt /from-stage-mount.txt\n\
+         RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /tmpfs.txt && test ! -e /scratch/x-left\n",
+    )
+    .unwrap();
+    let base = format!("base=oci-layout://{}:bookworm-amd64", base_images().display());
+    let named = format!("files={}", files.display());
+    let state = dir.join("state");
+    let build_into = |out: &Path| {
+        let output = format!("type=oci,dest={}", out.display());
+        let args = ["--platform", "linux/amd64", "--build-context", &base, "--build-context", &named, "-t", "named:1"];
+        let mut args = args.to_vec();
+        args.extend(["-o", &output, context.to_str().unwrap()]);
+        must_build("the build with named contexts", &state, &args).1
+    };
+    build_into(&dir.join("out"));
+    let bundle = dir.join("bundle");
+    run(Command::new("umoci")
+        .arg("unpack")
+        .arg("--image")
+        .arg(format!("{}:1", dir.join("out").display()))
+        .arg(&bundle));
+    let read = |path: &str| {
+        std::fs::read_to_string(bundle.join("rootfs").join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    assert_eq!(read("from-dir/data.txt"), "first\n");
+    assert!(!bundle.join("rootfs/all/secret.txt").exists(), "the named directory's .dockerignore applies");
+    assert_eq!(read("all/data.txt"), "first\n");
+    assert!(read("from-image/debian_version").starts_with("12."));
+    assert_eq!(read("from-plain-stage.txt"), "first\n");
+    assert_eq!(read("from-mount.txt"), "first\n");
+    assert_eq!(read("rw.txt"), "changed\n");
+    assert_eq!(
+        std::fs::read_to_string(files.join("data.txt")).unwrap(),
+        "first\n",
+        "writes to a rw bind are discarded"
+    );
+    assert_eq!(read("from-stage-mount.txt"), "made in tools\n");
+    assert_eq!(read("tmpfs.txt"), "x\n");
+    assert!(!bundle.join("rootfs/ctx").exists() && !bundle.join("rootfs/scratch").exists(), "mount points removed");
+
+    // Unchanged: every step cached. One file changed: the steps that read the named
+    // directory run again, the others stay cached.
+    let again = build_into(&dir.join("again"));
+    assert_eq!(again.matches("CACHED").count(), 9, "{again}");
+    std::fs::write(files.join("data.txt"), "second\n").unwrap();
+    let changed = build_into(&dir.join("changed"));
+    assert_eq!(changed.matches("CACHED").count(), 1, "only the step of `tools` is cached: {changed}");
+    let bundle = dir.join("bundle-changed");
+    run(Command::new("umoci")
+        .arg("unpack")
+        .arg("--image")
+        .arg(format!("{}:1", dir.join("changed").display()))
+        .arg(&bundle));
+    for path in ["from-dir/data.txt", "from-plain-stage.txt", "from-mount.txt"] {
+        assert_eq!(std::fs::read_to_string(bundle.join("rootfs").join(path)).unwrap(), "second\n", "{path}");
+    }
+
+    // Refusals: a git context, and a local context used where an image is needed.
+    let out = build(&state, &["--build-context", "x=https://example.com/r.git", context.to_str().unwrap()]);
+    assert_eq!(out.ending, Ending::Exited(2), "{}", out.stderr_text());
+    assert!(out.stderr_text().contains("not supported yet"), "{}", out.stderr_text());
     let _ = std::fs::remove_dir_all(&dir);
 }

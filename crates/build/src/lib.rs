@@ -20,6 +20,8 @@
 //!   BuildKit's checks of flags, argument counts, `RUN --mount` values and `HEALTHCHECK`
 //!   timings, each error naming its line.
 //! - [`manifests`]: manifest lists for `archway manifest`: create, annotate, push, rm.
+//! - [`named_contexts`]: `--build-context NAME=...`: images and directories that
+//!   `FROM`, `COPY --from` and `RUN --mount=from=` name.
 //! - [`plan`]: which stages a build of one platform runs, on what platform and base,
 //!   and where their `--from`s point.
 //! - [`shell`]: word expansion and splitting (`$VAR`, `${VAR:-default}`, quotes,
@@ -48,6 +50,7 @@ pub mod dockerfile;
 pub mod image_config;
 pub mod instructions;
 pub mod manifests;
+pub mod named_contexts;
 pub mod plan;
 pub mod shell;
 pub mod variables;

@@ -11,6 +11,7 @@ use archway_build::builder::progress::ProgressMode;
 use archway_build::builder::{build, default_state_dir, BuildOptions};
 use archway_build::cache::StepCache;
 use archway_build::dockerfile::parse_bytes;
+use archway_build::named_contexts::NamedContexts;
 use archway_image::write::Compression;
 use clap::{Args, Subcommand};
 use std::io::Read;
@@ -23,6 +24,7 @@ Examples:
   archway build --platform linux/arm64 -o type=docker,dest=app.tar -t app:1 .   # docker/podman load -i app.tar
   archway build --platform linux/amd64,linux/arm64 -t 127.0.0.1:5000/app:1 -o type=registry --tls-verify=false .
   archway build --build-arg VERSION=2 --target test -o type=oci,dest=out.tar .
+  archway build --build-context base=oci-layout://layouts/base:1 --build-context src=../src .
   archway build --print-ast Dockerfile     # the instructions as BuildKit's parser sees them
   archway build prune                      # empty the step cache
 
@@ -57,6 +59,11 @@ pub struct BuildArgs {
     /// Set a build argument (NAME=VALUE, or NAME to take it from the environment).
     #[arg(long = "build-arg", value_name = "NAME[=VALUE]")]
     pub build_arg: Vec<String>,
+    /// A named context (repeatable): NAME=DIR, NAME=docker-image://REF or
+    /// NAME=oci-layout://DIR[:TAG|@DIGEST]; `FROM NAME`, `COPY --from=NAME` and
+    /// `RUN --mount=from=NAME` then read it.
+    #[arg(long = "build-context", value_name = "NAME=VALUE")]
+    pub build_context: Vec<String>,
     /// Run every step, ignoring the step cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -269,6 +276,7 @@ fn options(args: &BuildArgs, context: &Path) -> Result<BuildOptions, String> {
         registry: args.registry.options()?,
         state_dir: args.state_dir.clone().unwrap_or_else(default_state_dir),
         iidfile: args.iidfile.clone(),
+        named_contexts: NamedContexts::parse(&args.build_context)?,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod layers;
 pub mod output;
 pub mod progress;
 pub mod root;
+pub mod sources;
 pub mod stage;
 
 use crate::cache::{KeyBuilder, StepCache};
@@ -27,6 +28,7 @@ use crate::context::Context;
 use crate::dockerfile::parse_bytes;
 use crate::image_config::ImageConfig;
 use crate::instructions::{stages, ArgDefinition};
+use crate::named_contexts::{NamedContext, NamedContexts};
 use crate::plan::{plan, Base};
 use crate::shell::Lexer;
 use crate::variables::{global_scope, platform_args, BuildArgs};
@@ -37,8 +39,10 @@ use oci_spec::image::Descriptor;
 use output::{Output, PlatformResult};
 use progress::{Progress, ProgressMode};
 use stage::{run_stage, StageResult, StageStart};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// What to build and where to put it.
 #[derive(Debug, Clone)]
@@ -66,6 +70,8 @@ pub struct BuildOptions {
     pub state_dir: PathBuf,
     /// Write the top document's digest here (`--iidfile`).
     pub iidfile: Option<PathBuf>,
+    /// `--build-context NAME=...`.
+    pub named_contexts: NamedContexts,
 }
 
 /// What went wrong.
@@ -123,6 +129,11 @@ pub struct Shared<'a> {
     pub created: Option<String>,
     /// Cancelled by Ctrl-C ([`interrupt`]): stops the running step.
     pub cancel: Option<archway_sandbox::Cancel>,
+    /// `--build-context`s.
+    pub named: &'a NamedContexts,
+    pub registry: &'a RegistryOptions,
+    /// Images resolved so far, by reference and platform ([`sources::image`]).
+    pub images: Mutex<HashMap<String, base::BaseImage>>,
     interpreter_dir: Option<PathBuf>,
 }
 
@@ -188,6 +199,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         state: options.state_dir.clone(),
         created,
         cancel: interrupt::token(),
+        named: &options.named_contexts,
+        registry: &options.registry,
+        images: Mutex::new(HashMap::new()),
         interpreter_dir: options.interpreter_dir.clone(),
     };
     let mut progress = Progress::new(options.progress);
@@ -224,23 +238,27 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
                         key: earlier.key.clone(),
                     }
                 }
-                Base::Image(reference) => {
+                Base::Image(name) => {
                     let step = progress
-                        .step(&format!("[{} {} internal] load metadata for {reference}", stage.platform, stage.name));
-                    let pulled = base::pull(reference, &stage.platform, &options.registry, &blobs);
-                    let pulled = match pulled {
-                        Ok(pulled) => {
+                        .step(&format!("[{} {} internal] load metadata for {name}", stage.platform, stage.name));
+                    let start = match options.named_contexts.get(name) {
+                        Some(NamedContext::Directory(context)) => sources::directory_start(&shared, name, context),
+                        _ => sources::image(&shared, name, &stage.platform).map(|pulled| {
+                            let mut key = KeyBuilder::new(&pulled.manifest_digest);
+                            key.field("platform", stage.platform.to_string().as_bytes());
+                            StageStart { config: pulled.config, layers: pulled.layers, key: key.finish() }
+                        }),
+                    };
+                    match start {
+                        Ok(start) => {
                             step.done();
-                            pulled
+                            start
                         }
                         Err(e) => {
                             step.failed(&e.to_string());
                             return Err(e);
                         }
-                    };
-                    let mut key = KeyBuilder::new(&pulled.manifest_digest);
-                    key.field("platform", stage.platform.to_string().as_bytes());
-                    StageStart { config: pulled.config, layers: pulled.layers, key: key.finish() }
+                    }
                 }
             };
             let steps = &stages.stages[stage.index].commands;

@@ -8,6 +8,7 @@ use crate::add;
 use crate::builder::layers::write_layer;
 use crate::builder::progress::{Progress, StepProgress};
 use crate::builder::root::materialize;
+use crate::builder::sources::{step_source, writable_copy};
 use crate::builder::{BuildError, Shared};
 use crate::cache::{tree_digest, CachedLayer, CachedStep, KeyBuilder};
 use crate::context::sources::resolve as resolve_sources;
@@ -17,7 +18,7 @@ use crate::copy::{copy_sources, parse_chmod, write_inline, CopyOptions};
 use crate::diff::Snapshot;
 use crate::image_config::{join_workdir, with_shell, ImageConfig, StageConfig};
 use crate::instructions::{parse_mount, Command, MountType, Network, Run, Sources, Step};
-use crate::plan::{From, PlannedStage};
+use crate::plan::PlannedStage;
 use crate::shell::Lexer;
 use crate::variables::{Assignments, BuildArgs, StageScope};
 use archway_arch::Platform;
@@ -251,19 +252,15 @@ impl State<'_> {
         key.field("user", self.config.image.config.user.as_bytes());
         key.field("shell", self.config.shell().join(" ").as_bytes());
         key.pairs("env", &self.scope.run_env());
-        let from = self.stage.sources.iter().find(|(at, _)| *at == position).map(|(_, from)| from);
+        let mut froms = self.stage.sources.iter().filter(|(at, _)| *at == position).map(|(_, from)| from);
         match command {
             Command::Copy(crate::instructions::Copy { sources, .. })
-            | Command::Add(crate::instructions::Add { sources, .. }) => match from {
-                Some(From::Stage(index)) => {
-                    let result = earlier[*index].as_ref().ok_or("the --from stage was not built")?;
-                    key.field("from-stage", result.key.as_bytes());
-                }
-                Some(From::Image(reference)) => {
-                    key.field("from-image", reference.as_bytes());
-                }
-                None => {
-                    let context = self.shared.context.root();
+            | Command::Add(crate::instructions::Add { sources, .. }) => {
+                let source = step_source(self.shared, froms.next(), earlier, &self.stage.platform)?;
+                if let Some(identity) = source.identity() {
+                    key.field("from", identity.as_bytes());
+                } else {
+                    let (tree, ignore) = source.tree(self.shared)?;
                     let mut paths = Vec::new();
                     for word in &sources.paths {
                         if add::is_url(word) {
@@ -275,22 +272,34 @@ impl State<'_> {
                             );
                             continue;
                         }
-                        for source in
-                            resolve_sources(context, word, self.shared.context.ignore()).map_err(|e| e.to_string())?
-                        {
-                            paths.push(source.path);
-                        }
+                        paths.extend(
+                            resolve_sources(&tree, word, &ignore)
+                                .map_err(|e| e.to_string())?
+                                .into_iter()
+                                .map(|s| s.path),
+                        );
                     }
-                    key.field("context", tree_digest(context, &paths).map_err(|e| e.to_string())?.as_bytes());
+                    key.field("context", tree_digest(&tree, &paths).map_err(|e| e.to_string())?.as_bytes());
                 }
-            },
+            }
             Command::Run(run) => {
-                for mount in &run.mounts {
-                    key.field("mount", mount.as_bytes());
-                }
-                if let Some(From::Stage(index)) = from {
-                    let result = earlier[*index].as_ref().ok_or("the mount's stage was not built")?;
-                    key.field("mount-stage", result.key.as_bytes());
+                for text in &run.mounts {
+                    key.field("mount", text.as_bytes());
+                    let mount = parse_mount(text, &mut |value| Ok(value.to_owned()))?;
+                    if mount.kind != MountType::Bind {
+                        continue;
+                    }
+                    let from = if mount.from.is_some() { froms.next() } else { None };
+                    let source = step_source(self.shared, from, earlier, &self.stage.platform)?;
+                    match source.identity() {
+                        Some(identity) => key.field("mount-from", identity.as_bytes()),
+                        None => {
+                            let (tree, _) = source.tree(self.shared)?;
+                            let path = crate::copy::inside(&tree, mount.source.as_deref().unwrap_or("/"))
+                                .map_err(|e| e.to_string())?;
+                            key.field("mount-files", tree_digest(&tree, &[path]).map_err(|e| e.to_string())?.as_bytes())
+                        }
+                    };
                 }
             }
             _ => {}
@@ -323,7 +332,7 @@ impl State<'_> {
                 }
                 Ok(())
             }
-            Command::Run(run) => self.run(run, root, progress),
+            Command::Run(run) => self.run(run, position, earlier, root, progress),
             Command::Copy(copy) => {
                 let options = self.copy_options(root, copy.chown.as_deref(), copy.chmod.as_deref(), copy.parents)?;
                 self.copy(&copy.sources, position, earlier, root, options)
@@ -433,17 +442,8 @@ impl State<'_> {
         mut options: CopyOptions,
     ) -> Result<(), String> {
         let destination = self.destination(sources);
-        let from = self.stage.sources.iter().find(|(at, _)| *at == position).map(|(_, from)| from.clone());
-        let (tree, ignore): (PathBuf, Ignore) = match from {
-            None => (self.shared.context.root().to_path_buf(), self.shared.context.ignore().clone()),
-            Some(From::Stage(index)) => {
-                let result = earlier[index].as_ref().ok_or("the --from stage was not built")?;
-                (self.other_root(result)?, Ignore::default())
-            }
-            Some(From::Image(reference)) => {
-                return Err(format!("COPY --from={reference}: copying from an image is not implemented yet; add a stage FROM {reference}"));
-            }
-        };
+        let from = self.stage.sources.iter().find(|(at, _)| *at == position).map(|(_, from)| from);
+        let (tree, ignore) = step_source(self.shared, from, earlier, &self.stage.platform)?.tree(self.shared)?;
         let mut resolved = Vec::new();
         for word in &sources.paths {
             options.several |= glob::has_wildcards(word);
@@ -478,20 +478,14 @@ impl State<'_> {
         Ok(())
     }
 
-    /// The root of another stage, made from its layers if no step made it.
-    fn other_root(&self, result: &StageResult) -> Result<PathBuf, String> {
-        if let Some(root) = &result.root {
-            return Ok(root.clone());
-        }
-        let dir = self.shared.work.join(format!("from-{}", &result.key[..16]));
-        if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            materialize(self.shared.blobs, &result.layers, &dir).map_err(|e| e.to_string())?;
-        }
-        Ok(dir)
-    }
-
-    fn run(&mut self, run: &Run, root: &Path, progress: &mut StepProgress) -> Result<(), String> {
+    fn run(
+        &mut self,
+        run: &Run,
+        position: usize,
+        earlier: &[Option<StageResult>],
+        root: &Path,
+        progress: &mut StepProgress,
+    ) -> Result<(), String> {
         if !run.devices.is_empty() {
             return Err("RUN --device is not supported".to_owned());
         }
@@ -523,7 +517,8 @@ impl State<'_> {
             argv = with_shell(&self.config.shell(), &[script]);
         }
         let mut mounts = Vec::new();
-        for text in &run.mounts {
+        let mut froms = self.stage.sources.iter().filter(|(at, _)| *at == position).map(|(_, from)| from);
+        for (number, text) in run.mounts.iter().enumerate() {
             let scope_env = self.scope.expansion_env();
             let lexer = self.lexer;
             let mount = parse_mount(text, &mut |value| {
@@ -543,13 +538,22 @@ impl State<'_> {
                     mounts.push(BindMount { source: dir, target, read_only: mount.read_only });
                 }
                 MountType::Bind => {
-                    let source_root = match &mount.from {
-                        None => self.shared.context.root().to_path_buf(),
-                        Some(from) => return Err(format!("RUN --mount=type=bind,from={from} is not implemented yet")),
-                    };
-                    let source = crate::copy::inside(&source_root, mount.source.as_deref().unwrap_or("/"))
+                    let from = if mount.from.is_some() { froms.next() } else { None };
+                    let (tree, _) = step_source(self.shared, from, earlier, &self.stage.platform)?.tree(self.shared)?;
+                    let source = crate::copy::inside(&tree, mount.source.as_deref().unwrap_or("/"))
                         .map_err(|e| e.to_string())?;
+                    if std::fs::symlink_metadata(&source).is_err() {
+                        let name = mount.source.as_deref().unwrap_or("/");
+                        return Err(format!("failed to compute cache key: {name:?} not found"));
+                    }
+                    let source = if mount.read_only { source } else { writable_copy(self.shared, &source, number)? };
                     mounts.push(BindMount { source, target, read_only: mount.read_only });
+                }
+                MountType::Tmpfs => {
+                    let dir = self.shared.work.join(format!("tmpfs-{number}"));
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                    mounts.push(BindMount { source: dir, target, read_only: false });
                 }
                 other => return Err(format!("RUN --mount=type={other:?} is not implemented yet").to_lowercase()),
             }

@@ -1,6 +1,6 @@
 //! What `ADD` does beyond `COPY`: a URL source is downloaded (mode 0600, named after the
 //! URL's last path segment, never extracted), and a local source that is a tar archive,
-//! plain or compressed with gzip or zstd (recognised by its bytes, as docker does, not by
+//! plain or compressed with gzip, zstd, bzip2 or xz (recognised by its bytes, as docker does, not by
 //! its name), is extracted into the destination. Extraction goes through the image
 //! reader's checks (no `..`, no absolute escapes, no write through a link) into a scratch
 //! directory first.
@@ -71,19 +71,20 @@ fn archive_kind(file: &Path) -> Result<Option<&'static str>, String> {
     })
 }
 
-/// If `file` is a tar archive (plain, gzip or zstd), extract it into a new directory
-/// `scratch` and return it; `None` for any other file (it is copied as it is).
+/// If `file` is a tar archive (plain, or compressed with gzip, zstd, bzip2 or xz),
+/// extract it into a new directory `scratch` and return it; `None` for any other file
+/// (it is copied as it is).
 pub fn extract_if_archive(file: &Path, scratch: &Path) -> Result<Option<PathBuf>, String> {
-    match archive_kind(file)? {
+    let decompressed;
+    let file = match archive_kind(file)? {
         None => return Ok(None),
         Some(kind @ ("bzip2" | "xz")) => {
-            return Err(format!(
-                "{}: extracting {kind} archives is not supported yet (gzip, zstd and plain tar are)",
-                file.display()
-            ))
+            decompressed = scratch.with_extension("tar");
+            decompress(kind, file, &decompressed)?;
+            decompressed.as_path()
         }
-        Some(_) => {}
-    }
+        Some(_) => file,
+    };
     let digest = Digest::of(&std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?);
     let open = || File::open(file).map_err(|e| format!("{}: {e}", file.display()));
     let mut tree: Tree<()> = Tree::default();
@@ -97,6 +98,21 @@ pub fn extract_if_archive(file: &Path, scratch: &Path) -> Result<Option<PathBuf>
     unpack::layer_files(&tree, scratch, 0, &digest, open()?).map_err(failed)?;
     unpack::attributes(&tree, scratch, false).map_err(failed)?;
     Ok(Some(scratch.to_path_buf()))
+}
+
+/// Decompress a bzip2 or xz `file` (which layers never are, so the layer reader does
+/// not know them) into `out`.
+fn decompress(kind: &str, file: &Path, out: &Path) -> Result<(), String> {
+    let failed = |e: &dyn std::fmt::Display| format!("extracting {} ({kind}): {e}", file.display());
+    let input = std::io::BufReader::new(File::open(file).map_err(|e| failed(&e))?);
+    let mut output = std::io::BufWriter::new(File::create(out).map_err(|e| failed(&e))?);
+    if kind == "bzip2" {
+        std::io::copy(&mut bzip2::read::MultiBzDecoder::new(input), &mut output).map_err(|e| failed(&e))?;
+    } else {
+        let mut input = input;
+        lzma_rs::xz_decompress(&mut input, &mut output).map_err(|e| failed(&e))?;
+    }
+    output.flush().map_err(|e| failed(&e))
 }
 
 #[cfg(test)]
@@ -134,6 +150,19 @@ mod tests {
         assert_eq!(extract_if_archive(&dir.join("t.gz"), &dir.join("z")).unwrap(), None);
         std::fs::write(dir.join("b.bz2"), b"BZh91AY").unwrap();
         assert!(extract_if_archive(&dir.join("b.bz2"), &dir.join("w")).unwrap_err().contains("bzip2"));
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        bz.write_all(&tar).unwrap();
+        std::fs::write(dir.join("c.bin"), bz.finish().unwrap()).unwrap();
+        let out = extract_if_archive(&dir.join("c.bin"), &dir.join("c")).unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("inside/file.txt")).unwrap(), "hello");
+        let mut xz = Vec::new();
+        lzma_rs::xz_compress(&mut &tar[..], &mut xz).unwrap();
+        std::fs::write(dir.join("d.bin"), &xz).unwrap();
+        let out = extract_if_archive(&dir.join("d.bin"), &dir.join("d")).unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("inside/file.txt")).unwrap(), "hello");
+        xz.truncate(xz.len() / 2);
+        std::fs::write(dir.join("e.bin"), &xz).unwrap();
+        assert!(extract_if_archive(&dir.join("e.bin"), &dir.join("e")).unwrap_err().contains("(xz)"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -13,6 +13,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A step key under construction: every input is fed with a label, so two different
 /// sequences of inputs never hash alike.
@@ -137,7 +138,10 @@ impl StepCache {
         let path = self.entry(key);
         let dir = path.parent().expect("an entry has a directory");
         fs::create_dir_all(dir)?;
-        let temporary = dir.join(format!(".{key}.{}.tmp", std::process::id()));
+        // Unique within the process too: two platforms may finish one step at once.
+        static TEMPORARIES: AtomicUsize = AtomicUsize::new(0);
+        let number = TEMPORARIES.fetch_add(1, Ordering::Relaxed);
+        let temporary = dir.join(format!(".{key}.{}.{number}.tmp", std::process::id()));
         fs::write(&temporary, serde_json::to_vec(step).map_err(io::Error::other)?)?;
         fs::rename(&temporary, &path)
     }

@@ -4,6 +4,7 @@
 //! the builder dying in the middle of writing.
 
 use archway_sandbox::Cancel;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 /// The token the signal handler cancels.
@@ -12,7 +13,12 @@ static TOKEN: OnceLock<Cancel> = OnceLock::new();
 /// The signals that interrupt a build.
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
+/// Set by the handler: the build was interrupted (the token is also cancelled when a
+/// platform fails).
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn on_signal(_: libc::c_int) {
+    SIGNALLED.store(true, Ordering::SeqCst);
     if let Some(token) = TOKEN.get() {
         token.cancel();
     }
@@ -41,5 +47,5 @@ pub fn token() -> Option<Cancel> {
 
 /// Whether the build was interrupted.
 pub fn interrupted() -> bool {
-    TOKEN.get().is_some_and(Cancel::is_cancelled)
+    SIGNALLED.load(Ordering::SeqCst)
 }

@@ -1,13 +1,16 @@
 //! `archway build`: a Dockerfile built for one or more platforms, without a daemon.
 //!
-//! The Dockerfile is parsed once; then for each platform the stages the target needs
-//! are planned ([`crate::plan`]) and run in order ([`stage`]): `FROM` images are pulled
+//! The Dockerfile is parsed once and every platform planned ([`crate::plan`]) before any
+//! step runs; the platforms then build at the same time, one thread each as far as
+//! there are cores (the first to fail stops the others), each running the stages its
+//! target needs in order ([`stage`]): `FROM` images are pulled
 //! into the build's blob store ([`base`]), each filesystem step is found in the step
 //! cache or run on a root made from the layers so far ([`root`]), `RUN` in private
 //! namespaces through `archway_sandbox` (a foreign platform under archway's static
 //! translator, no binfmt_misc entry), and each step's changes become one layer
 //! ([`layers`]). The images (and an index over several platforms) are written to the
 //! outputs at the end ([`output`]); progress goes to standard error ([`progress`]).
+//! `COPY --from`, bind mounts and named contexts find their trees through [`sources`].
 //!
 //! State lives in one directory (default `$XDG_CACHE_HOME/archway/build`): `store/`
 //! (blobs by digest: pulled bases, built layers, configs, manifests), `steps/` (the step
@@ -27,11 +30,11 @@ use crate::cache::{KeyBuilder, StepCache};
 use crate::context::Context;
 use crate::dockerfile::parse_bytes;
 use crate::image_config::ImageConfig;
-use crate::instructions::{stages, ArgDefinition};
+use crate::instructions::{stages, ArgDefinition, Stages};
 use crate::named_contexts::{NamedContext, NamedContexts};
-use crate::plan::{plan, Base};
+use crate::plan::{plan, Base, Plan};
 use crate::shell::Lexer;
-use crate::variables::{global_scope, platform_args, BuildArgs};
+use crate::variables::{global_scope, platform_args, Assignments, BuildArgs};
 use archway_arch::Platform;
 use archway_image::write::{BlobStore, Compression, LayerOptions};
 use archway_image::RegistryOptions;
@@ -42,7 +45,8 @@ use stage::{run_stage, StageResult, StageStart};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 /// What to build and where to put it.
 #[derive(Debug, Clone)]
@@ -94,6 +98,8 @@ pub enum BuildError {
     Io(PathBuf, String),
     /// SIGINT, SIGTERM or SIGHUP stopped the build.
     Interrupted,
+    /// Stopped because another platform's build failed.
+    Cancelled,
 }
 
 impl fmt::Display for BuildError {
@@ -107,6 +113,7 @@ impl fmt::Display for BuildError {
             BuildError::Output(message) => write!(f, "writing the output: {message}"),
             BuildError::Io(path, message) => write!(f, "{}: {message}", path.display()),
             BuildError::Interrupted => write!(f, "interrupted: the running step was stopped and nothing was written"),
+            BuildError::Cancelled => write!(f, "cancelled: another platform's build failed"),
         }
     }
 }
@@ -134,10 +141,30 @@ pub struct Shared<'a> {
     pub registry: &'a RegistryOptions,
     /// Images resolved so far, by reference and platform ([`sources::image`]).
     pub images: Mutex<HashMap<String, base::BaseImage>>,
+    /// Numbers the names [`Shared::scratch`] gives.
+    scratch_names: AtomicUsize,
     interpreter_dir: Option<PathBuf>,
 }
 
 impl Shared<'_> {
+    /// Whether the build was stopped (Ctrl-C, or another platform failed).
+    pub fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(archway_sandbox::Cancel::is_cancelled)
+    }
+
+    /// A new path in the build's scratch directory, never handed out before (platforms
+    /// build at the same time).
+    pub fn scratch(&self, what: &str) -> PathBuf {
+        self.work.join(format!("{what}-{}", self.scratch_names.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    /// Stop every platform's running step and the steps not started.
+    fn cancel_all(&self) {
+        if let Some(cancel) = &self.cancel {
+            cancel.cancel();
+        }
+    }
+
     /// The static interpreter for a foreign platform (`None` for the host's).
     pub fn interpreter_for(&self, platform: &Platform) -> Option<PathBuf> {
         let arch = platform.arch()?;
@@ -202,80 +229,38 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         named: &options.named_contexts,
         registry: &options.registry,
         images: Mutex::new(HashMap::new()),
+        scratch_names: AtomicUsize::new(0),
         interpreter_dir: options.interpreter_dir.clone(),
     };
-    let mut progress = Progress::new(options.progress);
+    let progress = Mutex::new(Progress::new(options.progress));
     let platforms = if options.platforms.is_empty() { vec![Platform::host()] } else { options.platforms.clone() };
     let global_definitions: Vec<ArgDefinition> = stages.global_args.iter().flat_map(|s| s.command.clone()).collect();
     let lexer = Lexer::new(dockerfile.escape);
-    let mut results = Vec::new();
-    let mut unused = Vec::new();
+    // Every platform planned first: a Dockerfile error stops the build before any step.
+    let mut jobs = Vec::new();
     for platform in &platforms {
-        if interrupt::interrupted() {
-            return Err(BuildError::Interrupted);
-        }
         let mut build_args = BuildArgs::new(options.build_args.clone());
         let automatic = platform_args(platform, &Platform::host());
         let global = global_scope(&global_definitions, &mut build_args, &automatic, &lexer)
             .map_err(|e| BuildError::Dockerfile(format!("{file_name}: {e}")))?;
         let planned = plan(&stages, &global, options.target.as_deref(), platform, &lexer)
             .map_err(|e| BuildError::Dockerfile(format!("{file_name}:{}: {}", e.line, e.message)))?;
-        let mut finished: Vec<Option<StageResult>> = vec![None; stages.stages.len()];
-        for stage in &planned.stages {
-            let start = match &stage.base {
-                Base::Scratch => StageStart {
-                    config: ImageConfig::default(),
-                    layers: Vec::new(),
-                    key: KeyBuilder::new("scratch").finish(),
-                },
-                Base::Stage(index) => {
-                    let earlier = finished[*index]
-                        .as_ref()
-                        .ok_or_else(|| BuildError::Dockerfile(format!("stage {index} was not built")))?;
-                    StageStart {
-                        config: earlier.config.clone(),
-                        layers: earlier.layers.clone(),
-                        key: earlier.key.clone(),
-                    }
-                }
-                Base::Image(name) => {
-                    let step = progress
-                        .step(&format!("[{} {} internal] load metadata for {name}", stage.platform, stage.name));
-                    let start = match options.named_contexts.get(name) {
-                        Some(NamedContext::Directory(context)) => sources::directory_start(&shared, name, context),
-                        _ => sources::image(&shared, name, &stage.platform).map(|pulled| {
-                            let mut key = KeyBuilder::new(&pulled.manifest_digest);
-                            key.field("platform", stage.platform.to_string().as_bytes());
-                            StageStart { config: pulled.config, layers: pulled.layers, key: key.finish() }
-                        }),
-                    };
-                    match start {
-                        Ok(start) => {
-                            step.done();
-                            start
-                        }
-                        Err(e) => {
-                            step.failed(&e.to_string());
-                            return Err(e);
-                        }
-                    }
-                }
-            };
-            let steps = &stages.stages[stage.index].commands;
-            let result = run_stage(&shared, stage, steps, start, &global, &mut build_args, &finished, &mut progress);
-            let result = result.map_err(|e| if interrupt::interrupted() { BuildError::Interrupted } else { e })?;
-            finished[stage.index] = Some(result);
-        }
-        let target = planned.stages.last().ok_or_else(|| BuildError::Dockerfile("no stage to build".to_owned()))?;
-        let result = finished[target.index]
-            .take()
-            .ok_or_else(|| BuildError::Dockerfile("the target was not built".to_owned()))?;
-        results.push(image(&blobs, result, options.source_date_epoch)?);
-        unused.extend(build_args.unused());
+        jobs.push(Mutex::new(Some(PlatformJob { planned, global, build_args })));
     }
+    let outcomes = run_concurrently(&shared, &jobs, |job| {
+        build_platform(&shared, &stages, job, &progress, options.source_date_epoch)
+    });
     if interrupt::interrupted() {
         return Err(BuildError::Interrupted);
     }
+    let mut results = Vec::new();
+    let mut unused = Vec::new();
+    for outcome in outcomes {
+        let (result, unused_args) = outcome?;
+        results.push(result);
+        unused.extend(unused_args);
+    }
+    let mut progress = progress.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let top = if results.len() == 1 { results[0].manifest.clone() } else { index(&blobs, &results)? };
     progress.note("#exporting to the outputs");
     output::write_outputs(&results, &top, &blobs, &work, &options.tags, &options.outputs, &options.registry)?;
@@ -287,6 +272,117 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     unused.sort();
     unused.dedup();
     Ok(BuildReport { digest, unused_build_args: unused })
+}
+
+/// One platform's planned build.
+struct PlatformJob {
+    planned: Plan,
+    global: Assignments,
+    build_args: BuildArgs,
+}
+
+/// Run `job` for each entry of `jobs` on as many threads as there are cores (at most one
+/// per job), results in the order of `jobs`. The first job to fail cancels the others'
+/// running steps, and its error alone is returned.
+fn run_concurrently<T: Send>(
+    shared: &Shared,
+    jobs: &[Mutex<Option<PlatformJob>>],
+    job: impl Fn(PlatformJob) -> Result<T, BuildError> + Sync,
+) -> Vec<Result<T, BuildError>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(jobs.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let first_failure: Mutex<Option<usize>> = Mutex::new(None);
+    let outcomes: Vec<Mutex<Option<Result<T, BuildError>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(slot) = jobs.get(index) else { break };
+                let Some(work) = lock(slot).take() else { continue };
+                let outcome = if shared.cancelled() { Err(BuildError::Cancelled) } else { job(work) };
+                if outcome.is_err() {
+                    lock(&first_failure).get_or_insert(index);
+                    shared.cancel_all();
+                }
+                *lock(&outcomes[index]) = Some(outcome);
+            });
+        }
+    });
+    let mut outcomes: Vec<Result<T, BuildError>> = outcomes
+        .into_iter()
+        .map(|outcome| outcome.into_inner().ok().flatten().unwrap_or(Err(BuildError::Cancelled)))
+        .collect();
+    let failed = lock(&first_failure).take();
+    match failed {
+        Some(index) => vec![std::mem::replace(&mut outcomes[index], Err(BuildError::Cancelled))],
+        None => outcomes,
+    }
+}
+
+/// A mutex's contents, also after a thread panicked holding it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Build one platform's stages in order: its image, and the build arguments it left
+/// unused.
+fn build_platform(
+    shared: &Shared,
+    stages: &Stages,
+    job: PlatformJob,
+    progress: &Mutex<Progress>,
+    epoch: Option<i64>,
+) -> Result<(PlatformResult, Vec<String>), BuildError> {
+    let PlatformJob { planned, global, mut build_args } = job;
+    let mut finished: Vec<Option<StageResult>> = vec![None; stages.stages.len()];
+    for stage in &planned.stages {
+        if shared.cancelled() {
+            return Err(BuildError::Cancelled);
+        }
+        let start = match &stage.base {
+            Base::Scratch => StageStart {
+                config: ImageConfig::default(),
+                layers: Vec::new(),
+                key: KeyBuilder::new("scratch").finish(),
+            },
+            Base::Stage(index) => {
+                let earlier = finished[*index]
+                    .as_ref()
+                    .ok_or_else(|| BuildError::Dockerfile(format!("stage {index} was not built")))?;
+                StageStart { config: earlier.config.clone(), layers: earlier.layers.clone(), key: earlier.key.clone() }
+            }
+            Base::Image(name) => {
+                let step = lock(progress)
+                    .step(&format!("[{} {} internal] load metadata for {name}", stage.platform, stage.name));
+                let start = match shared.named.get(name) {
+                    Some(NamedContext::Directory(context)) => sources::directory_start(shared, name, context),
+                    _ => sources::image(shared, name, &stage.platform).map(|pulled| {
+                        let mut key = KeyBuilder::new(&pulled.manifest_digest);
+                        key.field("platform", stage.platform.to_string().as_bytes());
+                        StageStart { config: pulled.config, layers: pulled.layers, key: key.finish() }
+                    }),
+                };
+                match start {
+                    Ok(start) => {
+                        step.done();
+                        start
+                    }
+                    Err(e) => {
+                        step.failed(&e.to_string());
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        let steps = &stages.stages[stage.index].commands;
+        let result = run_stage(shared, stage, steps, start, &global, &mut build_args, &finished, progress);
+        let result = result?;
+        finished[stage.index] = Some(result);
+    }
+    let target = planned.stages.last().ok_or_else(|| BuildError::Dockerfile("no stage to build".to_owned()))?;
+    let result =
+        finished[target.index].take().ok_or_else(|| BuildError::Dockerfile("the target was not built".to_owned()))?;
+    Ok((image(shared.blobs, result, epoch)?, build_args.unused()))
 }
 
 /// Write a stage result's config and manifest into the blob store.

@@ -131,7 +131,7 @@ pub fn directory_start(shared: &Shared, name: &str, context: &Context) -> Result
     let cached = match cached {
         Some(cached) => cached,
         None => {
-            let dir = shared.work.join(format!("context-{}", &key[..16]));
+            let dir = shared.scratch("context");
             std::fs::create_dir_all(&dir).map_err(|e| failed(&e))?;
             let before = Snapshot::take(&dir).map_err(|e| failed(&e))?;
             let contents = Source { relative: String::new(), path: context.root().to_path_buf() };
@@ -170,7 +170,7 @@ fn unpacked(shared: &Shared, name: &str, layers: &[Descriptor]) -> Result<PathBu
     if dir.exists() {
         return Ok(dir);
     }
-    let partial = shared.work.join(format!("{name}.partial-{:?}", std::thread::current().id()).replace(['(', ')'], ""));
+    let partial = shared.scratch(&format!("{name}.partial"));
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
     materialize(shared.blobs, layers, &partial).map_err(|e| e.to_string())?;
@@ -183,9 +183,8 @@ fn unpacked(shared: &Shared, name: &str, layers: &[Descriptor]) -> Result<PathBu
 /// A copy of `source` (a file or directory) in the scratch directory, for a writable
 /// bind mount whose writes BuildKit discards: the step writes the copy, never the
 /// context or another stage.
-pub fn writable_copy(shared: &Shared, source: &Path, number: usize) -> Result<PathBuf, String> {
-    let dir = shared.work.join(format!("mount-{number}"));
-    let _ = std::fs::remove_dir_all(&dir);
+pub fn writable_copy(shared: &Shared, source: &Path) -> Result<PathBuf, String> {
+    let dir = shared.scratch("mount");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let name = if source.is_dir() { String::new() } else { "file".to_owned() };
     let options = CopyOptions { owner: None, mode: None, parents: false, several: false };

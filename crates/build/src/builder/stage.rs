@@ -9,7 +9,7 @@ use crate::builder::layers::write_layer;
 use crate::builder::progress::{Progress, StepProgress};
 use crate::builder::root::materialize;
 use crate::builder::sources::{step_source, writable_copy};
-use crate::builder::{BuildError, Shared};
+use crate::builder::{lock, BuildError, Shared};
 use crate::cache::{tree_digest, CachedLayer, CachedStep, KeyBuilder};
 use crate::context::sources::resolve as resolve_sources;
 use crate::context::Source;
@@ -26,6 +26,7 @@ use archway_image::write::blobs::descriptor;
 use archway_sandbox::{BindMount, Ending, Request};
 use oci_spec::image::Descriptor;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// A finished stage: what a later stage or the output needs of it.
 #[derive(Debug, Clone)]
@@ -67,7 +68,7 @@ pub fn run_stage(
     global: &Assignments,
     build_args: &mut BuildArgs,
     earlier: &[Option<StageResult>],
-    progress: &mut Progress,
+    progress: &Mutex<Progress>,
 ) -> Result<StageResult, BuildError> {
     let config = StageConfig::from_base(start.config);
     let scope = StageScope::new(config.env(), build_args);
@@ -116,7 +117,10 @@ pub fn run_stage(
                 state.config.history(text.unwrap_or_default(), false, shared.created.clone());
             }
             Command::Workdir(_) | Command::Run(_) | Command::Copy(_) | Command::Add(_) => {
-                let mut progress_step = progress.step(&name);
+                if shared.cancelled() {
+                    return Err(BuildError::Cancelled);
+                }
+                let mut progress_step = lock(progress).step(&name);
                 match state.filesystem_step(&command, position, earlier, &mut progress_step) {
                     Ok(cached) => {
                         if cached {
@@ -151,12 +155,11 @@ impl State<'_> {
         if let Some(root) = &self.root {
             return Ok(root.clone());
         }
-        let dir = self.shared.work.join(format!(
-            "{}-{}",
+        let dir = self.shared.scratch(&format!(
+            "root-{}-{}",
             self.stage.platform.to_string().replace('/', "-"),
             self.stage.index
         ));
-        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         materialize(self.shared.blobs, &self.layers, &dir).map_err(|e| e.to_string())?;
         self.root = Some(dir.clone());
@@ -392,7 +395,7 @@ impl State<'_> {
         options.several = sources.paths.len() + sources.contents.len() > 1;
         let context = self.shared.context.root().to_path_buf();
         let ignore = self.shared.context.ignore().clone();
-        for (number, word) in sources.paths.iter().enumerate() {
+        for word in &sources.paths {
             if add::is_url(word) {
                 let file = add::download(word, &self.shared.work.join("downloads"))?;
                 if let Some(expected) = &add.checksum {
@@ -405,7 +408,7 @@ impl State<'_> {
                     }
                 }
                 if add.unpack == Some(true) {
-                    let scratch = self.shared.work.join(format!("extract-url-{number}"));
+                    let scratch = self.shared.scratch("extract");
                     if let Some(dir) = add::extract_if_archive(&file, &scratch)? {
                         copy_extracted(root, &dir, &destination, &options)?;
                         continue;
@@ -419,8 +422,8 @@ impl State<'_> {
             }
             options.several |= glob::has_wildcards(word);
             let resolved = resolve_sources(&context, word, &ignore).map_err(|e| e.to_string())?;
-            for (index, source) in resolved.into_iter().enumerate() {
-                let scratch = self.shared.work.join(format!("extract-{number}-{index}"));
+            for source in resolved {
+                let scratch = self.shared.scratch("extract");
                 let extracted =
                     if source.path.is_file() { add::extract_if_archive(&source.path, &scratch)? } else { None };
                 let Some(dir) = extracted else {
@@ -518,7 +521,7 @@ impl State<'_> {
         }
         let mut mounts = Vec::new();
         let mut froms = self.stage.sources.iter().filter(|(at, _)| *at == position).map(|(_, from)| from);
-        for (number, text) in run.mounts.iter().enumerate() {
+        for text in &run.mounts {
             let scope_env = self.scope.expansion_env();
             let lexer = self.lexer;
             let mount = parse_mount(text, &mut |value| {
@@ -546,12 +549,11 @@ impl State<'_> {
                         let name = mount.source.as_deref().unwrap_or("/");
                         return Err(format!("failed to compute cache key: {name:?} not found"));
                     }
-                    let source = if mount.read_only { source } else { writable_copy(self.shared, &source, number)? };
+                    let source = if mount.read_only { source } else { writable_copy(self.shared, &source)? };
                     mounts.push(BindMount { source, target, read_only: mount.read_only });
                 }
                 MountType::Tmpfs => {
-                    let dir = self.shared.work.join(format!("tmpfs-{number}"));
-                    let _ = std::fs::remove_dir_all(&dir);
+                    let dir = self.shared.scratch("tmpfs");
                     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                     mounts.push(BindMount { source: dir, target, read_only: false });
                 }

@@ -563,3 +563,39 @@ fn named_contexts_copy_from_images_and_bind_mounts() {
     assert!(out.stderr_text().contains("not supported yet"), "{}", out.stderr_text());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Platforms build at the same time, and the first to fail stops the others: amd64 fails
+/// at once while arm64's step sleeps; the build ends long before the sleep would, with
+/// amd64's error and line, and writes nothing.
+#[test]
+fn a_failing_platform_stops_the_others() {
+    let dir = std::env::temp_dir().join(format!("archway-build-cancel-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let context = dir.join("context");
+    std::fs::create_dir_all(&context).unwrap();
+    for arch in ["amd64", "arm64"] {
+        let busybox = workspace().join(".cache/busybox").join(arch).join("bin/busybox");
+        std::fs::copy(&busybox, context.join(format!("busybox-{arch}"))).unwrap();
+    }
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM scratch\nARG TARGETARCH\nCOPY busybox-$TARGETARCH /bin/busybox\n\
+         RUN [\"/bin/busybox\", \"sh\", \"-c\", \"if [ $(/bin/busybox uname -m) = aarch64 ]; then /bin/busybox sleep 300; else exit 3; fi\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let output = format!("type=oci,dest={}", out.display());
+    let started = std::time::Instant::now();
+    let failed =
+        build(&dir.join("state"), &["--platform", "linux/amd64,linux/arm64", "-o", &output, context.to_str().unwrap()]);
+    let stderr = failed.stderr_text();
+    assert_eq!(failed.ending, Ending::Exited(1), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(120), "arm64's sleep was stopped: {stderr}");
+    assert!(stderr.contains("Dockerfile:4: [linux/amd64]") && stderr.contains("exit code: 3"), "{stderr}");
+    assert!(
+        stderr.contains("[linux/arm64 stage-0 3/3] RUN") && stderr.contains("cancelled"),
+        "arm64 ran at the same time and was stopped: {stderr}"
+    );
+    assert!(!out.exists(), "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}

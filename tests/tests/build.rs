@@ -21,7 +21,8 @@
 //!   Dockerfile line, and nothing is written at the destination;
 //! - `--build-context` images and directories read by `FROM`, `COPY --from` and
 //!   `RUN --mount` (bind, read-only and writable, from stages too; tmpfs), cached by
-//!   what they hold.
+//!   what they hold; `--secret` and `--ssh` seen by the steps only;
+//! - platforms build at the same time, and the first failure stops the others.
 
 use archway_tests::image_spec::validate_layout;
 use archway_tests::images::{read_json, run};
@@ -597,5 +598,66 @@ fn a_failing_platform_stops_the_others() {
         "arm64 ran at the same time and was stopped: {stderr}"
     );
     assert!(!out.exists(), "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--secret` and `--ssh`: a secret as a file (mode 0400, root's) and as a variable, an
+/// agent socket with `SSH_AUTH_SOCK` pointing at it, an optional secret not given left
+/// out; none of them in the image; a required one missing fails with its line.
+#[test]
+fn secrets_and_ssh_agents_reach_the_steps_only() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("archway-build-secrets-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let context = dir.join("context");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::write(dir.join("token"), "s3cret-value").unwrap();
+    let socket = dir.join("agent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(b"the agent answers\n");
+        }
+    });
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM base\n\
+         RUN --mount=type=secret,id=token { cat /run/secrets/token; echo; stat -c '%a %u' /run/secrets/token; } > /seen.txt\n\
+         RUN --mount=type=secret,id=token,env=TOKEN echo \"$TOKEN\" > /env.txt && test ! -e /run/secrets/token\n\
+         RUN --mount=type=secret,id=not-given true\n\
+         RUN --mount=type=ssh perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Peer => $ENV{SSH_AUTH_SOCK}) or die \"connect: $!\"; print scalar <$s>' > /agent.txt\n\
+         RUN ! env | grep -q s3cret\n",
+    )
+    .unwrap();
+    let base = format!("base=oci-layout://{}:bookworm-amd64", base_images().display());
+    let secret = format!("id=token,src={}", dir.join("token").display());
+    let agent = format!("default={}", socket.display());
+    let out = dir.join("out");
+    let output = format!("type=oci,dest={}", out.display());
+    let state = dir.join("state");
+    let common = ["--platform", "linux/amd64", "--build-context", &base, "--secret", &secret, "--ssh", &agent];
+    let mut args = common.to_vec();
+    args.extend(["-t", "s:1", "-o", &output, context.to_str().unwrap()]);
+    must_build("the build with secrets", &state, &args);
+    let bundle = dir.join("bundle");
+    run(Command::new("umoci").arg("unpack").arg("--image").arg(format!("{}:1", out.display())).arg(&bundle));
+    let read = |path: &str| std::fs::read_to_string(bundle.join("rootfs").join(path)).unwrap();
+    assert_eq!(read("seen.txt"), "s3cret-value\n400 0\n");
+    assert_eq!(read("env.txt"), "s3cret-value\n");
+    assert_eq!(read("agent.txt"), "the agent answers\n");
+    assert!(!bundle.join("rootfs/run/secrets/token").exists() && !bundle.join("rootfs/run/buildkit").exists());
+    let config = std::fs::read_to_string(bundle.join("config.json")).unwrap();
+    assert!(!config.contains("s3cret"), "the secret is not in the image's configuration");
+
+    std::fs::write(context.join("Dockerfile"), "FROM base\nRUN --mount=type=secret,id=nope,required true\n").unwrap();
+    let mut args = common.to_vec();
+    args.push(context.to_str().unwrap());
+    let failed = build(&state, &args);
+    assert_eq!(failed.ending, Ending::Exited(1), "{}", failed.stderr_text());
+    assert!(
+        failed.stderr_text().contains("Dockerfile:2: [linux/amd64] secret nope: not found"),
+        "{}",
+        failed.stderr_text()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

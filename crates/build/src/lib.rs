@@ -24,6 +24,7 @@
 //!   `FROM`, `COPY --from` and `RUN --mount=from=` name.
 //! - [`plan`]: which stages a build of one platform runs, on what platform and base,
 //!   and where their `--from`s point.
+//! - [`secrets`]: `--secret` and `--ssh`: what the caller lends `RUN` steps.
 //! - [`shell`]: word expansion and splitting (`$VAR`, `${VAR:-default}`, quotes,
 //!   escapes) as BuildKit's shell lexer does them, for the instructions that expand
 //!   variables.
@@ -52,5 +53,6 @@ pub mod instructions;
 pub mod manifests;
 pub mod named_contexts;
 pub mod plan;
+pub mod secrets;
 pub mod shell;
 pub mod variables;

@@ -12,6 +12,7 @@ use archway_build::builder::{build, default_state_dir, BuildOptions};
 use archway_build::cache::StepCache;
 use archway_build::dockerfile::parse_bytes;
 use archway_build::named_contexts::NamedContexts;
+use archway_build::secrets::Secrets;
 use archway_image::write::Compression;
 use clap::{Args, Subcommand};
 use std::io::Read;
@@ -25,6 +26,7 @@ Examples:
   archway build --platform linux/amd64,linux/arm64 -t 127.0.0.1:5000/app:1 -o type=registry --tls-verify=false .
   archway build --build-arg VERSION=2 --target test -o type=oci,dest=out.tar .
   archway build --build-context base=oci-layout://layouts/base:1 --build-context src=../src .
+  archway build --secret id=npmrc,src=$HOME/.npmrc --ssh default .   # RUN --mount=type=secret,id=npmrc / type=ssh
   archway build --print-ast Dockerfile     # the instructions as BuildKit's parser sees them
   archway build prune                      # empty the step cache
 
@@ -64,6 +66,14 @@ pub struct BuildArgs {
     /// `RUN --mount=from=NAME` then read it.
     #[arg(long = "build-context", value_name = "NAME=VALUE")]
     pub build_context: Vec<String>,
+    /// A secret for `RUN --mount=type=secret` (repeatable): id=NAME[,src=FILE|,env=VAR].
+    /// Never stored in an image or the cache.
+    #[arg(long = "secret", value_name = "id=NAME[,src=FILE|,env=VAR]")]
+    pub secret: Vec<String>,
+    /// An SSH agent for `RUN --mount=type=ssh` (repeatable): default (SSH_AUTH_SOCK's) or
+    /// ID=SOCKET.
+    #[arg(long = "ssh", value_name = "default|ID=SOCKET")]
+    pub ssh: Vec<String>,
     /// Run every step, ignoring the step cache.
     #[arg(long)]
     pub no_cache: bool,
@@ -277,6 +287,7 @@ fn options(args: &BuildArgs, context: &Path) -> Result<BuildOptions, String> {
         state_dir: args.state_dir.clone().unwrap_or_else(default_state_dir),
         iidfile: args.iidfile.clone(),
         named_contexts: NamedContexts::parse(&args.build_context)?,
+        secrets: Secrets::parse(&args.secret, &args.ssh)?,
     })
 }
 

@@ -10,7 +10,8 @@
 //! translator, no binfmt_misc entry), and each step's changes become one layer
 //! ([`layers`]). The images (and an index over several platforms) are written to the
 //! outputs at the end ([`output`]); progress goes to standard error ([`progress`]).
-//! `COPY --from`, bind mounts and named contexts find their trees through [`sources`].
+//! `COPY --from`, bind mounts and named contexts find their trees through [`sources`];
+//! secrets and ssh agents reach a step through [`secret_mounts`].
 //!
 //! State lives in one directory (default `$XDG_CACHE_HOME/archway/build`): `store/`
 //! (blobs by digest: pulled bases, built layers, configs, manifests), `steps/` (the step
@@ -23,6 +24,7 @@ pub mod layers;
 pub mod output;
 pub mod progress;
 pub mod root;
+pub mod secret_mounts;
 pub mod sources;
 pub mod stage;
 
@@ -33,6 +35,7 @@ use crate::image_config::ImageConfig;
 use crate::instructions::{stages, ArgDefinition, Stages};
 use crate::named_contexts::{NamedContext, NamedContexts};
 use crate::plan::{plan, Base, Plan};
+use crate::secrets::Secrets;
 use crate::shell::Lexer;
 use crate::variables::{global_scope, platform_args, Assignments, BuildArgs};
 use archway_arch::Platform;
@@ -76,6 +79,8 @@ pub struct BuildOptions {
     pub iidfile: Option<PathBuf>,
     /// `--build-context NAME=...`.
     pub named_contexts: NamedContexts,
+    /// `--secret` and `--ssh`.
+    pub secrets: Secrets,
 }
 
 /// What went wrong.
@@ -139,6 +144,7 @@ pub struct Shared<'a> {
     /// `--build-context`s.
     pub named: &'a NamedContexts,
     pub registry: &'a RegistryOptions,
+    pub secrets: &'a Secrets,
     /// Images resolved so far, by reference and platform ([`sources::image`]).
     pub images: Mutex<HashMap<String, base::BaseImage>>,
     /// Numbers the names [`Shared::scratch`] gives.
@@ -228,6 +234,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         cancel: interrupt::token(),
         named: &options.named_contexts,
         registry: &options.registry,
+        secrets: &options.secrets,
         images: Mutex::new(HashMap::new()),
         scratch_names: AtomicUsize::new(0),
         interpreter_dir: options.interpreter_dir.clone(),

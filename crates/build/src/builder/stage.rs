@@ -8,6 +8,7 @@ use crate::add;
 use crate::builder::layers::write_layer;
 use crate::builder::progress::{Progress, StepProgress};
 use crate::builder::root::materialize;
+use crate::builder::secret_mounts::lend;
 use crate::builder::sources::{step_source, writable_copy};
 use crate::builder::{lock, BuildError, Shared};
 use crate::cache::{tree_digest, CachedLayer, CachedStep, KeyBuilder};
@@ -521,12 +522,20 @@ impl State<'_> {
         }
         let mut mounts = Vec::new();
         let mut froms = self.stage.sources.iter().filter(|(at, _)| *at == position).map(|(_, from)| from);
+        let (mut extra_env, mut agents) = (Vec::new(), 0);
         for text in &run.mounts {
             let scope_env = self.scope.expansion_env();
             let lexer = self.lexer;
             let mount = parse_mount(text, &mut |value| {
                 lexer.expand_word(value, &scope_env).map(|e| e.word).map_err(|e| e.to_string())
             })?;
+            if matches!(mount.kind, MountType::Secret | MountType::Ssh) {
+                let lent = lend(self.shared, &mount, agents)?;
+                agents += usize::from(mount.kind == MountType::Ssh);
+                mounts.extend(lent.mount);
+                extra_env.extend(lent.env);
+                continue;
+            }
             let target = mount.target.clone().ok_or("a mount needs a target")?;
             let target = if target.starts_with('/') { target } else { join_workdir(self.config.workdir(), &target) };
             match mount.kind {
@@ -557,12 +566,14 @@ impl State<'_> {
                     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                     mounts.push(BindMount { source: dir, target, read_only: false });
                 }
-                other => return Err(format!("RUN --mount=type={other:?} is not implemented yet").to_lowercase()),
+                // Lent above.
+                MountType::Secret | MountType::Ssh => {}
             }
         }
         let mut request = Request::new(root, self.stage.platform.clone(), &[]);
         request.argv = argv.clone();
         request.env = self.scope.run_env().iter().map(|(k, v)| format!("{k}={v}")).collect();
+        request.env.extend(extra_env);
         request.workdir = self.config.workdir().to_owned();
         request.user = self.config.image.config.user.clone();
         request.interpreter = self.shared.interpreter_for(&self.stage.platform);

@@ -32,6 +32,9 @@ pub struct CopyOptions {
     pub parents: bool,
     /// The words were wildcards or several: the destination must be a directory.
     pub several: bool,
+    /// `--exclude` patterns, matched as BuildKit matches them: against paths below each
+    /// copied directory, relative to it (a source named on the command line is copied).
+    pub exclude: Ignore,
 }
 
 /// Why a copy failed.
@@ -93,7 +96,7 @@ pub fn copy_sources(
         }
         make_parents(root, &target, options)?;
         if metadata.is_dir() {
-            copy_tree(&source.path, &source.relative, &target, ignore, options)?;
+            copy_tree(&source.path, (&source.relative, ""), &target, ignore, options)?;
         } else {
             copy_entry(&source.path, &target, options)?;
         }
@@ -142,8 +145,16 @@ fn make_parents(root: &Path, target: &Path, options: &CopyOptions) -> Result<(),
     Ok(())
 }
 
-/// Copy the contents of directory `from` (named `relative` in its tree) into `to`.
-fn copy_tree(from: &Path, relative: &str, to: &Path, ignore: &Ignore, options: &CopyOptions) -> Result<(), CopyError> {
+/// Copy the contents of directory `from` into `to`; `relative` is its path in its tree
+/// (for `.dockerignore`) and below the copied source (for `--exclude`).
+fn copy_tree(
+    from: &Path,
+    relative: (&str, &str),
+    to: &Path,
+    ignore: &Ignore,
+    options: &CopyOptions,
+) -> Result<(), CopyError> {
+    let (in_tree, in_source) = relative;
     if !is_directory(to) {
         replace_link(to)?;
         fs::create_dir(to).map_err(|e| CopyError::Io(to.to_path_buf(), e))?;
@@ -157,20 +168,24 @@ fn copy_tree(from: &Path, relative: &str, to: &Path, ignore: &Ignore, options: &
     entries.sort_by_key(|entry| entry.file_name());
     for entry in entries {
         let name = entry.file_name();
-        let child_relative = if relative.is_empty() {
-            name.to_string_lossy().into_owned()
-        } else {
-            format!("{relative}/{}", name.to_string_lossy())
+        let join = |parent: &str| {
+            if parent.is_empty() {
+                name.to_string_lossy().into_owned()
+            } else {
+                format!("{parent}/{}", name.to_string_lossy())
+            }
         };
-        if ignore.excludes(&child_relative) && !ignore.has_exceptions() {
+        let (child_in_tree, child_in_source) = (join(in_tree), join(in_source));
+        let excluded = ignore.excludes(&child_in_tree) || options.exclude.excludes(&child_in_source);
+        if excluded && !ignore.has_exceptions() && !options.exclude.has_exceptions() {
             continue;
         }
         let source = entry.path();
         let target = to.join(&name);
         let file_type = entry.file_type().map_err(|e| CopyError::Io(source.clone(), e))?;
         if file_type.is_dir() {
-            copy_tree(&source, &child_relative, &target, ignore, options)?;
-        } else if !ignore.excludes(&child_relative) {
+            copy_tree(&source, (&child_in_tree, &child_in_source), &target, ignore, options)?;
+        } else if !excluded {
             copy_entry(&source, &target, options)?;
         }
     }
@@ -298,6 +313,14 @@ mod tests {
         assert_eq!(fs::read_to_string(root.join("tree/sub/c")).unwrap(), "c");
         assert_eq!(fs::read_link(root.join("tree/link")).unwrap(), PathBuf::from("sub/c"));
         assert!(!root.join("tree/skip.log").exists(), ".dockerignore applies inside directories");
+        let excluding = CopyOptions { exclude: Ignore::parse("sub\n*.log").unwrap(), ..CopyOptions::default() };
+        copy_sources(&root, &sources(&context, "dir"), "/excluded", &Ignore::default(), &excluding).unwrap();
+        assert!(root.join("excluded/link").is_symlink(), "--exclude: the rest is copied");
+        assert!(!root.join("excluded/sub").exists(), "--exclude matches below the copied directory");
+        assert!(!root.join("excluded/skip.log").exists());
+        let log_only = CopyOptions { exclude: Ignore::parse("*.log").unwrap(), ..CopyOptions::default() };
+        copy_sources(&root, &sources(&context, "dir/skip.log"), "/named.log", &Ignore::default(), &log_only).unwrap();
+        assert!(root.join("named.log").is_file(), "a source named on the command line is copied, as BuildKit does");
         let several = CopyOptions { several: true, ..CopyOptions::default() };
         let error = copy_sources(&root, &sources(&context, "*.txt"), "/x", &Ignore::default(), &several).unwrap_err();
         assert!(error.to_string().contains("must be a directory and end with a /"));

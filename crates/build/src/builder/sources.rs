@@ -135,7 +135,7 @@ pub fn directory_start(shared: &Shared, name: &str, context: &Context) -> Result
             std::fs::create_dir_all(&dir).map_err(|e| failed(&e))?;
             let before = Snapshot::take(&dir).map_err(|e| failed(&e))?;
             let contents = Source { relative: String::new(), path: context.root().to_path_buf() };
-            let options = CopyOptions { owner: None, mode: None, parents: false, several: false };
+            let options = CopyOptions::default();
             copy_sources(&dir, &[contents], "/", context.ignore(), &options)
                 .map_err(|e| BuildError::Base(name.to_owned(), e.to_string()))?;
             let after = Snapshot::take(&dir).map_err(|e| failed(&e))?;
@@ -187,7 +187,7 @@ pub fn writable_copy(shared: &Shared, source: &Path) -> Result<PathBuf, String> 
     let dir = shared.scratch("mount");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let name = if source.is_dir() { String::new() } else { "file".to_owned() };
-    let options = CopyOptions { owner: None, mode: None, parents: false, several: false };
+    let options = CopyOptions::default();
     let contents = Source { relative: name.clone(), path: source.to_path_buf() };
     let destination = if name.is_empty() { "/".to_owned() } else { format!("/{name}") };
     copy_sources(&dir, &[contents], &destination, &Ignore::default(), &options).map_err(|e| e.to_string())?;

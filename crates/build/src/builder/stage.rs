@@ -338,14 +338,16 @@ impl State<'_> {
             }
             Command::Run(run) => self.run(run, position, earlier, root, progress),
             Command::Copy(copy) => {
-                let options = self.copy_options(root, copy.chown.as_deref(), copy.chmod.as_deref(), copy.parents)?;
+                let options =
+                    self.copy_options(root, copy.chown.as_deref(), copy.chmod.as_deref(), copy.parents, &copy.exclude)?;
                 self.copy(&copy.sources, position, earlier, root, options)
             }
             Command::Add(add) => {
                 if add.keep_git_dir.is_some() {
                     return Err("ADD --keep-git-dir: git sources are not supported".to_owned());
                 }
-                let options = self.copy_options(root, add.chown.as_deref(), add.chmod.as_deref(), false)?;
+                let options =
+                    self.copy_options(root, add.chown.as_deref(), add.chmod.as_deref(), false, &add.exclude)?;
                 self.add(add, root, options)
             }
             _ => Ok(()),
@@ -358,6 +360,7 @@ impl State<'_> {
         chown: Option<&str>,
         chmod: Option<&str>,
         parents: bool,
+        exclude: &[String],
     ) -> Result<CopyOptions, String> {
         let owner = match chown {
             Some(spec) => {
@@ -367,7 +370,8 @@ impl State<'_> {
             None => None,
         };
         let mode = chmod.map(parse_chmod).transpose()?;
-        Ok(CopyOptions { owner, mode, parents, several: false })
+        let exclude = Ignore::parse(&exclude.join("\n")).map_err(|e| format!("--exclude: {e}"))?;
+        Ok(CopyOptions { owner, mode, parents, several: false, exclude })
     }
 
     /// The destination of `COPY`/`ADD` in the stage: relative ones under `WORKDIR`, a

@@ -11,7 +11,8 @@
 //! ([`layers`]). The images (and an index over several platforms) are written to the
 //! outputs at the end ([`output`]); progress goes to standard error ([`progress`]).
 //! `COPY --from`, bind mounts and named contexts find their trees through [`sources`];
-//! secrets and ssh agents reach a step through [`secret_mounts`].
+//! secrets and ssh agents reach a step through [`secret_mounts`]; a base's `ONBUILD`
+//! triggers run first ([`triggers`]).
 //!
 //! State lives in one directory (default `$XDG_CACHE_HOME/archway/build`): `store/`
 //! (blobs by digest: pulled bases, built layers, configs, manifests), `steps/` (the step
@@ -27,6 +28,7 @@ pub mod root;
 pub mod secret_mounts;
 pub mod sources;
 pub mod stage;
+pub mod triggers;
 
 use crate::cache::{KeyBuilder, StepCache};
 use crate::context::Context;
@@ -381,8 +383,12 @@ fn build_platform(
                 }
             }
         };
+        let mut start = start;
+        let from_line = stages.stages[stage.index].line;
+        let triggers = triggers::on_build_steps(&std::mem::take(&mut start.config.config.on_build), from_line)
+            .map_err(|message| BuildError::Step { line: from_line, platform: stage.platform.to_string(), message })?;
         let steps = &stages.stages[stage.index].commands;
-        let result = run_stage(shared, stage, steps, start, &global, &mut build_args, &finished, progress);
+        let result = run_stage(shared, stage, &triggers, steps, start, &global, &mut build_args, &finished, progress);
         let result = result?;
         finished[stage.index] = Some(result);
     }

@@ -59,11 +59,13 @@ struct State<'a> {
     lexer: Lexer,
 }
 
-/// Run `steps` of `stage` from `start`; `earlier` holds the finished stages by index.
+/// Run `triggers` (the base's `ONBUILD`s) and `steps` of `stage` from `start`; `earlier`
+/// holds the finished stages by index.
 #[allow(clippy::too_many_arguments)]
 pub fn run_stage(
     shared: &Shared,
     stage: &PlannedStage,
+    triggers: &[Step<Command>],
     steps: &[Step<Command>],
     start: StageStart,
     global: &Assignments,
@@ -83,8 +85,16 @@ pub fn run_stage(
         root: None,
         lexer: Lexer::new(shared.escape),
     };
-    for (position, step) in steps.iter().enumerate() {
-        let name = format!("[{} {} {}/{}] {}", stage.platform, stage.name, position + 1, steps.len(), step.original);
+    // ONBUILD triggers first; they read nothing but the context (no position in `steps`).
+    let all = triggers.iter().map(|step| (None, step)).chain(steps.iter().enumerate().map(|(i, s)| (Some(i), s)));
+    for (position, step) in all {
+        let name = match position {
+            Some(position) => {
+                format!("[{} {} {}/{}] {}", stage.platform, stage.name, position + 1, steps.len(), step.original)
+            }
+            None => format!("[{} {} ONBUILD] {}", stage.platform, stage.name, step.original),
+        };
+        let position = position.unwrap_or(usize::MAX);
         let line_error =
             |message: String| BuildError::Step { line: step.line, platform: stage.platform.to_string(), message };
         let mut command = step.command.clone();

@@ -190,7 +190,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         cancel: interrupt::token(),
         interpreter_dir: options.interpreter_dir.clone(),
     };
-    let mut progress = Progress::new(options.progress);
+    let progress = Progress::new(options.progress);
     let platforms = if options.platforms.is_empty() { vec![Platform::host()] } else { options.platforms.clone() };
     let global_definitions: Vec<ArgDefinition> = stages.global_args.iter().flat_map(|s| s.command.clone()).collect();
     let lexer = Lexer::new(dockerfile.escape);
@@ -244,7 +244,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
                 }
             };
             let steps = &stages.stages[stage.index].commands;
-            let result = run_stage(&shared, stage, steps, start, &global, &mut build_args, &finished, &mut progress);
+            let result = run_stage(&shared, stage, steps, start, &global, &mut build_args, &finished, &progress);
             let result = result.map_err(|e| if interrupt::interrupted() { BuildError::Interrupted } else { e })?;
             finished[stage.index] = Some(result);
         }

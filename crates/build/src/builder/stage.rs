@@ -66,7 +66,7 @@ pub fn run_stage(
     global: &Assignments,
     build_args: &mut BuildArgs,
     earlier: &[Option<StageResult>],
-    progress: &mut Progress,
+    progress: &Progress,
 ) -> Result<StageResult, BuildError> {
     let config = StageConfig::from_base(start.config);
     let scope = StageScope::new(config.env(), build_args);

@@ -23,6 +23,8 @@
 //!   `RUN --mount` (bind, read-only and writable, from stages too; tmpfs), cached by
 //!   what they hold; `--secret` and `--ssh` seen by the steps only;
 //! - platforms build at the same time, and the first failure stops the others.
+//! - `--progress`: the live view on a terminal (`script` makes one), BuildKit's plain
+//!   lines elsewhere, `BUILDKIT_PROGRESS`.
 
 use archway_tests::image_spec::validate_layout;
 use archway_tests::images::{read_json, run};
@@ -664,5 +666,71 @@ fn secrets_and_ssh_agents_reach_the_steps_only() {
         "{}",
         failed.stderr_text()
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--progress`: on a terminal (`script` runs the build on a pseudo-terminal) the live view
+/// is drawn and each step collapses to its line with `DONE` or `CACHED`; off a terminal
+/// `auto` is BuildKit's plain lines without a control sequence, `--progress tty` is
+/// refused, and `BUILDKIT_PROGRESS=quiet` leaves only the digest.
+#[test]
+fn progress_on_a_terminal_and_off_it() {
+    let dir = std::env::temp_dir().join(format!("archway-build-progress-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let context = dir.join("context");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::write(context.join("Dockerfile"), "FROM scratch\nCOPY a.txt /a.txt\nCOPY b.txt /b/\n").unwrap();
+    std::fs::write(context.join("a.txt"), "a\n").unwrap();
+    std::fs::write(context.join("b.txt"), "b\n").unwrap();
+    let state = dir.join("state");
+    let archway = |progress: &str| {
+        let mut cmd = Command::new(archway_bin());
+        cmd.args(["build", "--progress", progress, "--platform", "linux/arm64", "--state-dir"])
+            .arg(&state)
+            .arg(&context)
+            .env_remove("BUILDKIT_PROGRESS");
+        cmd
+    };
+    let on_terminal = |what: &str| {
+        let command = format!(
+            "{} build --progress tty --platform linux/arm64 --state-dir {} {}",
+            archway_bin().display(),
+            state.display(),
+            context.display()
+        );
+        let mut script = Command::new("script");
+        script.args(["-qfec", &command, "/dev/null"]).env_remove("BUILDKIT_PROGRESS");
+        let out = run_with_limit(&mut script, LIMIT);
+        assert_eq!(out.ending, Ending::Exited(0), "{what}: {}{}", out.stdout_text(), out.stderr_text());
+        out.stdout_text()
+    };
+    let first = on_terminal("the first build");
+    assert!(first.contains("\x1b[") && first.contains(" [linux/arm64 stage-0 1/2] COPY a.txt /a.txt "), "{first}");
+    for line in
+        ["#1 [linux/arm64 stage-0 1/2] COPY a.txt /a.txt  DONE ", "#2 [linux/arm64 stage-0 2/2] COPY b.txt /b/  DONE "]
+    {
+        assert!(first.contains(line), "{line:?} in {first}");
+    }
+    let again = on_terminal("the cached build");
+    assert!(again.contains("#2 [linux/arm64 stage-0 2/2] COPY b.txt /b/  CACHED"), "{again}");
+
+    let plain = run_with_limit(&mut archway("auto"), LIMIT);
+    assert_eq!(plain.ending, Ending::Exited(0), "{}", plain.stderr_text());
+    let log = plain.stderr_text();
+    assert!(log.contains("#1 [linux/arm64 stage-0 1/2] COPY a.txt /a.txt\n#1 CACHED\n"), "{log}");
+    assert!(!log.contains('\x1b'), "no control sequence off a terminal: {log:?}");
+
+    let refused = run_with_limit(&mut archway("tty"), LIMIT);
+    assert_eq!(refused.ending, Ending::Exited(2));
+    assert!(
+        refused.stderr_text().contains("--progress=tty: standard error is not a terminal"),
+        "{}",
+        refused.stderr_text()
+    );
+
+    let quiet = run_with_limit(archway("auto").env("BUILDKIT_PROGRESS", "quiet"), LIMIT);
+    assert_eq!(quiet.ending, Ending::Exited(0), "{}", quiet.stderr_text());
+    assert!(!quiet.stderr_text().contains("COPY"), "{}", quiet.stderr_text());
+    assert!(quiet.stdout_text().starts_with("sha256:"), "{}", quiet.stdout_text());
     let _ = std::fs::remove_dir_all(&dir);
 }

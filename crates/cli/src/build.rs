@@ -15,7 +15,7 @@ use archway_build::named_contexts::NamedContexts;
 use archway_build::secrets::Secrets;
 use archway_image::write::Compression;
 use clap::{Args, Subcommand};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 /// Examples, for `archway build --help`.
@@ -77,8 +77,9 @@ pub struct BuildArgs {
     /// Run every step, ignoring the step cache.
     #[arg(long)]
     pub no_cache: bool,
-    /// Progress on standard error: plain (BuildKit's lines), quiet, or auto/tty (plain
-    /// for now).
+    /// Progress on standard error: plain (BuildKit's lines), tty (a live view; standard
+    /// error must be a terminal), quiet (failures only), or auto (tty on a terminal, plain
+    /// elsewhere; BUILDKIT_PROGRESS, when set, chooses instead, as in buildx).
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "plain", "tty", "quiet"])]
     pub progress: String,
     /// Layer compression: gzip, zstd or uncompressed.
@@ -253,10 +254,11 @@ fn options(args: &BuildArgs, context: &Path) -> Result<BuildOptions, String> {
         }
         None => None,
     };
-    let progress = match args.progress.as_str() {
-        "quiet" => ProgressMode::Quiet,
-        _ => ProgressMode::Plain,
-    };
+    let progress = ProgressMode::choose(
+        &args.progress,
+        std::env::var("BUILDKIT_PROGRESS").ok().as_deref(),
+        std::io::stderr().is_terminal(),
+    )?;
     let compression = match args.compression.as_str() {
         "zstd" => Compression::Zstd,
         "uncompressed" => Compression::None,

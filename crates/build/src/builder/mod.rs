@@ -241,7 +241,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         scratch_names: AtomicUsize::new(0),
         interpreter_dir: options.interpreter_dir.clone(),
     };
-    let progress = Mutex::new(Progress::new(options.progress));
+    let progress = Progress::new(options.progress);
     let platforms = if options.platforms.is_empty() { vec![Platform::host()] } else { options.platforms.clone() };
     let global_definitions: Vec<ArgDefinition> = stages.global_args.iter().flat_map(|s| s.command.clone()).collect();
     let lexer = Lexer::new(dockerfile.escape);
@@ -269,7 +269,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         results.push(result);
         unused.extend(unused_args);
     }
-    let mut progress = progress.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let top = if results.len() == 1 { results[0].manifest.clone() } else { index(&blobs, &results)? };
     progress.note("#exporting to the outputs");
     output::write_outputs(&results, &top, &blobs, &work, &options.tags, &options.outputs, &options.registry)?;
@@ -339,7 +338,7 @@ fn build_platform(
     shared: &Shared,
     stages: &Stages,
     job: PlatformJob,
-    progress: &Mutex<Progress>,
+    progress: &Progress,
     epoch: Option<i64>,
 ) -> Result<(PlatformResult, Vec<String>), BuildError> {
     let PlatformJob { planned, global, mut build_args } = job;
@@ -361,8 +360,8 @@ fn build_platform(
                 StageStart { config: earlier.config.clone(), layers: earlier.layers.clone(), key: earlier.key.clone() }
             }
             Base::Image(name) => {
-                let step = lock(progress)
-                    .step(&format!("[{} {} internal] load metadata for {name}", stage.platform, stage.name));
+                let step =
+                    progress.step(&format!("[{} {} internal] load metadata for {name}", stage.platform, stage.name));
                 let start = match shared.named.get(name) {
                     Some(NamedContext::Directory(context)) => sources::directory_start(shared, name, context),
                     _ => sources::image(shared, name, &stage.platform).map(|pulled| {

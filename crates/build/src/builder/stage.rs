@@ -10,7 +10,7 @@ use crate::builder::progress::{Progress, StepProgress};
 use crate::builder::root::materialize;
 use crate::builder::secret_mounts::lend;
 use crate::builder::sources::{step_source, writable_copy};
-use crate::builder::{lock, BuildError, Shared};
+use crate::builder::{BuildError, Shared};
 use crate::cache::{tree_digest, CachedLayer, CachedStep, KeyBuilder};
 use crate::context::sources::resolve as resolve_sources;
 use crate::context::Source;
@@ -27,7 +27,6 @@ use archway_image::write::blobs::descriptor;
 use archway_sandbox::{BindMount, Ending, Request};
 use oci_spec::image::Descriptor;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// A finished stage: what a later stage or the output needs of it.
 #[derive(Debug, Clone)]
@@ -71,7 +70,7 @@ pub fn run_stage(
     global: &Assignments,
     build_args: &mut BuildArgs,
     earlier: &[Option<StageResult>],
-    progress: &Mutex<Progress>,
+    progress: &Progress,
 ) -> Result<StageResult, BuildError> {
     let config = StageConfig::from_base(start.config);
     let scope = StageScope::new(config.env(), build_args);
@@ -131,7 +130,7 @@ pub fn run_stage(
                 if shared.cancelled() {
                     return Err(BuildError::Cancelled);
                 }
-                let mut progress_step = lock(progress).step(&name);
+                let mut progress_step = progress.step(&name);
                 match state.filesystem_step(&command, position, earlier, &mut progress_step) {
                     Ok(cached) => {
                         if cached {

@@ -5,7 +5,8 @@
 # beside it, which runs in any container image (binfmt/Dockerfile is FROM scratch).
 #
 #   bash scripts/build-static.sh        # prints the path of the static interpreter:
-#   target/x86_64-unknown-linux-gnu/release/archway-aarch64   (archway is next to it)
+#   target/x86_64-unknown-linux-gnu/release/archway-aarch64   (archway is next to it;
+#   under $CARGO_TARGET_DIR instead of target/ when that is set)
 #
 # How: `--target x86_64-unknown-linux-gnu` with `-C target-feature=+crt-static` in
 # RUSTFLAGS. Naming the target explicitly puts the build in its own directory
@@ -22,7 +23,7 @@ bins=(--bin archway-aarch64 --bin archway)
 RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
   cargo build --release --quiet --target "$target" -p archway "${bins[@]}" "$@"
 
-dir=$PWD/target/$target/release
+dir=${CARGO_TARGET_DIR:-$PWD/target}/$target/release
 for binary in "$dir/archway-aarch64" "$dir/archway"; do
   if ! file "$binary" | grep -q 'static-pie linked'; then
     echo "build-static.sh: $binary is not static-pie:" >&2

@@ -1,11 +1,13 @@
 //! Support for archway's end-to-end tests: finding the binaries under test and the
 //! oracle, running programs with a time limit, and describing how they ended; container
 //! engines ([`engines`]) and the host's binfmt_misc table ([`host_binfmt`]) for the
-//! container tests; test images for the readiness check ([`images`]), their validation
-//! against the OCI image-spec ([`image_spec`]) and a real registry ([`registry`]);
+//! container tests; test images for the readiness check ([`images`]), the Debian base
+//! images of the build tests ([`debian_bases`]), their validation against the OCI
+//! image-spec ([`image_spec`]) and a real registry ([`registry`]);
 //! busybox roots, scratch directories and re-runs as another user for the sandbox
 //! tests ([`sandboxed`]).
 
+pub mod debian_bases;
 pub mod engines;
 pub mod fixtures;
 pub mod host_binfmt;

@@ -26,12 +26,13 @@
 //! - `--progress`: the live view on a terminal (`script` makes one), BuildKit's plain
 //!   lines elsewhere, `BUILDKIT_PROGRESS`.
 
+use archway_tests::debian_bases;
 use archway_tests::image_spec::validate_layout;
 use archway_tests::images::{read_json, run};
 use archway_tests::registry::Registry;
 use archway_tests::sandboxed::{interpreter_dir, AS_NOBODY_WITH_SUBORDINATE_IDS};
 use archway_tests::{archway_bin, run_with_limit, workspace, Ending, Outcome};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -61,30 +62,14 @@ fn skopeo(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// The base images' layout (made once and cached by the script).
-fn base_images() -> PathBuf {
-    let out = Command::new("bash").arg(workspace().join("scripts/debian-base-images.sh")).output().unwrap();
-    assert!(out.status.success(), "scripts/debian-base-images.sh: {}", String::from_utf8_lossy(&out.stderr));
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
 #[test]
 fn a_multi_platform_multi_stage_build_read_back_by_real_consumers() {
     let dir = std::env::temp_dir().join(format!("archway-build-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let bases = base_images();
     let registry = Registry::start(&dir.join("registry"), None);
     let host = registry.host();
-    for arch in ["amd64", "arm64"] {
-        skopeo(&[
-            "copy",
-            "-q",
-            "--dest-tls-verify=false",
-            &format!("oci:{}:bookworm-{arch}", bases.display()),
-            &format!("docker://{host}/debian:bookworm-{arch}"),
-        ]);
-    }
+    debian_bases::push_to(&host);
     manifest_round_trip(&dir, &host);
     let state = dir.join("state");
     let out = dir.join("out");
@@ -252,7 +237,7 @@ fn reproducible_digests_the_cache_and_failures_with_their_lines() {
     let dir = std::env::temp_dir().join(format!("archway-build-small-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let base = format!("BASE=oci:{}:bookworm-arm64", base_images().display());
+    let base = format!("BASE=oci:{}:bookworm-arm64", debian_bases::layout().display());
     let context = workspace().join("tests/build/small");
     let small = |state: &str, out: &Path, extra: &[&str]| {
         let output = format!("type=oci,dest={}", out.display());
@@ -315,7 +300,7 @@ fn a_rootless_build_as_nobody() {
     std::fs::create_dir_all(&dir).unwrap();
     // nobody's own copies of the base image and the context.
     let bases = dir.join("bases");
-    run(Command::new("cp").arg("-r").arg(base_images()).arg(&bases));
+    run(Command::new("cp").arg("-r").arg(debian_bases::layout()).arg(&bases));
     let base = format!("BASE=oci:{}:bookworm-arm64", bases.display());
     let context = dir.join("context");
     run(Command::new("cp").arg("-r").arg(workspace().join("tests/build/small")).arg(&context));
@@ -378,7 +363,7 @@ fn add_extracts_archives_and_downloads_urls() {
             let _ = write!(stream, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
         }
     });
-    let base = format!("BASE=oci:{}:bookworm-arm64", base_images().display());
+    let base = format!("BASE=oci:{}:bookworm-arm64", debian_bases::layout().display());
     let url = format!("URL=http://127.0.0.1:{port}/files/served.txt");
     let out = dir.join("out");
     let output = format!("type=oci,dest={}", out.display());
@@ -445,7 +430,7 @@ fn ctrl_c_stops_the_running_step_and_cleans_up() {
     let marker = format!("ARCHWAY_INTERRUPT_TEST={}", std::process::id());
     std::fs::write(context.join("Dockerfile"), format!("ARG BASE\nFROM ${{BASE}}\nENV {marker}\nRUN sleep 1000\n"))
         .unwrap();
-    let base = format!("BASE=oci:{}:bookworm-amd64", base_images().display());
+    let base = format!("BASE=oci:{}:bookworm-amd64", debian_bases::layout().display());
     let out = dir.join("out");
     let state = dir.join("state");
     let mut child = Command::new(archway_bin())

@@ -25,6 +25,14 @@
 //!    manifest inspect M` lists both platforms and each image says what it was built on;
 //!    `archway build` of the same Dockerfile for each platform, loaded into podman from
 //!    docker archives, runs there and says the same.
+//!
+//!    5c. tests/build/multistage, the multi-stage build of tests/tests/build.rs (issue
+//!    11): the Debian bookworm bases in a private registry on 127.0.0.1 and `archway
+//!    manifest create/push` making them a two-platform `debian:bookworm`; `archway build`
+//!    of each platform (one state directory for both) into a docker archive, which
+//!    `podman load` and `docker load` both accept; `podman run` and `docker run` of each
+//!    image print `compiled in the build, running on aarch64` (or `x86_64`), and its
+//!    `describe` script, made by the BUILDPLATFORM stage, names its target.
 //! 6. binfmt/Dockerfile, the image that replaces multiarch/qemu-user-static: `docker run
 //!    --privileged IMG --uninstall 'archway-*'` brings `exec format error` back, and
 //!    `docker run --privileged IMG` (`--reset -p yes`) makes arm64 run again
@@ -34,12 +42,14 @@
 //! Builds pass `--network none` (podman/buildah) or `--network host` (docker, for apt), so
 //! no engine creates bridges or firewall rules on the host.
 
+use archway_tests::debian_bases;
 use archway_tests::engines::{must, privileged_options, tail, Dockerd, Podman};
 use archway_tests::host_binfmt::HostTableGuard;
+use archway_tests::registry::Registry;
 use archway_tests::{archway_bin, run_with_limit, workspace, Ending};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const MINUTE: Duration = Duration::from_secs(60);
 const BUSYBOX_IMAGE: &str = "localhost/archway-test/busybox:arm64";
@@ -323,6 +333,9 @@ fn steps(work: &Path, docker: &Dockerd, podman: &Podman) {
         assert_eq!(said, format!("built for {machine}\n"));
     }
 
+    // 5c. tests/build/multistage from a private registry, run by podman and docker.
+    multistage_images_run_by_both_engines(work, docker, podman, &prefix.join("bin"));
+
     // 6. Registration from a privileged container (binfmt/Dockerfile).
     let image = "localhost/archway-test/binfmt:latest";
     must(
@@ -354,4 +367,60 @@ fn steps(work: &Path, docker: &Dockerd, podman: &Podman) {
         docker.docker().args(["run", "--rm"]).args(&privileged).args([image, "--json"]),
     );
     assert!(seen.contains("\"supported\": [\"linux/arm64\", \"linux/amd64\"]"), "{seen}");
+}
+
+/// Step 5c: tests/build/multistage built by `archway build` for each platform from a
+/// two-platform `debian:bookworm` in a private registry, each docker archive loaded and
+/// run by podman and by docker. `interpreters`: the installed static binaries.
+fn multistage_images_run_by_both_engines(work: &Path, docker: &Dockerd, podman: &Podman, interpreters: &Path) {
+    let started = Instant::now();
+    let registry = Registry::start(&work.join("registry"), None);
+    let host = registry.host();
+    debian_bases::push_to(&host);
+    let manifest = |args: &[&str]| {
+        let mut cmd = Command::new(archway_bin());
+        cmd.arg("manifest").args(args).arg("--tls-verify=false").env("ARCHWAY_MANIFESTS", work.join("manifests"));
+        cmd
+    };
+    let bases: Vec<String> =
+        debian_bases::ARCHES.iter().map(|arch| format!("docker://{host}/debian:bookworm-{arch}")).collect();
+    let mut create = manifest(&["create", "debian"]);
+    create.args(&bases);
+    must("archway manifest create debian (both bases)", &mut create, MINUTE);
+    let index = format!("docker://{host}/debian:bookworm");
+    must("archway manifest push debian:bookworm", &mut manifest(&["push", "debian", &index]), MINUTE);
+
+    let state = work.join("multistage-state");
+    for (platform, arch, machine) in [("linux/arm64", "arm64", "aarch64"), ("linux/amd64", "amd64", "x86_64")] {
+        let archive = work.join(format!("multistage-{arch}.tar"));
+        let name = format!("localhost/archway-test/multistage:{arch}");
+        let built = must(
+            &format!("archway build --platform {platform} tests/build/multistage -o type=docker"),
+            Command::new(archway_bin())
+                .args(["build", "--platform", platform, "--build-arg", &format!("REGISTRY={host}")])
+                .args(["--tls-verify=false", "-t", &name, "-o"])
+                .arg(format!("type=docker,dest={}", archive.display()))
+                .arg("--interpreter-dir")
+                .arg(interpreters)
+                .arg("--state-dir")
+                .arg(&state)
+                .arg(workspace().join("tests/build/multistage")),
+            15 * MINUTE,
+        );
+        let hello = format!("compiled in the build, running on {machine}\n");
+        assert!(built.stderr_text().contains(&hello), "{}", tail(&built.stderr_text()));
+        must(&format!("podman load {name}"), podman.podman().arg("load").arg("-i").arg(&archive), MINUTE);
+        must(&format!("docker load {name}"), docker.docker().arg("load").arg("-i").arg(&archive), MINUTE);
+        let describe = format!("target {arch}: prepared on x86_64 for {platform}\n");
+        for (command, expected) in [(None, &hello), (Some("describe"), &describe)] {
+            for (engine, mut run) in [("podman", podman.podman()), ("docker", docker.docker())] {
+                run.args(["run", "--rm", "--platform", platform, &name]).args(command);
+                let what = format!("{engine} run --platform {platform} {name} {}", command.unwrap_or("(CMD)"));
+                assert_eq!(&stdout_of(&what, &mut run), expected);
+            }
+        }
+        let _ = std::fs::remove_file(&archive);
+    }
+    drop(registry);
+    eprintln!("containers: step 5c (multistage, both engines) took {:.0} s", started.elapsed().as_secs_f64());
 }

@@ -32,7 +32,7 @@ use archway_tests::images::{read_json, run};
 use archway_tests::registry::Registry;
 use archway_tests::sandboxed::{interpreter_dir, AS_NOBODY_WITH_SUBORDINATE_IDS};
 use archway_tests::{archway_bin, run_with_limit, workspace, Ending, Outcome};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -51,6 +51,15 @@ fn must_build(what: &str, state: &Path, args: &[&str]) -> (String, String) {
     (out.stdout_text().trim().to_owned(), out.stderr_text())
 }
 
+/// `archway-build-NAME-PID` in the temporary directory, empty; a test removes it when
+/// it passes and leaves it to look at when it fails.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("archway-build-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The blob `digest` of the layout at `dir`.
 fn blob(dir: &Path, digest: &str) -> Vec<u8> {
     std::fs::read(dir.join("blobs/sha256").join(digest.trim_start_matches("sha256:"))).unwrap()
@@ -64,9 +73,7 @@ fn skopeo(args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn a_multi_platform_multi_stage_build_read_back_by_real_consumers() {
-    let dir = std::env::temp_dir().join(format!("archway-build-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("test");
     let registry = Registry::start(&dir.join("registry"), None);
     let host = registry.host();
     debian_bases::push_to(&host);
@@ -234,9 +241,7 @@ fn manifest_round_trip(dir: &Path, host: &str) {
 
 #[test]
 fn reproducible_digests_the_cache_and_failures_with_their_lines() {
-    let dir = std::env::temp_dir().join(format!("archway-build-small-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("small");
     let base = format!("BASE=oci:{}:bookworm-arm64", debian_bases::layout().display());
     let context = workspace().join("tests/build/small");
     let small = |state: &str, out: &Path, extra: &[&str]| {
@@ -295,9 +300,7 @@ fn reproducible_digests_the_cache_and_failures_with_their_lines() {
 /// belong to root, not to nobody's host ids.
 #[test]
 fn a_rootless_build_as_nobody() {
-    let dir = std::env::temp_dir().join(format!("archway-build-rootless-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("rootless");
     // nobody's own copies of the base image and the context.
     let bases = dir.join("bases");
     run(Command::new("cp").arg("-r").arg(debian_bases::layout()).arg(&bases));
@@ -339,8 +342,7 @@ fn a_rootless_build_as_nobody() {
 #[test]
 fn add_extracts_archives_and_downloads_urls() {
     use std::io::{Read, Write};
-    let dir = std::env::temp_dir().join(format!("archway-build-add-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("add");
     let context = dir.join("context");
     std::fs::create_dir_all(context.join("tools")).unwrap();
     std::fs::write(context.join("tools/version"), "tools 1.2\n").unwrap();
@@ -422,8 +424,7 @@ fn add_extracts_archives_and_downloads_urls() {
 /// 130 saying it was interrupted, its scratch directory is gone, nothing is written.
 #[test]
 fn ctrl_c_stops_the_running_step_and_cleans_up() {
-    let dir = std::env::temp_dir().join(format!("archway-build-interrupt-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("interrupt");
     let context = dir.join("context");
     std::fs::create_dir_all(&context).unwrap();
     // The step's processes carry this variable (processes_with finds them by it).
@@ -468,8 +469,7 @@ fn ctrl_c_stops_the_running_step_and_cleans_up() {
 /// misses the cache of exactly the steps that read it.
 #[test]
 fn named_contexts_copy_from_images_and_bind_mounts() {
-    let dir = std::env::temp_dir().join(format!("archway-build-named-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("named");
     let (context, files) = (dir.join("context"), dir.join("files"));
     std::fs::create_dir_all(&context).unwrap();
     std::fs::create_dir_all(&files).unwrap();
@@ -496,7 +496,7 @@ fn named_contexts_copy_from_images_and_bind_mounts() {
          RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /tmpfs.txt && test ! -e /scratch/x-left\n",
     )
     .unwrap();
-    let base = format!("base=oci-layout://{}:bookworm-amd64", base_images().display());
+    let base = format!("base=oci-layout://{}:bookworm-amd64", debian_bases::layout().display());
     let named = format!("files={}", files.display());
     let state = dir.join("state");
     let build_into = |out: &Path| {
@@ -562,8 +562,7 @@ fn named_contexts_copy_from_images_and_bind_mounts() {
 /// amd64's error and line, and writes nothing.
 #[test]
 fn a_failing_platform_stops_the_others() {
-    let dir = std::env::temp_dir().join(format!("archway-build-cancel-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("cancel");
     let context = dir.join("context");
     std::fs::create_dir_all(&context).unwrap();
     for arch in ["amd64", "arm64"] {
@@ -599,8 +598,7 @@ fn a_failing_platform_stops_the_others() {
 #[test]
 fn secrets_and_ssh_agents_reach_the_steps_only() {
     use std::io::Write;
-    let dir = std::env::temp_dir().join(format!("archway-build-secrets-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("secrets");
     let context = dir.join("context");
     std::fs::create_dir_all(&context).unwrap();
     std::fs::write(dir.join("token"), "s3cret-value").unwrap();
@@ -621,7 +619,7 @@ fn secrets_and_ssh_agents_reach_the_steps_only() {
          RUN ! env | grep -q s3cret\n",
     )
     .unwrap();
-    let base = format!("base=oci-layout://{}:bookworm-amd64", base_images().display());
+    let base = format!("base=oci-layout://{}:bookworm-amd64", debian_bases::layout().display());
     let secret = format!("id=token,src={}", dir.join("token").display());
     let agent = format!("default={}", socket.display());
     let out = dir.join("out");
@@ -660,8 +658,7 @@ fn secrets_and_ssh_agents_reach_the_steps_only() {
 /// refused, and `BUILDKIT_PROGRESS=quiet` leaves only the digest.
 #[test]
 fn progress_on_a_terminal_and_off_it() {
-    let dir = std::env::temp_dir().join(format!("archway-build-progress-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir("progress");
     let context = dir.join("context");
     std::fs::create_dir_all(&context).unwrap();
     std::fs::write(context.join("Dockerfile"), "FROM scratch\nCOPY a.txt /a.txt\nCOPY b.txt /b/\n").unwrap();

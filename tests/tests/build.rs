@@ -558,8 +558,8 @@ fn named_contexts_copy_from_images_and_bind_mounts() {
 }
 
 /// Platforms build at the same time, and the first to fail stops the others: amd64 fails
-/// at once while arm64's step sleeps; the build ends long before the sleep would, with
-/// amd64's error and line, and writes nothing.
+/// once arm64's step is running (it says so in a cache mount both see) and sleeping; the
+/// build ends long before the sleep would, with amd64's error and line, and writes nothing.
 #[test]
 fn a_failing_platform_stops_the_others() {
     let dir = fresh_dir("cancel");
@@ -572,7 +572,9 @@ fn a_failing_platform_stops_the_others() {
     std::fs::write(
         context.join("Dockerfile"),
         "FROM scratch\nARG TARGETARCH\nCOPY busybox-$TARGETARCH /bin/busybox\n\
-         RUN [\"/bin/busybox\", \"sh\", \"-c\", \"if [ $(/bin/busybox uname -m) = aarch64 ]; then /bin/busybox sleep 300; else exit 3; fi\"]\n",
+         RUN --mount=type=cache,target=/shared [\"/bin/busybox\", \"sh\", \"-c\", \"if [ $(/bin/busybox uname -m) = aarch64 ]; \
+         then /bin/busybox touch /shared/started; /bin/busybox sleep 300; \
+         else i=0; while [ ! -e /shared/started ] && [ $i -lt 600 ]; do /bin/busybox sleep 0.1; i=$((i + 1)); done; exit 3; fi\"]\n",
     )
     .unwrap();
     let out = dir.join("out");

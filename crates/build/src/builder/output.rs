@@ -78,11 +78,8 @@ pub fn write_outputs(
     // The complete result as a layout of its own.
     let assembled = scratch.join("result");
     let layout = LayoutWriter::create(&assembled).map_err(|e| failed(&e))?;
-    let copy_blob = |descriptor: &Descriptor| -> Result<(), BuildError> {
-        let digest = archway_image::store::descriptor_digest(descriptor).map_err(|e| failed(&e))?;
-        let file = std::fs::File::open(blobs.path(&digest)).map_err(|e| failed(&e))?;
-        layout.blobs().put_stream(descriptor, file).map_err(|e| failed(&e))
-    };
+    let copy_blob =
+        |descriptor: &Descriptor| layout.blobs().link_from(blobs, descriptor).map_err(|e| failed(&e));
     for result in results {
         for layer in &result.layers {
             copy_blob(layer)?;
@@ -101,16 +98,10 @@ pub fn write_outputs(
                 let source = archway_image::write::BlobStore::new(&assembled).map_err(|e| failed(&e))?;
                 for result in results {
                     for descriptor in result.layers.iter().chain([&result.config, &result.manifest]) {
-                        let digest = archway_image::store::descriptor_digest(descriptor).map_err(|e| failed(&e))?;
-                        if !writer.blobs().contains(&digest, descriptor.size()) {
-                            let file = std::fs::File::open(source.path(&digest)).map_err(|e| failed(&e))?;
-                            writer.blobs().put_stream(descriptor, file).map_err(|e| failed(&e))?;
-                        }
+                        writer.blobs().link_from(&source, descriptor).map_err(|e| failed(&e))?;
                     }
                 }
-                let digest = archway_image::store::descriptor_digest(top).map_err(|e| failed(&e))?;
-                let file = std::fs::File::open(source.path(&digest)).map_err(|e| failed(&e))?;
-                writer.blobs().put_stream(top, file).map_err(|e| failed(&e))?;
+                writer.blobs().link_from(&source, top).map_err(|e| failed(&e))?;
                 writer.tag(&tag, top).map_err(|e| failed(&e))?;
                 writer.commit().map_err(|e| failed(&e))?;
             }

@@ -72,6 +72,23 @@ impl BlobStore {
         Ok(descriptor(media_type, &digest, size))
     }
 
+    /// Give this store blob `descriptor` of `source` (another store, whose blobs were
+    /// checked when they were written): a hard link where both are on one file system
+    /// (blobs are never written in place, so sharing the file is safe, and a link
+    /// appears whole or not at all), else a checked copy. Nothing when it is here already.
+    pub fn link_from(&self, source: &BlobStore, descriptor: &Descriptor) -> Result<(), Error> {
+        let digest = descriptor_digest(descriptor)?;
+        if self.contains(&digest, descriptor.size()) {
+            return Ok(());
+        }
+        let from = source.path(&digest);
+        if source.contains(&digest, descriptor.size()) && std::fs::hard_link(&from, self.path(&digest)).is_ok() {
+            return Ok(());
+        }
+        let file = File::open(&from).map_err(|e| Error::io(&from, e))?;
+        self.put_stream(descriptor, file)
+    }
+
     /// Store the blob `descriptor` names, read from `reader`, checking that the bytes are
     /// the ones it names (nothing is stored otherwise).
     pub fn put_stream(&self, descriptor: &Descriptor, mut reader: impl Read) -> Result<(), Error> {
@@ -145,6 +162,23 @@ impl BlobWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blobs_linked_from_another_store() {
+        let dir = std::env::temp_dir().join(format!("archway-blob-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (a, b) = (BlobStore::new(&dir.join("a")).unwrap(), BlobStore::new(&dir.join("b")).unwrap());
+        let stored = a.put_bytes("application/octet-stream", b"shared bytes").unwrap();
+        b.link_from(&a, &stored).unwrap();
+        b.link_from(&a, &stored).unwrap();
+        let digest = descriptor_digest(&stored).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let (from, to) = (std::fs::metadata(a.path(&digest)).unwrap(), std::fs::metadata(b.path(&digest)).unwrap());
+        assert_eq!((from.ino(), std::fs::read(b.path(&digest)).unwrap()), (to.ino(), b"shared bytes".to_vec()));
+        let missing = descriptor("application/octet-stream", &Digest::of(b"absent"), 6);
+        assert!(b.link_from(&a, &missing).is_err(), "a blob the source lacks is an error");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn blobs_are_named_by_digest_and_checked() {

@@ -15,7 +15,8 @@
 //!   unpacks with `umoci unpack` and holds a program for its architecture, `skopeo copy
 //!   --all` pulls back byte-identical blobs, a one-platform docker archive loads into
 //!   podman;
-//! - a rebuild with nothing changed runs no step; two builds of tests/build/small in
+//! - a rebuild with nothing changed runs no step and gives the same image (with or
+//!   without SOURCE_DATE_EPOCH); two builds of tests/build/small in
 //!   separate state directories with the same SOURCE_DATE_EPOCH give the same digest;
 //! - a syntax error, a failing step and a source outside the context fail with their
 //!   Dockerfile line, and nothing is written at the destination;
@@ -260,6 +261,10 @@ fn reproducible_digests_the_cache_and_failures_with_their_lines() {
     let cached = small("state-a", &dir.join("c"), &epoch);
     assert_eq!(cached.stdout_text(), first.stdout_text());
     assert_eq!(cached.stderr_text().matches("CACHED").count(), 4, "{}", cached.stderr_text());
+    // Without SOURCE_DATE_EPOCH the image is dated by when its steps first ran: built
+    // again from the cache, it is the same image.
+    let undated = small("state-c", &dir.join("d"), &[]);
+    assert_eq!(small("state-c", &dir.join("e"), &[]).stdout_text(), undated.stdout_text());
 
     // A failing step: its line and platform, exit 1, nothing at the destination.
     let failed = small("state-a", &dir.join("failed"), &["--build-arg", "FAIL=yes"]);

@@ -109,6 +109,10 @@ pub struct CachedLayer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CachedStep {
     pub layer: Option<CachedLayer>,
+    /// When the step ran (seconds since the epoch): a rebuild from the cache dates its
+    /// image by it, so that nothing changed gives the same digest.
+    #[serde(default)]
+    pub created: Option<i64>,
 }
 
 /// The cache's entries in a directory.
@@ -199,6 +203,7 @@ mod tests {
                 size: 3,
                 media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
             }),
+            created: Some(1_700_000_000),
         };
         let key = KeyBuilder::new("base").finish();
         assert_eq!(cache.get(&key), None);

@@ -349,6 +349,7 @@ fn build_platform(
         }
         let start = match &stage.base {
             Base::Scratch => StageStart {
+                created: None,
                 config: ImageConfig::default(),
                 layers: Vec::new(),
                 key: KeyBuilder::new("scratch").finish(),
@@ -357,7 +358,12 @@ fn build_platform(
                 let earlier = finished[*index]
                     .as_ref()
                     .ok_or_else(|| BuildError::Dockerfile(format!("stage {index} was not built")))?;
-                StageStart { config: earlier.config.clone(), layers: earlier.layers.clone(), key: earlier.key.clone() }
+                StageStart {
+                    config: earlier.config.clone(),
+                    layers: earlier.layers.clone(),
+                    key: earlier.key.clone(),
+                    created: earlier.created,
+                }
             }
             Base::Image(name) => {
                 let step =
@@ -367,7 +373,7 @@ fn build_platform(
                     _ => sources::image(shared, name, &stage.platform).map(|pulled| {
                         let mut key = KeyBuilder::new(&pulled.manifest_digest);
                         key.field("platform", stage.platform.to_string().as_bytes());
-                        StageStart { config: pulled.config, layers: pulled.layers, key: key.finish() }
+                        StageStart { config: pulled.config, layers: pulled.layers, key: key.finish(), created: None }
                     }),
                 };
                 match start {
@@ -401,7 +407,9 @@ fn build_platform(
 fn image(blobs: &BlobStore, result: StageResult, epoch: Option<i64>) -> Result<PlatformResult, BuildError> {
     let failed = |e: &dyn std::fmt::Display| BuildError::Output(e.to_string());
     let mut config = result.config;
-    config.created = Some(rfc3339(epoch.unwrap_or_else(now)));
+    // SOURCE_DATE_EPOCH, else when the latest step first ran: a rebuild with nothing
+    // changed gives the same image, as BuildKit's does.
+    config.created = Some(rfc3339(epoch.or(result.created).unwrap_or_else(now)));
     let config_bytes = archway_image::write::canonical::to_canonical_json(&config).map_err(|e| failed(&e))?;
     let config_descriptor =
         blobs.put_bytes("application/vnd.oci.image.config.v1+json", &config_bytes).map_err(|e| failed(&e))?;
@@ -441,7 +449,8 @@ fn index(blobs: &BlobStore, results: &[PlatformResult]) -> Result<Descriptor, Bu
     blobs.put_bytes("application/vnd.oci.image.index.v1+json", &bytes).map_err(|e| failed(&e))
 }
 
-fn now() -> i64 {
+/// Seconds since the epoch, now.
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 

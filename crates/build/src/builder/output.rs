@@ -78,8 +78,7 @@ pub fn write_outputs(
     // The complete result as a layout of its own.
     let assembled = scratch.join("result");
     let layout = LayoutWriter::create(&assembled).map_err(|e| failed(&e))?;
-    let copy_blob =
-        |descriptor: &Descriptor| layout.blobs().link_from(blobs, descriptor).map_err(|e| failed(&e));
+    let copy_blob = |descriptor: &Descriptor| layout.blobs().link_from(blobs, descriptor).map_err(|e| failed(&e));
     for result in results {
         for layer in &result.layers {
             copy_blob(layer)?;

@@ -12,7 +12,7 @@ use crate::builder::base::{pull, BaseImage};
 use crate::builder::layers::write_layer;
 use crate::builder::root::materialize;
 use crate::builder::stage::{StageResult, StageStart};
-use crate::builder::{BuildError, Shared};
+use crate::builder::{now, BuildError, Shared};
 use crate::cache::{tree_digest, CachedLayer, CachedStep, KeyBuilder};
 use crate::context::{Context, Ignore, Source};
 use crate::copy::{copy_sources, CopyOptions};
@@ -148,6 +148,7 @@ pub fn directory_start(shared: &Shared, name: &str, context: &Context) -> Result
                     size: blob.descriptor.size(),
                     media_type: blob.descriptor.media_type().to_string(),
                 }),
+                created: Some(now()),
             };
             shared.cache.put(&key, &step).map_err(|e| failed(&e))?;
             step
@@ -160,7 +161,7 @@ pub fn directory_start(shared: &Shared, name: &str, context: &Context) -> Result
         layers.push(descriptor(&layer.media_type, &digest, layer.size));
         config.rootfs.diff_ids.push(layer.diff_id.clone());
     }
-    Ok(StageStart { config, layers, key })
+    Ok(StageStart { config, layers, key, created: cached.created })
 }
 
 /// `layers` unpacked into the scratch directory `name` (once: a finished tree is

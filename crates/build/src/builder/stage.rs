@@ -10,7 +10,7 @@ use crate::builder::progress::{Progress, StepProgress};
 use crate::builder::root::materialize;
 use crate::builder::secret_mounts::lend;
 use crate::builder::sources::{step_source, writable_copy};
-use crate::builder::{BuildError, Shared};
+use crate::builder::{now, BuildError, Shared};
 use crate::cache::{tree_digest, CachedLayer, CachedStep, KeyBuilder};
 use crate::context::sources::resolve as resolve_sources;
 use crate::context::Source;
@@ -37,6 +37,8 @@ pub struct StageResult {
     /// The root directory, if a step made it (reused by `COPY --from` of this stage).
     pub root: Option<PathBuf>,
     pub platform: Platform,
+    /// When the latest of its filesystem steps first ran (from the cache when cached).
+    pub created: Option<i64>,
 }
 
 /// Where a stage starts.
@@ -44,6 +46,8 @@ pub struct StageStart {
     pub config: ImageConfig,
     pub layers: Vec<Descriptor>,
     pub key: String,
+    /// When the base's latest step ran (a stage or named context built here).
+    pub created: Option<i64>,
 }
 
 /// The state of the stage being run.
@@ -56,6 +60,8 @@ struct State<'a> {
     key: String,
     root: Option<PathBuf>,
     lexer: Lexer,
+    /// When the latest filesystem step so far first ran.
+    created: Option<i64>,
 }
 
 /// Run `triggers` (the base's `ONBUILD`s) and `steps` of `stage` from `start`; `earlier`
@@ -83,6 +89,7 @@ pub fn run_stage(
         key: start.key,
         root: None,
         lexer: Lexer::new(shared.escape),
+        created: start.created,
     };
     // ONBUILD triggers first; they read nothing but the context (no position in `steps`).
     let all = triggers.iter().map(|step| (None, step)).chain(steps.iter().enumerate().map(|(i, s)| (Some(i), s)));
@@ -156,7 +163,14 @@ pub fn run_stage(
     config.architecture = stage.platform.architecture.clone();
     config.os = stage.platform.os.clone();
     config.variant = Some(stage.platform.variant.clone()).filter(|v| !v.is_empty());
-    Ok(StageResult { config, layers: state.layers, key: state.key, root: state.root, platform: stage.platform.clone() })
+    Ok(StageResult {
+        config,
+        layers: state.layers,
+        key: state.key,
+        root: state.root,
+        platform: stage.platform.clone(),
+        created: state.created,
+    })
 }
 
 impl State<'_> {
@@ -201,6 +215,7 @@ impl State<'_> {
                     }
                     self.record(command, cached.layer.as_ref())?;
                     self.key = key;
+                    self.created = self.created.max(cached.created);
                     return Ok(true);
                 }
             }
@@ -217,7 +232,9 @@ impl State<'_> {
             size: blob.descriptor.size(),
             media_type: blob.descriptor.media_type().to_string(),
         });
-        self.shared.cache.put(&key, &CachedStep { layer: cached.clone() }).map_err(|e| e.to_string())?;
+        let created = Some(now());
+        self.shared.cache.put(&key, &CachedStep { layer: cached.clone(), created }).map_err(|e| e.to_string())?;
+        self.created = self.created.max(created);
         self.record(command, cached.as_ref())?;
         self.key = key;
         Ok(false)

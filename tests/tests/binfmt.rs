@@ -347,11 +347,13 @@ fn the_host_family_is_skipped() {
 fn a_blocked_mask_and_a_pending_signal_survive_the_kernels_exec() {
     // A native parent (Python's multiprocessing resource tracker, a shell, a supervisor)
     // blocks SIGINT and SIGTERM, has a SIGINT pending, ignores SIGUSR2 and SIGPIPE, and
-    // execs an arm64 program, which binfmt_misc hands to archway.
+    // execs an arm64 program, which binfmt_misc hands to archway. SIGHUP is set to its
+    // default first: the test's own caller may ignore it (nohup).
     let parent = "import os, signal\n\
                   signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})\n\
                   signal.signal(signal.SIGUSR2, signal.SIG_IGN)\n\
                   signal.signal(signal.SIGPIPE, signal.SIG_IGN)\n\
+                  signal.signal(signal.SIGHUP, signal.SIG_DFL)\n\
                   os.umask(0o027)\n\
                   os.kill(os.getpid(), signal.SIGINT)\n\
                   os.execv(os.environ['W'] + '/fixtures/bin/exec_inherits', ['exec_inherits', 'child'])";

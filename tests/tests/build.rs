@@ -498,7 +498,9 @@ fn named_contexts_copy_from_images_and_bind_mounts() {
          RUN --mount=type=bind,from=files,target=/ctx cat /ctx/data.txt > /from-mount.txt\n\
          RUN --mount=type=bind,from=files,target=/ctx,rw echo changed > /ctx/data.txt && cat /ctx/data.txt > /rw.txt\n\
          RUN --mount=type=bind,from=tools,source=/tools.txt,target=/t.txt cp /t.txt /from-stage-mount.txt\n\
-         RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /tmpfs.txt && test ! -e /scratch/x-left\n",
+         RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /tmpfs.txt && test ! -e /scratch/x-left\n\
+         ARG F=data.txt\n\
+         RUN --mount=type=bind,from=files,source=$F,target=/d.txt cp /d.txt /from-expanded-mount.txt\n",
     )
     .unwrap();
     let base = format!("base=oci-layout://{}:bookworm-amd64", debian_bases::layout().display());
@@ -535,13 +537,14 @@ fn named_contexts_copy_from_images_and_bind_mounts() {
     );
     assert_eq!(read("from-stage-mount.txt"), "made in tools\n");
     assert_eq!(read("tmpfs.txt"), "x\n");
+    assert_eq!(read("from-expanded-mount.txt"), "first\n", "a mount's source=$VAR is expanded, for its cache key too");
     assert_eq!(read("trigger.txt"), "triggered in /\n", "the base stage's ONBUILD ran first in the stage built on it");
     assert!(!bundle.join("rootfs/ctx").exists() && !bundle.join("rootfs/scratch").exists(), "mount points removed");
 
     // Unchanged: every step cached. One file changed: the steps that read the named
     // directory run again, the others stay cached.
     let again = build_into(&dir.join("again"));
-    assert_eq!(again.matches("CACHED").count(), 12, "{again}");
+    assert_eq!(again.matches("CACHED").count(), 13, "{again}");
     std::fs::write(files.join("data.txt"), "second\n").unwrap();
     let changed = build_into(&dir.join("changed"));
     assert_eq!(changed.matches("CACHED").count(), 4, "the steps before the first read of the directory: {changed}");

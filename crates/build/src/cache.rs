@@ -7,6 +7,9 @@
 //! the build's blob store. Every platform keeps its own entries (a cache that only
 //! remembers the last platform built is what users of buildx's registry cache hit).
 
+use archway_image::write::blobs::descriptor;
+use archway_image::write::{BlobStore, LayerBlob};
+use oci_spec::image::Descriptor;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::fs;
@@ -105,6 +108,24 @@ pub struct CachedLayer {
     pub media_type: String,
 }
 
+impl CachedLayer {
+    /// The entry of a layer just written.
+    pub fn of(blob: &LayerBlob) -> CachedLayer {
+        CachedLayer {
+            digest: blob.descriptor.digest().to_string(),
+            diff_id: blob.diff_id.to_string(),
+            size: blob.descriptor.size(),
+            media_type: blob.descriptor.media_type().to_string(),
+        }
+    }
+
+    /// The layer's descriptor in a manifest.
+    pub fn descriptor(&self) -> Result<Descriptor, String> {
+        let digest = archway_image::Digest::parse(&self.digest).map_err(|e| e.to_string())?;
+        Ok(descriptor(&self.media_type, &digest, self.size))
+    }
+}
+
 /// What a cached step produced: a layer, or nothing (the step changed no file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CachedStep {
@@ -135,6 +156,16 @@ impl StepCache {
     pub fn get(&self, key: &str) -> Option<CachedStep> {
         let bytes = fs::read(self.entry(key)).ok()?;
         serde_json::from_slice(&bytes).ok()
+    }
+
+    /// The step with `key`, if cached and its layer (if any) is in `blobs`: only then
+    /// can a build use it.
+    pub fn get_usable(&self, key: &str, blobs: &BlobStore) -> Option<CachedStep> {
+        self.get(key).filter(|step| {
+            step.layer.as_ref().is_none_or(|layer| {
+                archway_image::Digest::parse(&layer.digest).is_ok_and(|digest| blobs.contains(&digest, layer.size))
+            })
+        })
     }
 
     /// Record a step (written to a temporary file and renamed into place).

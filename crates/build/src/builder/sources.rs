@@ -21,7 +21,6 @@ use crate::image_config::ImageConfig;
 use crate::named_contexts::NamedContext;
 use crate::plan::From;
 use archway_arch::Platform;
-use archway_image::write::blobs::descriptor;
 use oci_spec::image::Descriptor;
 use std::path::{Path, PathBuf};
 
@@ -123,12 +122,7 @@ pub fn directory_start(shared: &Shared, name: &str, context: &Context) -> Result
     let mut key = KeyBuilder::new("named-context");
     key.field("files", digest.as_bytes());
     let key = key.finish();
-    let cached = shared.cache.get(&key).filter(|step| {
-        step.layer.as_ref().is_none_or(|layer| {
-            archway_image::Digest::parse(&layer.digest).is_ok_and(|d| shared.blobs.contains(&d, layer.size))
-        })
-    });
-    let cached = match cached {
+    let cached = match shared.cache.get_usable(&key, shared.blobs) {
         Some(cached) => cached,
         None => {
             let dir = shared.scratch("context");
@@ -141,15 +135,7 @@ pub fn directory_start(shared: &Shared, name: &str, context: &Context) -> Result
             let after = Snapshot::take(&dir).map_err(|e| failed(&e))?;
             let blob = write_layer(&dir, &before.changes(&after), shared.blobs, &shared.layer_options)?;
             let _ = std::fs::remove_dir_all(&dir);
-            let step = CachedStep {
-                layer: blob.map(|blob| CachedLayer {
-                    digest: blob.descriptor.digest().to_string(),
-                    diff_id: blob.diff_id.to_string(),
-                    size: blob.descriptor.size(),
-                    media_type: blob.descriptor.media_type().to_string(),
-                }),
-                created: Some(now()),
-            };
+            let step = CachedStep { layer: blob.as_ref().map(CachedLayer::of), created: Some(now()) };
             shared.cache.put(&key, &step).map_err(|e| failed(&e))?;
             step
         }
@@ -157,8 +143,7 @@ pub fn directory_start(shared: &Shared, name: &str, context: &Context) -> Result
     let mut config = ImageConfig::default();
     let mut layers: Vec<Descriptor> = Vec::new();
     if let Some(layer) = &cached.layer {
-        let digest = archway_image::Digest::parse(&layer.digest).map_err(|e| failed(&e))?;
-        layers.push(descriptor(&layer.media_type, &digest, layer.size));
+        layers.push(layer.descriptor().map_err(|e| failed(&e))?);
         config.rootfs.diff_ids.push(layer.diff_id.clone());
     }
     Ok(StageStart { config, layers, key, created: cached.created })

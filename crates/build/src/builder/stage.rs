@@ -18,12 +18,11 @@ use crate::context::{glob, Ignore};
 use crate::copy::{copy_sources, parse_chmod, write_inline, CopyOptions};
 use crate::diff::Snapshot;
 use crate::image_config::{join_workdir, with_shell, ImageConfig, StageConfig};
-use crate::instructions::{parse_mount, Command, MountType, Network, Run, Sources, Step};
-use crate::plan::PlannedStage;
+use crate::instructions::{parse_mount, Command, Mount, MountType, Network, Run, Sources, Step};
+use crate::plan::{From, PlannedStage};
 use crate::shell::Lexer;
 use crate::variables::{Assignments, BuildArgs, StageScope};
 use archway_arch::Platform;
-use archway_image::write::blobs::descriptor;
 use archway_sandbox::{BindMount, Ending, Request};
 use oci_spec::image::Descriptor;
 use std::path::{Path, PathBuf};
@@ -173,7 +172,7 @@ pub fn run_stage(
     })
 }
 
-impl State<'_> {
+impl<'a> State<'a> {
     /// The root directory, made from the layers so far on first use.
     fn root(&mut self) -> Result<PathBuf, String> {
         if let Some(root) = &self.root {
@@ -203,21 +202,15 @@ impl State<'_> {
         }
         let key = self.step_key(command, position, earlier)?;
         if !self.shared.no_cache {
-            if let Some(cached) = self.shared.cache.get(&key) {
-                let present = cached.layer.as_ref().is_none_or(|layer| {
-                    archway_image::Digest::parse(&layer.digest)
-                        .is_ok_and(|digest| self.shared.blobs.contains(&digest, layer.size))
-                });
-                if present {
-                    // A cached step changes nothing on disk: a root made earlier is stale.
-                    if cached.layer.is_some() {
-                        self.drop_root();
-                    }
-                    self.record(command, cached.layer.as_ref())?;
-                    self.key = key;
-                    self.created = self.created.max(cached.created);
-                    return Ok(true);
+            if let Some(cached) = self.shared.cache.get_usable(&key, self.shared.blobs) {
+                // A cached step changes nothing on disk: a root made earlier is stale.
+                if cached.layer.is_some() {
+                    self.drop_root();
                 }
+                self.record(command, cached.layer.as_ref())?;
+                self.key = key;
+                self.created = self.created.max(cached.created);
+                return Ok(true);
             }
         }
         let root = self.root()?;
@@ -226,12 +219,7 @@ impl State<'_> {
         let after = Snapshot::take(&root).map_err(|e| format!("{}: {e}", root.display()))?;
         let layer = write_layer(&root, &before.changes(&after), self.shared.blobs, &self.shared.layer_options)
             .map_err(|e| e.to_string())?;
-        let cached = layer.map(|blob| CachedLayer {
-            digest: blob.descriptor.digest().to_string(),
-            diff_id: blob.diff_id.to_string(),
-            size: blob.descriptor.size(),
-            media_type: blob.descriptor.media_type().to_string(),
-        });
+        let cached = layer.as_ref().map(CachedLayer::of);
         let created = Some(now());
         self.shared.cache.put(&key, &CachedStep { layer: cached.clone(), created }).map_err(|e| e.to_string())?;
         self.created = self.created.max(created);
@@ -249,8 +237,7 @@ impl State<'_> {
     /// Add a step's layer (if any) and history entry.
     fn record(&mut self, command: &Command, layer: Option<&CachedLayer>) -> Result<(), String> {
         if let Some(layer) = layer {
-            let digest = archway_image::Digest::parse(&layer.digest).map_err(|e| e.to_string())?;
-            self.layers.push(descriptor(&layer.media_type, &digest, layer.size));
+            self.layers.push(layer.descriptor()?);
             self.config.image.rootfs.diff_ids.push(layer.diff_id.clone());
         }
         let text = match command {
@@ -282,11 +269,10 @@ impl State<'_> {
         key.field("user", self.config.image.config.user.as_bytes());
         key.field("shell", self.config.shell().join(" ").as_bytes());
         key.pairs("env", &self.scope.run_env());
-        let mut froms = self.stage.sources.iter().filter(|(at, _)| *at == position).map(|(_, from)| from);
         match command {
             Command::Copy(crate::instructions::Copy { sources, .. })
             | Command::Add(crate::instructions::Add { sources, .. }) => {
-                let source = step_source(self.shared, froms.next(), earlier, &self.stage.platform)?;
+                let source = step_source(self.shared, self.source_of(position), earlier, &self.stage.platform)?;
                 if let Some(identity) = source.identity() {
                     key.field("from", identity.as_bytes());
                 } else {
@@ -315,11 +301,11 @@ impl State<'_> {
             Command::Run(run) => {
                 for text in &run.mounts {
                     key.field("mount", text.as_bytes());
-                    let mount = parse_mount(text, &mut |value| Ok(value.to_owned()))?;
+                }
+                for (mount, from) in self.run_mounts(run, position)? {
                     if mount.kind != MountType::Bind {
                         continue;
                     }
-                    let from = if mount.from.is_some() { froms.next() } else { None };
                     let source = step_source(self.shared, from, earlier, &self.stage.platform)?;
                     match source.identity() {
                         Some(identity) => key.field("mount-from", identity.as_bytes()),
@@ -335,6 +321,30 @@ impl State<'_> {
             _ => {}
         }
         Ok(key.finish())
+    }
+
+    /// Where the `COPY --from` of the command at `position` reads (the context: `None`).
+    fn source_of(&self, position: usize) -> Option<&'a From> {
+        let stage: &'a PlannedStage = self.stage;
+        stage.sources.iter().find(|(at, _)| *at == position).map(|(_, from)| from)
+    }
+
+    /// A `RUN`'s mounts (the command at `position`), their values expanded with the
+    /// step's variables, each with the stage or image its `from=` names (the plan lists
+    /// them in the mounts' order).
+    fn run_mounts(&self, run: &Run, position: usize) -> Result<Vec<(Mount, Option<&'a From>)>, String> {
+        let stage: &'a PlannedStage = self.stage;
+        let mut froms = stage.sources.iter().filter(|(at, _)| *at == position).map(|(_, from)| from);
+        let scope_env = self.scope.expansion_env();
+        let mut mounts = Vec::new();
+        for text in &run.mounts {
+            let mount = parse_mount(text, &mut |value| {
+                self.lexer.expand_word(value, &scope_env).map(|e| e.word).map_err(|e| e.to_string())
+            })?;
+            let from = if mount.from.is_some() { froms.next() } else { None };
+            mounts.push((mount, from));
+        }
+        Ok(mounts)
     }
 
     fn run_argv(&self, run: &Run) -> Vec<String> {
@@ -476,8 +486,8 @@ impl State<'_> {
         mut options: CopyOptions,
     ) -> Result<(), String> {
         let destination = self.destination(sources);
-        let from = self.stage.sources.iter().find(|(at, _)| *at == position).map(|(_, from)| from);
-        let (tree, ignore) = step_source(self.shared, from, earlier, &self.stage.platform)?.tree(self.shared)?;
+        let source = step_source(self.shared, self.source_of(position), earlier, &self.stage.platform)?;
+        let (tree, ignore) = source.tree(self.shared)?;
         let mut resolved = Vec::new();
         for word in &sources.paths {
             options.several |= glob::has_wildcards(word);
@@ -551,14 +561,8 @@ impl State<'_> {
             argv = with_shell(&self.config.shell(), &[script]);
         }
         let mut mounts = Vec::new();
-        let mut froms = self.stage.sources.iter().filter(|(at, _)| *at == position).map(|(_, from)| from);
         let (mut extra_env, mut agents) = (Vec::new(), 0);
-        for text in &run.mounts {
-            let scope_env = self.scope.expansion_env();
-            let lexer = self.lexer;
-            let mount = parse_mount(text, &mut |value| {
-                lexer.expand_word(value, &scope_env).map(|e| e.word).map_err(|e| e.to_string())
-            })?;
+        for (mount, from) in self.run_mounts(run, position)? {
             if matches!(mount.kind, MountType::Secret | MountType::Ssh) {
                 let lent = lend(self.shared, &mount, agents)?;
                 agents += usize::from(mount.kind == MountType::Ssh);
@@ -580,7 +584,6 @@ impl State<'_> {
                     mounts.push(BindMount { source: dir, target, read_only: mount.read_only });
                 }
                 MountType::Bind => {
-                    let from = if mount.from.is_some() { froms.next() } else { None };
                     let (tree, _) = step_source(self.shared, from, earlier, &self.stage.platform)?.tree(self.shared)?;
                     let source = crate::copy::inside(&tree, mount.source.as_deref().unwrap_or("/"))
                         .map_err(|e| e.to_string())?;

@@ -6,11 +6,11 @@
 //! directory first.
 
 use archway_image::tree::Tree;
+use archway_image::write::atomic::TempPath;
 use archway_image::{layer, unpack, Digest};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Whether `source` is a URL `ADD` downloads.
 pub fn is_url(source: &str) -> bool {
@@ -36,13 +36,12 @@ pub fn download(url: &str, dir: &Path) -> Result<PathBuf, String> {
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let response = ureq::get(url).call().map_err(|e| format!("ADD {url}: {e}"))?;
-    // Unique: the platforms of a build may download the same URL at the same time.
-    static PARTIALS: AtomicUsize = AtomicUsize::new(0);
-    let partial = path.with_extension(format!("part-{}", PARTIALS.fetch_add(1, Ordering::Relaxed)));
-    let mut file = File::create(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+    // A temporary name of its own (removed on failure): the platforms of a build may
+    // download the same URL at the same time.
+    let (partial, mut file) = TempPath::file_next_to(&path).map_err(|e| e.to_string())?;
     std::io::copy(&mut response.into_reader(), &mut file).map_err(|e| format!("ADD {url}: {e}"))?;
-    file.flush().map_err(|e| format!("{}: {e}", partial.display()))?;
-    std::fs::rename(&partial, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.flush().map_err(|e| format!("{}: {e}", partial.path().display()))?;
+    partial.rename_to(&path).map_err(|e| e.to_string())?;
     Ok(path)
 }
 

@@ -7,16 +7,16 @@
 //! the build's blob store. Every platform keeps its own entries (a cache that only
 //! remembers the last platform built is what users of buildx's registry cache hit).
 
+use archway_image::write::atomic::TempPath;
 use archway_image::write::blobs::descriptor;
 use archway_image::write::{BlobStore, LayerBlob};
 use oci_spec::image::Descriptor;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A step key under construction: every input is fed with a label, so two different
 /// sequences of inputs never hash alike.
@@ -173,12 +173,10 @@ impl StepCache {
         let path = self.entry(key);
         let dir = path.parent().expect("an entry has a directory");
         fs::create_dir_all(dir)?;
-        // Unique within the process too: two platforms may finish one step at once.
-        static TEMPORARIES: AtomicUsize = AtomicUsize::new(0);
-        let number = TEMPORARIES.fetch_add(1, Ordering::Relaxed);
-        let temporary = dir.join(format!(".{key}.{}.{number}.tmp", std::process::id()));
-        fs::write(&temporary, serde_json::to_vec(step).map_err(io::Error::other)?)?;
-        fs::rename(&temporary, &path)
+        // A temporary name of its own: two platforms may finish one step at once.
+        let (temporary, mut file) = TempPath::file_next_to(&path).map_err(io::Error::other)?;
+        file.write_all(&serde_json::to_vec(step).map_err(io::Error::other)?)?;
+        temporary.rename_to(&path).map_err(io::Error::other)
     }
 
     /// Remove every entry; the number removed.

@@ -1,7 +1,7 @@
 //! Blocks and the builder front ends use to make them.
 
 use crate::helper::Helper;
-use crate::op::{BinOp, CmpOp, FenceKind, MemOrder, Op, RmwOp, Terminal, UnOp};
+use crate::op::{Op, Terminal};
 use crate::types::{Type, Value};
 
 /// One IR instruction: an op and the type of the value it produces.
@@ -95,35 +95,11 @@ impl BlockBuilder {
         Block { guest_pc: self.guest_pc, guest_insns: self.guest_insns, insts: self.insts, terminal }
     }
 
+    /// Append [`Op::Const`] of type `ty`, keeping the bits of `value` that fit `ty`.
+    /// (The builder methods of the other ops are generated from the op table, see
+    /// [`crate::op`], except these few that do more than append one op.)
     pub fn konst(&mut self, ty: Type, value: u64) -> Value {
         self.push(ty, Op::Const(value & ty.mask()))
-    }
-
-    pub fn get_state(&mut self, ty: Type, offset: u32) -> Value {
-        self.push(ty, Op::GetState { offset })
-    }
-
-    pub fn set_state(&mut self, offset: u32, value: Value) {
-        self.push(Type::Void, Op::SetState { offset, value });
-    }
-
-    pub fn bin(&mut self, op: BinOp, a: Value, b: Value) -> Value {
-        let ty = self.ty(a);
-        self.push(ty, Op::Bin { op, a, b })
-    }
-
-    pub fn un(&mut self, op: UnOp, a: Value) -> Value {
-        let ty = self.ty(a);
-        self.push(ty, Op::Un { op, a })
-    }
-
-    pub fn cmp(&mut self, op: CmpOp, a: Value, b: Value) -> Value {
-        self.push(Type::I1, Op::Cmp { op, a, b })
-    }
-
-    pub fn select(&mut self, cond: Value, a: Value, b: Value) -> Value {
-        let ty = self.ty(a);
-        self.push(ty, Op::Select { cond, a, b })
     }
 
     /// Zero-extend or truncate `a` to `ty` (no-op when the types match).
@@ -131,8 +107,8 @@ impl BlockBuilder {
         let from = self.ty(a);
         match from.bits().cmp(&ty.bits()) {
             core::cmp::Ordering::Equal => a,
-            core::cmp::Ordering::Less => self.push(ty, Op::ZExt(a)),
-            core::cmp::Ordering::Greater => self.push(ty, Op::Trunc(a)),
+            core::cmp::Ordering::Less => self.zext(ty, a),
+            core::cmp::Ordering::Greater => self.trunc(ty, a),
         }
     }
 
@@ -141,47 +117,9 @@ impl BlockBuilder {
         let from = self.ty(a);
         match from.bits().cmp(&ty.bits()) {
             core::cmp::Ordering::Equal => a,
-            core::cmp::Ordering::Less => self.push(ty, Op::SExt(a)),
-            core::cmp::Ordering::Greater => self.push(ty, Op::Trunc(a)),
+            core::cmp::Ordering::Less => self.sext(ty, a),
+            core::cmp::Ordering::Greater => self.trunc(ty, a),
         }
-    }
-
-    pub fn add_flags(&mut self, a: Value, b: Value, carry: Value) -> Value {
-        self.push(Type::I32, Op::AddFlags { a, b, carry })
-    }
-
-    pub fn sub_flags(&mut self, a: Value, b: Value) -> Value {
-        self.push(Type::I32, Op::SubFlags { a, b })
-    }
-
-    pub fn logic_flags(&mut self, a: Value) -> Value {
-        self.push(Type::I32, Op::LogicFlags { a })
-    }
-
-    pub fn cond_holds(&mut self, cond: u8, nzcv: Value) -> Value {
-        self.push(Type::I1, Op::CondHolds { cond, nzcv })
-    }
-
-    pub fn load(&mut self, ty: Type, addr: Value, order: MemOrder) -> Value {
-        self.push(ty, Op::Load { addr, order })
-    }
-
-    pub fn store(&mut self, addr: Value, value: Value, order: MemOrder) {
-        self.push(Type::Void, Op::Store { addr, value, order });
-    }
-
-    pub fn atomic_rmw(&mut self, op: RmwOp, addr: Value, value: Value, order: MemOrder) -> Value {
-        let ty = self.ty(value);
-        self.push(ty, Op::AtomicRmw { op, addr, value, order })
-    }
-
-    pub fn cmpxchg(&mut self, addr: Value, expected: Value, new: Value, order: MemOrder) -> Value {
-        let ty = self.ty(new);
-        self.push(ty, Op::CmpXchg { addr, expected, new, order })
-    }
-
-    pub fn fence(&mut self, kind: FenceKind) {
-        self.push(Type::Void, Op::Fence(kind));
     }
 
     /// Call a helper whose result is used (I64).

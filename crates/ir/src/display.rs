@@ -7,10 +7,14 @@
 //! vec.Add.4s +528, +544, +560
 //! -> if v3 then 0x400120 else 0x400104
 //! ```
+//!
+//! An op's text is the `text` column of its row in the op table ([`crate::op`]); this
+//! module prints the rest: types, values, vector instructions, terminals and blocks.
 
 use crate::block::Block;
-use crate::op::{Op, Terminal};
-use crate::types::Type;
+use crate::helper::Helper;
+use crate::op::Terminal;
+use crate::types::{Type, Value};
 use crate::vector::VecInst;
 use core::fmt;
 
@@ -28,36 +32,33 @@ impl fmt::Display for Type {
     }
 }
 
-fn list(vals: impl Iterator<Item = crate::Value>) -> String {
-    vals.map(|v| format!("v{}", v.0)).collect::<Vec<_>>().join(", ")
+/// `v7`: the value made by instruction 7.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
 }
 
-impl fmt::Display for Op {
+/// A helper prints as its name.
+impl fmt::Display for Helper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let operands = list(self.operands());
-        match self {
-            Op::Const(c) => write!(f, "const {c:#x}"),
-            Op::GetState { offset } => write!(f, "get_state +{offset}"),
-            Op::SetState { offset, .. } => write!(f, "set_state +{offset}, {operands}"),
-            Op::Bin { op, .. } => write!(f, "{op:?} {operands}"),
-            Op::Un { op, .. } => write!(f, "{op:?} {operands}"),
-            Op::Cmp { op, .. } => write!(f, "cmp.{op:?} {operands}"),
-            Op::CondHolds { cond, .. } => write!(f, "cond_holds {cond}, {operands}"),
-            Op::Load { order, .. } => write!(f, "load.{order:?} [{operands}]"),
-            Op::Store { order, .. } => write!(f, "store.{order:?} {operands}"),
-            Op::AtomicRmw { op, order, .. } => write!(f, "atomic.{op:?}.{order:?} {operands}"),
-            Op::CmpXchg { order, .. } => write!(f, "cmpxchg.{order:?} {operands}"),
-            Op::Fence(kind) => write!(f, "fence.{kind:?}"),
-            Op::Call { helper, .. } => write!(f, "call {}({operands})", helper.name),
-            Op::Select { .. } => write!(f, "select {operands}"),
-            Op::ZExt(_) => write!(f, "zext {operands}"),
-            Op::SExt(_) => write!(f, "sext {operands}"),
-            Op::Trunc(_) => write!(f, "trunc {operands}"),
-            Op::AddFlags { .. } => write!(f, "add_flags {operands}"),
-            Op::SubFlags { .. } => write!(f, "sub_flags {operands}"),
-            Op::LogicFlags { .. } => write!(f, "logic_flags {operands}"),
-            Op::Vec(v) => write!(f, "{v}"),
+        f.write_str(self.name)
+    }
+}
+
+/// Values as a comma-separated list (`v1, v2`), for the text of ops with variadic
+/// operands ([`crate::Op`]'s `Display` comes from the op table in [`crate::op`]).
+pub(crate) struct ValueList<'a>(pub(crate) &'a [Value]);
+
+impl fmt::Display for ValueList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{v}")?;
         }
+        Ok(())
     }
 }
 

@@ -14,7 +14,9 @@
 //!
 //! Modules:
 //! - [`types`]: value types.
-//! - [`op`]: operations and terminals.
+//! - [`op`]: operations and terminals; the op table, one row per op, from which the
+//!   enum, operand iteration, text form, builder methods and typing rules come.
+//! - `op_macro`: the `ir_ops!` macro that reads that table.
 //! - [`block`]: blocks and the builder front ends use to make them.
 //! - [`helper`]: out-of-line helper functions callable from IR.
 //! - [`state`]: the header every guest state struct starts with.
@@ -23,6 +25,9 @@
 //! - [`interp`]: the reference interpreter.
 //! - [`passes`]: optimisation passes (get/set elimination, constant folding, DCE).
 //! - [`display`]: a readable text form for logs and tests.
+//!
+//! Adding an op: `ADDING_AN_OP.md` in this crate gives the steps (the table row, then
+//! the interpreter, constant folding, the x86_64 emitter and a golden case).
 
 pub mod block;
 pub mod display;
@@ -31,6 +36,7 @@ pub mod frontend;
 pub mod helper;
 pub mod interp;
 pub mod op;
+mod op_macro;
 pub mod passes;
 pub mod state;
 pub mod types;

@@ -9,6 +9,8 @@
 //!   layout); all other bits are zero.
 
 use crate::helper::Helper;
+use crate::op_macro::{ir_ops, need};
+use crate::types::Type::{Void, I1, I32, I64};
 use crate::types::Value;
 use crate::vector::VecInst;
 
@@ -124,176 +126,189 @@ pub enum FenceKind {
     Store,
 }
 
-/// An IR operation. The result type is kept in [`crate::Inst::ty`].
-#[derive(Clone, PartialEq, Debug)]
-pub enum Op {
-    /// A constant (zero-extended to 64 bits).
-    Const(u64),
-    /// Read the guest state field at `offset` (type from the instruction).
-    GetState {
-        offset: u32,
-    },
-    /// Write `value` to the guest state field at `offset`.
-    SetState {
-        offset: u32,
-        value: Value,
-    },
-    Bin {
-        op: BinOp,
-        a: Value,
-        b: Value,
-    },
-    Un {
-        op: UnOp,
-        a: Value,
-    },
-    Cmp {
-        op: CmpOp,
-        a: Value,
-        b: Value,
-    },
-    /// `cond ? a : b`
-    Select {
-        cond: Value,
-        a: Value,
-        b: Value,
-    },
-    /// Zero-extend to the instruction's type.
-    ZExt(Value),
-    /// Sign-extend to the instruction's type.
-    SExt(Value),
-    /// Keep the low bits of a wider value.
-    Trunc(Value),
-    /// NZCV of `a + b + carry` (`carry` is I1); `a`, `b` are I32 or I64.
-    AddFlags {
-        a: Value,
-        b: Value,
-        carry: Value,
-    },
-    /// NZCV of `a - b` (C set when no borrow, as AArch64 `SUBS`).
-    SubFlags {
-        a: Value,
-        b: Value,
-    },
-    /// NZCV with N and Z from `a`, C and V clear (AArch64 `ANDS`).
-    LogicFlags {
-        a: Value,
-    },
-    /// Whether AArch64 condition `cond` (0..15) holds for the NZCV value `nzcv`.
-    CondHolds {
-        cond: u8,
-        nzcv: Value,
-    },
-    /// Load from host address `addr` (I64).
-    Load {
-        addr: Value,
-        order: MemOrder,
-    },
-    /// Store `value` to host address `addr`.
-    Store {
-        addr: Value,
-        value: Value,
-        order: MemOrder,
-    },
-    /// Atomic read-modify-write; returns the old value. Always at least acquire/release
-    /// as `order` says; on x86_64 hosts every RMW is sequentially consistent anyway.
-    AtomicRmw {
-        op: RmwOp,
-        addr: Value,
-        value: Value,
-        order: MemOrder,
-    },
-    /// Atomic compare-and-swap; returns the old value.
-    CmpXchg {
-        addr: Value,
-        expected: Value,
-        new: Value,
-        order: MemOrder,
-    },
-    Fence(FenceKind),
-    /// Call a helper with up to four I64 arguments; the result is I64 (or Void).
-    Call {
-        helper: &'static Helper,
-        args: Vec<Value>,
-    },
-    /// A 128-bit vector operation from state fields to a state field (Void; see
-    /// [`crate::vector`]).
-    Vec(VecInst),
-}
-
-impl Op {
-    /// The values this op reads, in order (without allocating: the translator asks
-    /// for every instruction's operands several times per block).
-    pub fn operands(&self) -> impl Iterator<Item = Value> + '_ {
-        let none = Value(0);
-        let (fixed, count, args): ([Value; 3], usize, &[Value]) = match self {
-            Op::Const(_) | Op::GetState { .. } | Op::Fence(_) | Op::Vec(_) => ([none; 3], 0, &[]),
-            Op::SetState { value, .. } => ([*value, none, none], 1, &[]),
-            Op::Bin { a, b, .. } | Op::Cmp { a, b, .. } | Op::SubFlags { a, b } => ([*a, *b, none], 2, &[]),
-            Op::Un { a, .. } | Op::ZExt(a) | Op::SExt(a) | Op::Trunc(a) | Op::LogicFlags { a } => {
-                ([*a, none, none], 1, &[])
-            }
-            Op::Select { cond, a, b } => ([*cond, *a, *b], 3, &[]),
-            Op::AddFlags { a, b, carry } => ([*a, *b, *carry], 3, &[]),
-            Op::CondHolds { nzcv, .. } => ([*nzcv, none, none], 1, &[]),
-            Op::Load { addr, .. } => ([*addr, none, none], 1, &[]),
-            Op::Store { addr, value, .. } | Op::AtomicRmw { addr, value, .. } => ([*addr, *value, none], 2, &[]),
-            Op::CmpXchg { addr, expected, new, .. } => ([*addr, *expected, *new], 3, &[]),
-            Op::Call { args, .. } => ([none; 3], 0, args.as_slice()),
-        };
-        fixed.into_iter().take(count).chain(args.iter().copied())
-    }
-
-    /// Rewrite every operand through `f` (used by passes that replace values).
-    pub fn map_operands(&mut self, mut f: impl FnMut(Value) -> Value) {
-        match self {
-            Op::Const(_) | Op::GetState { .. } | Op::Fence(_) | Op::Vec(_) => {}
-            Op::SetState { value, .. } => *value = f(*value),
-            Op::Bin { a, b, .. } | Op::Cmp { a, b, .. } | Op::SubFlags { a, b } => {
-                *a = f(*a);
-                *b = f(*b);
-            }
-            Op::Un { a, .. } | Op::ZExt(a) | Op::SExt(a) | Op::Trunc(a) | Op::LogicFlags { a } => *a = f(*a),
-            Op::Select { cond, a, b } => {
-                *cond = f(*cond);
-                *a = f(*a);
-                *b = f(*b);
-            }
-            Op::AddFlags { a, b, carry } => {
-                *a = f(*a);
-                *b = f(*b);
-                *carry = f(*carry);
-            }
-            Op::CondHolds { nzcv, .. } => *nzcv = f(*nzcv),
-            Op::Load { addr, .. } => *addr = f(*addr),
-            Op::Store { addr, value, .. } | Op::AtomicRmw { addr, value, .. } => {
-                *addr = f(*addr);
-                *value = f(*value);
-            }
-            Op::CmpXchg { addr, expected, new, .. } => {
-                *addr = f(*addr);
-                *expected = f(*expected);
-                *new = f(*new);
-            }
-            Op::Call { args, .. } => args.iter_mut().for_each(|a| *a = f(*a)),
-        }
-    }
-
-    /// True when the op does something besides producing its value (memory, state,
-    /// helpers). Such ops are never removed by DCE. Loads count: a dead load to a bad
-    /// address must still fault, as it does on hardware.
-    pub fn has_side_effects(&self) -> bool {
-        matches!(
-            self,
-            Op::SetState { .. }
-                | Op::Load { .. }
-                | Op::Store { .. }
-                | Op::AtomicRmw { .. }
-                | Op::CmpXchg { .. }
-                | Op::Fence(_)
-                | Op::Call { .. }
-                | Op::Vec(_)
-        )
+ir_ops! {
+    /// An IR operation. The result type is kept in [`crate::Inst::ty`].
+    ///
+    /// Each variant is one row of the op table: its fields (`Value` fields are operands),
+    /// its text form, whether it has side effects, its `BlockBuilder` method and the type
+    /// that method gives it, and the verifier's typing rule. The columns are explained on
+    /// the `ir_ops!` macro in `op_macro.rs`; `ADDING_AN_OP.md` lists what to write by hand.
+    #[derive(Clone, PartialEq, Debug)]
+    pub enum Op {
+        /// A constant (zero-extended to 64 bits).
+        Const(value: u64) => {
+            text: "const {value:#x}",
+            side_effects: false,
+            valid: |ty| need(ty != Void && value & !ty.mask() == 0, "constant out of range for its type"),
+        },
+        /// Read the guest state field at `offset` (type from the instruction).
+        GetState { offset: u32 } => {
+            text: "get_state +{offset}",
+            side_effects: false,
+            builder: get_state -> given,
+            valid: |ty| need(ty != Void, "GetState needs a value type"),
+        },
+        /// Write `value` to the guest state field at `offset`.
+        SetState { offset: u32, value: Value } => {
+            text: "set_state +{offset}, {value}",
+            side_effects: true,
+            builder: set_state -> none,
+            valid: |ty| need(ty == Void, "op has no result"),
+        },
+        /// A two-operand integer operation ([`BinOp`]).
+        Bin { op: BinOp, a: Value, b: Value } => {
+            text: "{op:?} {a}, {b}",
+            side_effects: false,
+            builder: bin -> type_of(a),
+            valid: |ty| {
+                need(ty.is_int() && a == ty && b == ty, "binary op operands must match the result type")?;
+                need(ty == I64 || !BinOp::I64_ONLY.contains(&op), "high multiply is I64 only")
+            },
+        },
+        /// A one-operand integer operation ([`UnOp`]).
+        Un { op: UnOp, a: Value } => {
+            text: "{op:?} {a}",
+            side_effects: false,
+            builder: un -> type_of(a),
+            valid: |ty| need(ty.is_int() && a == ty, "unary op operand must match the result type"),
+        },
+        /// An integer comparison ([`CmpOp`]); the result is `I1`.
+        Cmp { op: CmpOp, a: Value, b: Value } => {
+            text: "cmp.{op:?} {a}, {b}",
+            side_effects: false,
+            builder: cmp -> I1,
+            valid: |ty| need(ty == I1 && a.is_int() && a == b, "comparison of mismatched types"),
+        },
+        /// `cond ? a : b`
+        Select { cond: Value, a: Value, b: Value } => {
+            text: "select {cond}, {a}, {b}",
+            side_effects: false,
+            builder: select -> type_of(a),
+            valid: |ty| need(
+                cond == I1 && a == ty && b == ty,
+                "select needs an I1 condition and operands of the result type",
+            ),
+        },
+        /// Zero-extend to the instruction's type.
+        ZExt(a: Value) => {
+            text: "zext {a}",
+            side_effects: false,
+            builder: zext -> given,
+            valid: |ty| need(ty.is_int() && a.bits() < ty.bits(), "extension must widen"),
+        },
+        /// Sign-extend to the instruction's type.
+        SExt(a: Value) => {
+            text: "sext {a}",
+            side_effects: false,
+            builder: sext -> given,
+            valid: |ty| need(ty.is_int() && a.bits() < ty.bits(), "extension must widen"),
+        },
+        /// Keep the low bits of a wider value.
+        Trunc(a: Value) => {
+            text: "trunc {a}",
+            side_effects: false,
+            builder: trunc -> given,
+            valid: |ty| need(ty != Void && a.bits() > ty.bits(), "truncation must narrow"),
+        },
+        /// NZCV of `a + b + carry` (`carry` is I1); `a`, `b` are I32 or I64.
+        AddFlags { a: Value, b: Value, carry: Value } => {
+            text: "add_flags {a}, {b}, {carry}",
+            side_effects: false,
+            builder: add_flags -> I32,
+            valid: |ty| need(
+                ty == I32 && matches!(a, I32 | I64) && a == b && carry == I1,
+                "AddFlags takes two I32/I64 operands and an I1 carry, gives I32",
+            ),
+        },
+        /// NZCV of `a - b` (C set when no borrow, as AArch64 `SUBS`).
+        SubFlags { a: Value, b: Value } => {
+            text: "sub_flags {a}, {b}",
+            side_effects: false,
+            builder: sub_flags -> I32,
+            valid: |ty| need(
+                ty == I32 && matches!(a, I32 | I64) && a == b,
+                "SubFlags takes two I32/I64 operands, gives I32",
+            ),
+        },
+        /// NZCV with N and Z from `a`, C and V clear (AArch64 `ANDS`).
+        LogicFlags { a: Value } => {
+            text: "logic_flags {a}",
+            side_effects: false,
+            builder: logic_flags -> I32,
+            valid: |ty| need(ty == I32 && matches!(a, I32 | I64), "LogicFlags takes I32/I64"),
+        },
+        /// Whether AArch64 condition `cond` (0..15) holds for the NZCV value `nzcv`.
+        CondHolds { cond: u8, nzcv: Value } => {
+            text: "cond_holds {cond}, {nzcv}",
+            side_effects: false,
+            builder: cond_holds -> I1,
+            valid: |ty| need(ty == I1 && cond < 16 && nzcv == I32, "CondHolds takes an I32 NZCV"),
+        },
+        /// Load from host address `addr` (I64).
+        Load { addr: Value, order: MemOrder } => {
+            text: "load.{order:?} [{addr}]",
+            side_effects: true,
+            builder: load -> given,
+            valid: |ty| need(ty.is_int() && addr == I64, "load needs an I64 address and an integer type"),
+        },
+        /// Store `value` to host address `addr`.
+        Store { addr: Value, value: Value, order: MemOrder } => {
+            text: "store.{order:?} {addr}, {value}",
+            side_effects: true,
+            builder: store -> none,
+            valid: |ty| {
+                need(ty == Void, "op has no result")?;
+                need(addr == I64 && value.is_int(), "store needs an I64 address and an integer value")
+            },
+        },
+        /// Atomic read-modify-write; returns the old value. Always at least acquire/release
+        /// as `order` says; on x86_64 hosts every RMW is sequentially consistent anyway.
+        AtomicRmw { op: RmwOp, addr: Value, value: Value, order: MemOrder } => {
+            text: "atomic.{op:?}.{order:?} {addr}, {value}",
+            side_effects: true,
+            builder: atomic_rmw -> type_of(value),
+            valid: |ty| need(
+                ty.is_int() && addr == I64 && value == ty,
+                "atomic RMW needs an I64 address and a value of the result type",
+            ),
+        },
+        /// Atomic compare-and-swap; returns the old value.
+        CmpXchg { addr: Value, expected: Value, new: Value, order: MemOrder } => {
+            text: "cmpxchg.{order:?} {addr}, {expected}, {new}",
+            side_effects: true,
+            builder: cmpxchg -> type_of(new),
+            valid: |ty| need(
+                ty.is_int() && addr == I64 && expected == ty && new == ty,
+                "cmpxchg needs an I64 address and values of the result type",
+            ),
+        },
+        /// A memory barrier ([`FenceKind`]).
+        Fence(kind: FenceKind) => {
+            text: "fence.{kind:?}",
+            side_effects: true,
+            builder: fence -> none,
+            valid: |ty| need(ty == Void, "op has no result"),
+        },
+        /// Call a helper with up to four I64 arguments; the result is I64 (or Void).
+        Call { helper: &'static Helper, args: Vec<Value> } => {
+            text: "call {helper}({args})",
+            side_effects: true,
+            valid: |ty| {
+                need(args.len() <= 4, "helpers take at most four arguments")?;
+                need(matches!(ty, I64 | Void), "helpers return I64 or nothing")?;
+                need(args.all(|arg| arg == I64), "helper arguments are I64")
+            },
+        },
+        /// A 128-bit vector operation from state fields to a state field (Void; see
+        /// [`crate::vector`]).
+        Vec(inst: VecInst) => {
+            text: "{inst}",
+            side_effects: true,
+            valid: |ty| {
+                need(ty == Void, "op has no result")?;
+                inst.check()
+            },
+        },
     }
 }
 
@@ -337,3 +352,6 @@ impl Terminal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,9 +1,10 @@
-//! The IR verifier: every operand defined before use, every type as its op requires.
+//! The IR verifier: every operand defined before use, every type as its op requires
+//! (each op's typing rule is the `valid` column of its row in the op table, [`crate::op`]).
 //!
 //! Passes and front ends keep blocks verified; the JIT may assume it.
 
 use crate::block::Block;
-use crate::op::{BinOp, Op, Terminal};
+use crate::op::Terminal;
 use crate::types::{Type, Value};
 
 /// A verifier complaint: the instruction index (or `None` for the terminal) and why.
@@ -31,84 +32,7 @@ pub fn verify(block: &Block) -> Result<(), VerifyError> {
         for v in inst.op.operands() {
             ty_of(v)?;
         }
-        let ty = inst.ty;
-        let want = |cond: bool, what: &str| if cond { Ok(()) } else { Err(fail(what.to_string())) };
-        match &inst.op {
-            Op::Const(c) => want(ty != Type::Void && c & !ty.mask() == 0, "constant out of range for its type")?,
-            Op::GetState { .. } => want(ty != Type::Void, "GetState needs a value type")?,
-            Op::SetState { .. } | Op::Store { .. } | Op::Fence(_) => want(ty == Type::Void, "op has no result")?,
-            Op::Vec(v) => {
-                want(ty == Type::Void, "op has no result")?;
-                v.check().map_err(|why| fail(why.to_string()))?
-            }
-            Op::Bin { op, a, b } => {
-                want(
-                    ty.is_int() && ty_of(*a)? == ty && ty_of(*b)? == ty,
-                    "binary op operands must match the result type",
-                )?;
-                if BinOp::I64_ONLY.contains(op) {
-                    want(ty == Type::I64, "high multiply is I64 only")?;
-                }
-            }
-            Op::Un { a, .. } => want(ty.is_int() && ty_of(*a)? == ty, "unary op operand must match the result type")?,
-            Op::Cmp { a, b, .. } => want(
-                ty == Type::I1 && ty_of(*a)?.is_int() && ty_of(*a)? == ty_of(*b)?,
-                "comparison of mismatched types",
-            )?,
-            Op::Select { cond, a, b } => want(
-                ty_of(*cond)? == Type::I1 && ty_of(*a)? == ty && ty_of(*b)? == ty,
-                "select needs an I1 condition and operands of the result type",
-            )?,
-            Op::ZExt(a) | Op::SExt(a) => {
-                let from = ty_of(*a)?;
-                want(ty.is_int() && from.bits() < ty.bits(), "extension must widen")?
-            }
-            Op::Trunc(a) => {
-                let from = ty_of(*a)?;
-                want(ty != Type::Void && from.bits() > ty.bits(), "truncation must narrow")?
-            }
-            Op::AddFlags { a, b, carry } => want(
-                ty == Type::I32
-                    && matches!(ty_of(*a)?, Type::I32 | Type::I64)
-                    && ty_of(*a)? == ty_of(*b)?
-                    && ty_of(*carry)? == Type::I1,
-                "AddFlags takes two I32/I64 operands and an I1 carry, gives I32",
-            )?,
-            Op::SubFlags { a, b } => want(
-                ty == Type::I32 && matches!(ty_of(*a)?, Type::I32 | Type::I64) && ty_of(*a)? == ty_of(*b)?,
-                "SubFlags takes two I32/I64 operands, gives I32",
-            )?,
-            Op::LogicFlags { a } => {
-                want(ty == Type::I32 && matches!(ty_of(*a)?, Type::I32 | Type::I64), "LogicFlags takes I32/I64")?
-            }
-            Op::CondHolds { cond, nzcv } => {
-                want(ty == Type::I1 && *cond < 16 && ty_of(*nzcv)? == Type::I32, "CondHolds takes an I32 NZCV")?
-            }
-            Op::Load { addr, .. } => {
-                want(ty.is_int() && ty_of(*addr)? == Type::I64, "load needs an I64 address and an integer type")?
-            }
-            Op::AtomicRmw { addr, value, .. } => want(
-                ty.is_int() && ty_of(*addr)? == Type::I64 && ty_of(*value)? == ty,
-                "atomic RMW needs an I64 address and a value of the result type",
-            )?,
-            Op::CmpXchg { addr, expected, new, .. } => want(
-                ty.is_int() && ty_of(*addr)? == Type::I64 && ty_of(*expected)? == ty && ty_of(*new)? == ty,
-                "cmpxchg needs an I64 address and values of the result type",
-            )?,
-            Op::Call { args, .. } => {
-                want(args.len() <= 4, "helpers take at most four arguments")?;
-                want(matches!(ty, Type::I64 | Type::Void), "helpers return I64 or nothing")?;
-                for a in args {
-                    want(ty_of(*a)? == Type::I64, "helper arguments are I64")?;
-                }
-            }
-        }
-        if let Op::Store { addr, value, .. } = &inst.op {
-            want(
-                ty_of(*addr)? == Type::I64 && ty_of(*value)?.is_int(),
-                "store needs an I64 address and an integer value",
-            )?;
-        }
+        inst.op.check_types(inst.ty, |v| block.insts[v.index()].ty).map_err(|why| fail(why.to_string()))?;
     }
     let n = block.insts.len();
     let term_fail = |message: &str| VerifyError { inst: None, message: message.to_string() };
@@ -128,6 +52,7 @@ pub fn verify(block: &Block) -> Result<(), VerifyError> {
 mod tests {
     use super::*;
     use crate::block::BlockBuilder;
+    use crate::op::{BinOp, Op};
 
     #[test]
     fn accepts_good_and_rejects_mismatched_types() {

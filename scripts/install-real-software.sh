@@ -6,6 +6,7 @@
 #   golang-go                         cross-compiles Go programs with GOARCH=arm64
 #   rustc-web, cargo-web,             /usr/bin/rustc and /usr/bin/cargo with the aarch64 std, for
 #   libstd-rust-web-dev{,:arm64}      cross-compiling Rust crates (rustup here has no aarch64 std)
+#   rust-web-clippy                   clippy for that toolchain (scripts/cross-aarch64.sh clippy)
 #   .cache/luajit/                    Debian's arm64 luajit unpacked (luajit, libluajit-5.1-2 and
 #                                     libluajit-5.1-common, whose jit/*.lua modules `-jv` needs):
 #                                     .cache/luajit/usr/bin/luajit, usr/share/luajit-2.1.0-beta3/jit/v.lua
@@ -54,6 +55,7 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 [ -x /usr/bin/cargo ] || need+=(cargo-web)
 dpkg -s libstd-rust-web-dev >/dev/null 2>&1 || need+=(libstd-rust-web-dev)
 dpkg -s libstd-rust-web-dev:arm64 >/dev/null 2>&1 || need+=(libstd-rust-web-dev:arm64)
+[ -x /usr/bin/clippy-driver ] || need+=(rust-web-clippy)
 if [ ${#need[@]} -gt 0 ]; then
   apt_update_once
   with_retries apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

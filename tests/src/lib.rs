@@ -38,6 +38,22 @@ pub fn archway_bin() -> PathBuf {
     path
 }
 
+/// `archway-aarch64` built for arm64 hosts (`scripts/cross-aarch64.sh build`, which
+/// scripts/test.sh does): `$ARCHWAY_ARM64_HOST_BIN`, else the release build under
+/// target/aarch64-unknown-linux-gnu/. It runs here under qemu-aarch64-static or under
+/// archway itself, as if on an arm64 host.
+pub fn arm64_host_bin() -> PathBuf {
+    let path = std::env::var_os("ARCHWAY_ARM64_HOST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/aarch64-unknown-linux-gnu/release/archway-aarch64"));
+    assert!(
+        path.is_file(),
+        "{} is missing: build it first (`bash scripts/cross-aarch64.sh build --release -p archway --bin archway-aarch64`, which scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
 /// A binary next to `archway` (e.g. `archway-aarch64`).
 pub fn sibling_bin(name: &str) -> PathBuf {
     archway_bin().with_file_name(name)
@@ -49,6 +65,15 @@ pub fn qemu() -> PathBuf {
     assert!(path.is_file(), "qemu-aarch64-static is missing: run scripts/install-test-deps.sh");
     path
 }
+
+/// Environment for qemu-aarch64-static running a multithreaded program that forks
+/// (archway built for arm64 hosts, under qemu): qemu 7.2 holds two locks of its own
+/// across a guest's fork unprotected, and a child forked while another thread held one
+/// waits for ever. GLib's slice allocator (taken when qemu translates, and for its
+/// `/proc/self/maps` emulation; fixed in qemu 8.0 and GLib 2.76) is avoided by plain
+/// malloc, and the `-L` path-prefix lock (taken on every absolute path) by a prefix of
+/// `/`, which changes nothing else here. scripts/test.sh uses the same for its runner.
+pub const QEMU_FORK_SAFE_ENV: [(&str, &str); 2] = [("G_SLICE", "always-malloc"), ("QEMU_LD_PREFIX", "/")];
 
 /// How a program ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,6 +20,12 @@ fn parse_then_format_as_containerd() {
     assert_eq!(pairs.len(), 21);
     for pair in pairs {
         let (input, expected) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+        // The cases were made on an amd64 host (tests/data/README.md): an OS alone takes
+        // the host's architecture.
+        let expected = match input {
+            "linux" | "macOS" => expected.replace("amd64", &Platform::host().architecture),
+            _ => expected.to_string(),
+        };
         let parsed = Platform::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
         assert_eq!(parsed.to_string(), expected, "Format(Parse({input:?}))");
     }

@@ -66,15 +66,15 @@ pub fn relaunch_if_asked() {
     }
 }
 
-/// The engine named by `ARCHWAY_ENGINE` and the guest root `ARCHWAY_ROOT`; the JIT
-/// and no root when they are unset, or in secure mode.
+/// The engine named by `ARCHWAY_ENGINE` and the guest root `ARCHWAY_ROOT`; the host's
+/// default engine and no root when they are unset, or in secure mode.
 pub fn settings_from_env() -> Result<(EngineKind, Option<PathBuf>), String> {
     if secure_execution() {
-        return Ok((EngineKind::Jit, None));
+        return Ok((EngineKind::HOST_DEFAULT, None));
     }
     let engine = match std::env::var("ARCHWAY_ENGINE") {
         Ok(name) => name.parse().map_err(|e| format!("ARCHWAY_ENGINE: {e}"))?,
-        Err(_) => EngineKind::Jit,
+        Err(_) => EngineKind::HOST_DEFAULT,
     };
     Ok((engine, std::env::var_os("ARCHWAY_ROOT").map(PathBuf::from)))
 }

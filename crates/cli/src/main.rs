@@ -28,7 +28,9 @@ enum Command {
     /// Run an aarch64 program under the translator; the exit status is the guest's.
     Run {
         /// Execution engine: the JIT, or the reference interpreter (slow, for checking).
-        #[arg(long, env = "ARCHWAY_ENGINE", default_value = "jit", value_parser = parse_engine)]
+        /// Default: the JIT on x86_64 hosts, the interpreter on aarch64 hosts (no JIT
+        /// back end there yet).
+        #[arg(long, env = "ARCHWAY_ENGINE", default_value = EngineKind::HOST_DEFAULT.name(), value_parser = parse_engine)]
         engine: EngineKind,
         /// Guest root directory: absolute paths the guest uses resolve inside it first
         /// (like qemu's -L).

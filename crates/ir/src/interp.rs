@@ -33,7 +33,17 @@ pub enum BlockExit {
 /// the block must pass [`crate::verify::verify`], and the guest memory it touches must
 /// be mapped (or the host faults, as the guest would).
 pub unsafe fn run_block(block: &Block, state: *mut u8) -> BlockExit {
-    let mut vals = vec![0u64; block.insts.len()];
+    run_block_with(block, state, &mut Vec::new())
+}
+
+/// [`run_block`] with the block's values kept in `vals` (cleared and resized here), so
+/// that an engine running block after block reuses one allocation.
+///
+/// # Safety
+/// As [`run_block`].
+pub unsafe fn run_block_with(block: &Block, state: *mut u8, vals: &mut Vec<u64>) -> BlockExit {
+    vals.clear();
+    vals.resize(block.insts.len(), 0);
     let header = state as *mut StateHeader;
     for (i, inst) in block.insts.iter().enumerate() {
         if may_fault(&inst.op) {
@@ -172,12 +182,25 @@ unsafe fn write_state(state: *mut u8, offset: u32, ty: Type, v: u64) {
     }
 }
 
+// Guest loads and stores of 2, 4 and 8 bytes are single-copy atomic when aligned, as
+// AArch64 requires: other guest threads may race on them (seqlocks, the Go runtime).
+// Relaxed atomics compile to plain `mov`/`ldr`/`str`; unaligned accesses need no
+// atomicity and may be split.
+
+/// Whether `addr` is a multiple of `size` (a power of two).
+fn aligned(addr: u64, size: u64) -> bool {
+    addr & (size - 1) == 0
+}
+
 unsafe fn load(addr: u64, ty: Type, order: MemOrder) -> u64 {
     let v = match ty {
-        Type::I8 => core::ptr::read_volatile(addr as *const u8) as u64,
-        Type::I16 => u16::from_le_bytes(core::ptr::read_volatile(addr as *const [u8; 2])) as u64,
-        Type::I32 => u32::from_le_bytes(core::ptr::read_volatile(addr as *const [u8; 4])) as u64,
-        Type::I64 => u64::from_le_bytes(core::ptr::read_volatile(addr as *const [u8; 8])),
+        Type::I8 => AtomicU8::from_ptr(addr as *mut u8).load(Ordering::Relaxed) as u64,
+        Type::I16 if aligned(addr, 2) => AtomicU16::from_ptr(addr as *mut u16).load(Ordering::Relaxed) as u64,
+        Type::I16 => (addr as *const u16).read_unaligned() as u64,
+        Type::I32 if aligned(addr, 4) => AtomicU32::from_ptr(addr as *mut u32).load(Ordering::Relaxed) as u64,
+        Type::I32 => (addr as *const u32).read_unaligned() as u64,
+        Type::I64 if aligned(addr, 8) => AtomicU64::from_ptr(addr as *mut u64).load(Ordering::Relaxed),
+        Type::I64 => (addr as *const u64).read_unaligned(),
         Type::I1 | Type::Void => 0,
     };
     if order != MemOrder::Plain {
@@ -191,10 +214,13 @@ unsafe fn store(addr: u64, ty: Type, v: u64, order: MemOrder) {
         fence(Ordering::SeqCst);
     }
     match ty {
-        Type::I1 | Type::I8 => core::ptr::write_volatile(addr as *mut u8, v as u8),
-        Type::I16 => core::ptr::write_volatile(addr as *mut [u8; 2], (v as u16).to_le_bytes()),
-        Type::I32 => core::ptr::write_volatile(addr as *mut [u8; 4], (v as u32).to_le_bytes()),
-        Type::I64 => core::ptr::write_volatile(addr as *mut [u8; 8], v.to_le_bytes()),
+        Type::I1 | Type::I8 => AtomicU8::from_ptr(addr as *mut u8).store(v as u8, Ordering::Relaxed),
+        Type::I16 if aligned(addr, 2) => AtomicU16::from_ptr(addr as *mut u16).store(v as u16, Ordering::Relaxed),
+        Type::I16 => (addr as *mut u16).write_unaligned(v as u16),
+        Type::I32 if aligned(addr, 4) => AtomicU32::from_ptr(addr as *mut u32).store(v as u32, Ordering::Relaxed),
+        Type::I32 => (addr as *mut u32).write_unaligned(v as u32),
+        Type::I64 if aligned(addr, 8) => AtomicU64::from_ptr(addr as *mut u64).store(v, Ordering::Relaxed),
+        Type::I64 => (addr as *mut u64).write_unaligned(v),
         Type::Void => {}
     }
     if order != MemOrder::Plain {

@@ -31,6 +31,7 @@
 //! access would show the new base). A helper that faults half-way (a structure load)
 //! may have written some of its destination registers.
 
+use crate::host::{self, CatchBuf};
 use core::cell::Cell;
 
 /// A guest fault taken from the host: what the guest's siginfo says about it.
@@ -41,7 +42,7 @@ pub struct GuestFault {
     pub code: i32,
     /// The faulting address (`si_addr`).
     pub addr: u64,
-    /// Whether the access was a write (x86 page-fault error code bit 1).
+    /// Whether the access was a write ([`crate::host::fault_was_write`]).
     pub write: bool,
 }
 
@@ -56,20 +57,15 @@ enum Context {
 }
 
 #[derive(Clone, Copy)]
-struct Translated {
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // read by the x86_64 host's redirect only
+pub(crate) struct Translated {
     /// Maps a host PC to a guest PC (the engine's side tables).
-    lookup: unsafe fn(*const (), usize) -> Option<u64>,
-    engine: *const (),
+    pub(crate) lookup: unsafe fn(*const (), usize) -> Option<u64>,
+    pub(crate) engine: *const (),
     /// Where the entry trampoline wrote the frame `rsp`.
-    frame_sp: *const usize,
-    state: *mut u8,
-    exit_trap: usize,
-}
-
-/// Saved `rsp` of [`catching`]'s asm frame.
-#[repr(C)]
-struct CatchBuf {
-    rsp: usize,
+    pub(crate) frame_sp: *const usize,
+    pub(crate) state: *mut u8,
+    pub(crate) exit_trap: usize,
 }
 
 thread_local! {
@@ -112,44 +108,6 @@ pub(crate) unsafe fn in_translated_code<R>(
     result
 }
 
-core::arch::global_asm!(
-    ".text",
-    ".globl archway_catch_call",
-    ".type archway_catch_call, @function",
-    // rdi = &mut CatchBuf, rsi = fn(*mut u8), rdx = its argument; eax = 0, or 1 after a fault.
-    "archway_catch_call:",
-    "push rbx",
-    "push rbp",
-    "push r12",
-    "push r13",
-    "push r14",
-    "push r15",
-    "sub rsp, 8",
-    "mov [rdi], rsp",
-    "mov rdi, rdx",
-    "call rsi",
-    "xor eax, eax",
-    "jmp 2f",
-    ".globl archway_catch_landing",
-    "archway_catch_landing:",
-    "mov eax, 1",
-    "2:",
-    "add rsp, 8",
-    "pop r15",
-    "pop r14",
-    "pop r13",
-    "pop r12",
-    "pop rbp",
-    "pop rbx",
-    "ret",
-    ".size archway_catch_call, . - archway_catch_call",
-);
-
-extern "C" {
-    fn archway_catch_call(buf: *mut CatchBuf, f: unsafe extern "C" fn(*mut u8), arg: *mut u8) -> u32;
-    fn archway_catch_landing();
-}
-
 /// Run `f`; `None` if a host fault in guest memory interrupted it (the fault is in
 /// [`take_fault`]). Everything `f`'s frames own when the fault hits is leaked.
 pub fn catching<F: FnOnce() -> R, R>(f: F) -> Option<R> {
@@ -165,10 +123,10 @@ pub fn catching<F: FnOnce() -> R, R>(f: F) -> Option<R> {
         }
     }
     let mut slot = Slot { f: Some(f), result: None };
-    let mut buf = CatchBuf { rsp: 0 };
+    let mut buf = CatchBuf { sp: 0 };
     let previous = CONTEXT.with(|c| c.replace(Context::Catching(&buf)));
-    // SAFETY: the asm routine follows the SysV ABI and calls `call` with the slot.
-    let faulted = unsafe { archway_catch_call(&mut buf, call::<F, R>, &mut slot as *mut Slot<F, R> as *mut u8) };
+    // SAFETY: the asm routine follows the host's C ABI and calls `call` with the slot.
+    let faulted = unsafe { host::archway_catch_call(&mut buf, call::<F, R>, &mut slot as *mut Slot<F, R> as *mut u8) };
     CONTEXT.with(|c| c.set(previous));
     if faulted != 0 {
         None
@@ -185,38 +143,18 @@ pub fn catching<F: FnOnce() -> R, R>(f: F) -> Option<R> {
 /// `uc` must be the handler's `ucontext_t`. Async-signal-safe: reads thread-locals and
 /// the engine's side tables only.
 pub unsafe fn on_host_fault(fault: GuestFault, uc: *mut libc::ucontext_t) -> bool {
-    let gregs = &mut (*uc).uc_mcontext.gregs;
-    let rip = gregs[libc::REG_RIP as usize] as usize;
-    match CONTEXT.with(|c| c.get()) {
+    let redirected = match CONTEXT.with(|c| c.get()) {
         Context::Idle => false,
-        Context::Catching(buf) => {
-            gregs[libc::REG_RSP as usize] = (*buf).rsp as i64;
-            gregs[libc::REG_RIP as usize] = archway_catch_landing as *const () as usize as i64;
-            LAST_FAULT.with(|f| f.set(Some(fault)));
+        // SAFETY: the thread was inside `catching`, which owns `buf`.
+        Context::Catching(buf) => unsafe {
+            host::resume_at_catch_landing(uc, buf);
             true
-        }
-        Context::Translated(t) => {
-            let (guest_pc, helper) = match (t.lookup)(t.engine, rip) {
-                Some(pc) => (pc, false),
-                None => {
-                    // A helper called from a block: the return address is just below the frame.
-                    let frame_sp = *t.frame_sp;
-                    let ret = *((frame_sp - 8) as *const usize);
-                    match (t.lookup)(t.engine, ret.wrapping_sub(1)) {
-                        Some(pc) => (pc, true),
-                        None => return false,
-                    }
-                }
-            };
-            if helper {
-                gregs[libc::REG_RSP as usize] = *t.frame_sp as i64;
-                gregs[libc::REG_R15 as usize] = t.state as i64;
-            }
-            gregs[libc::REG_RAX as usize] = guest_pc as i64;
-            gregs[libc::REG_RCX as usize] = i64::from(fault.signal);
-            gregs[libc::REG_RIP as usize] = t.exit_trap as i64;
-            LAST_FAULT.with(|f| f.set(Some(fault)));
-            true
-        }
+        },
+        // SAFETY: the thread was running the translated code `t` describes.
+        Context::Translated(t) => unsafe { host::redirect_translated(uc, t, fault) },
+    };
+    if redirected {
+        LAST_FAULT.with(|f| f.set(Some(fault)));
     }
+    redirected
 }

@@ -5,8 +5,9 @@
 
 use crate::invalidation::{CatchUp, InvalidationLog, LogCursor};
 use crate::{Engine, Exit};
-use archway_ir::interp::{run_block, BlockExit};
+use archway_ir::interp::{run_block_with, BlockExit};
 use archway_ir::{Block, Frontend, StateHeader};
+use core::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -42,9 +43,16 @@ impl InterpEngine {
 /// accesses becomes a trap at that guest instruction (see [`crate::fault`]).
 ///
 /// # Safety
-/// As [`run_block`].
+/// As [`archway_ir::interp::run_block`].
 pub unsafe fn run_interpreted(block: &Block, state: *mut u8) -> BlockExit {
-    match crate::fault::catching(|| run_block(block, state)) {
+    thread_local! {
+        /// The values of the block being interpreted, one allocation per thread.
+        static VALUES: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+    }
+    let mut values = VALUES.take();
+    let outcome = crate::fault::catching(|| run_block_with(block, state, &mut values));
+    VALUES.set(values);
+    match outcome {
         Some(exit) => exit,
         None => {
             let pc = archway_ir::interp::faulting_pc(block, state);

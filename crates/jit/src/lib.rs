@@ -16,6 +16,7 @@
 //! shared between threads is a later step.
 
 pub mod fault;
+pub mod host;
 pub mod interp;
 pub mod invalidation;
 pub mod x64;
@@ -58,15 +59,34 @@ pub trait Engine: Send {
 /// Which engine to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
+    /// Translated host code (x86_64 hosts only, for now).
     Jit,
+    /// The reference interpreter (every host).
     Interp,
+}
+
+impl EngineKind {
+    /// Whether this host has a JIT back end (only x86_64 so far).
+    pub const JIT_ON_THIS_HOST: bool = cfg!(target_arch = "x86_64");
+
+    /// The engine used when none is named: the JIT where this host has one.
+    pub const HOST_DEFAULT: EngineKind = if Self::JIT_ON_THIS_HOST { EngineKind::Jit } else { EngineKind::Interp };
+
+    /// The name `--engine` and `ARCHWAY_ENGINE` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Jit => "jit",
+            EngineKind::Interp => "interp",
+        }
+    }
 }
 
 impl std::str::FromStr for EngineKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
-            "jit" => Ok(EngineKind::Jit),
+            "jit" if Self::JIT_ON_THIS_HOST => Ok(EngineKind::Jit),
+            "jit" => Err(format!("no JIT back end for {} hosts yet (use 'interp')", host::NAME)),
             "interp" => Ok(EngineKind::Interp),
             other => Err(format!("unknown engine '{other}' (expected 'jit' or 'interp')")),
         }
@@ -90,6 +110,10 @@ pub(crate) fn engine_in_process(
     let cursor = LogCursor::new(log);
     match kind {
         EngineKind::Interp => Box::new(interp::InterpEngine::with_log(frontend, cursor)),
+        EngineKind::Jit if !EngineKind::JIT_ON_THIS_HOST => {
+            tracing::warn!("no JIT back end for {} hosts; using the interpreter", host::NAME);
+            Box::new(interp::InterpEngine::with_log(frontend, cursor))
+        }
         EngineKind::Jit => match x64::JitEngine::with_log(frontend.clone(), options, cursor) {
             Ok(jit) => Box::new(jit),
             Err((e, cursor)) => {

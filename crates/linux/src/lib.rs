@@ -26,6 +26,8 @@
 //!   view of `/proc` (`exe`, `maps`, `auxv`, `cmdline`, `cpuinfo`).
 //! - [`relaunch`]: the private command line that runs archway again for a foreign
 //!   `execve`.
+//! - [`host`]: what differs between x86_64 and aarch64 hosts (safe-syscall and
+//!   restorer assembly, raw `clone` order, alternate stack size).
 //! - [`signal`]: guest signal delivery: host handlers, the arm64 signal frame,
 //!   synchronous faults, restarts of interrupted system calls.
 
@@ -33,6 +35,7 @@ pub mod credentials;
 pub mod guest_maps;
 pub mod guest_memory;
 pub mod guest_root;
+pub mod host;
 pub mod host_maps;
 pub mod image;
 pub mod inherited;

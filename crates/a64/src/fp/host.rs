@@ -21,6 +21,7 @@
 use super::env::flag;
 use super::env::Env;
 use super::format::Fmt;
+#[cfg(target_arch = "x86_64")]
 use super::lanes::{lanes_mask, replicate};
 
 /// The operations the host can run.

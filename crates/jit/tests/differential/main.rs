@@ -7,6 +7,10 @@
 //! of its own, so the IR passes are not involved: both engines see identical IR.
 //! State (PC and guest area) and the memory buffer the blocks touch must match.
 //! Vector ops, which work on 16-byte state fields, have their own module ([`vector`]).
+//!
+//! x86_64 hosts only: the JIT's code runs there alone (other hosts build this crate,
+//! and its golden listings, but use the interpreter).
+#![cfg(target_arch = "x86_64")]
 
 use archway_ir::interp::{run_block, BlockExit};
 use archway_ir::{

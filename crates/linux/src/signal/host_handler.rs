@@ -16,27 +16,14 @@
 //!   ([`super::safe_syscall`]).
 
 use super::{bit, safe_syscall, with_signals, FAULT_SIGNALS, SIGINFO_SIZE};
+use crate::host::archway_signal_restorer;
 use archway_jit::fault::{on_host_fault, GuestFault};
+use archway_jit::host::{fault_was_write, interrupted_pc};
 
 /// Offset of `si_code` in a siginfo.
 const SI_CODE: usize = 8;
 /// Offset of `si_addr` in a siginfo.
 const SI_ADDR: usize = 16;
-/// x86 page-fault error code: the access was a write.
-const PF_WRITE: i64 = 2;
-
-core::arch::global_asm!(
-    ".text",
-    ".globl archway_signal_restorer",
-    "archway_signal_restorer:",
-    "mov eax, 15", // rt_sigreturn
-    "syscall",
-    "ud2",
-);
-
-extern "C" {
-    fn archway_signal_restorer();
-}
 
 /// The restorer the host handler is installed with.
 pub fn restorer_address() -> usize {
@@ -56,9 +43,9 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_voi
         let code = i32::from_le_bytes(raw[SI_CODE..SI_CODE + 4].try_into().unwrap_or_default());
         if FAULT_SIGNALS.contains(&sig) && code > 0 {
             let addr = u64::from_le_bytes(raw[SI_ADDR..SI_ADDR + 8].try_into().unwrap_or_default());
-            let write = (*uc).uc_mcontext.gregs[libc::REG_ERR as usize] & PF_WRITE != 0;
+            let write = fault_was_write(uc);
             if !on_host_fault(GuestFault { signal: sig, code, addr, write }, uc) {
-                archway_fault(sig, addr, (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] as u64);
+                archway_fault(sig, addr, interrupted_pc(uc));
             }
             return;
         }
@@ -72,12 +59,12 @@ extern "C" fn handler(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_voi
 }
 
 /// A fault outside guest code: say so and let it happen again with the default action.
-fn archway_fault(sig: i32, addr: u64, rip: u64) {
-    let mut message = *b"archway: internal fault: signal 00 at rip 0x0000000000000000 addr 0x0000000000000000\n";
+fn archway_fault(sig: i32, addr: u64, pc: u64) {
+    let mut message = *b"archway: internal fault: signal 00 at pc 0x0000000000000000 addr 0x0000000000000000\n";
     message[32] = b'0' + (sig / 10) as u8;
     message[33] = b'0' + (sig % 10) as u8;
-    put_hex(&mut message[44..60], rip);
-    put_hex(&mut message[68..84], addr);
+    put_hex(&mut message[43..59], pc);
+    put_hex(&mut message[67..83], addr);
     // SAFETY: write(2) and rt_sigaction(2) with valid buffers are async-signal-safe.
     unsafe {
         libc::write(2, message.as_ptr() as *const libc::c_void, message.len());

@@ -293,18 +293,17 @@ fn make_host_multithreaded() {
     }
 }
 
-/// Host alternate stack for the handler, per host thread (the guest's own stack may
-/// be anything, and a guest stack overflow must still reach the handler).
-const HOST_ALT_STACK_BYTES: usize = 64 << 10;
-
-/// Give this host thread its own alternate signal stack. It is never unmapped (the
-/// handler may run until the thread's last instruction): 64 KiB per host thread.
+/// Give this host thread its own alternate signal stack for the handler (the guest's
+/// own stack may be anything, and a guest stack overflow must still reach the
+/// handler). It is never unmapped (the handler may run until the thread's last
+/// instruction): [`crate::host::alt_stack_bytes`] per host thread.
 pub fn init_thread() {
+    let size = crate::host::alt_stack_bytes();
     // SAFETY: a fresh private mapping, then sigaltstack on it.
     unsafe {
         let p = libc::mmap(
             core::ptr::null_mut(),
-            HOST_ALT_STACK_BYTES,
+            size,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
             -1,
@@ -314,7 +313,7 @@ pub fn init_thread() {
             tracing::warn!("no host alternate signal stack for this thread");
             return;
         }
-        let stack = libc::stack_t { ss_sp: p, ss_flags: 0, ss_size: HOST_ALT_STACK_BYTES };
+        let stack = libc::stack_t { ss_sp: p, ss_flags: 0, ss_size: size };
         libc::sigaltstack(&stack, core::ptr::null_mut());
     }
 }

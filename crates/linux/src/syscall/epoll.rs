@@ -1,6 +1,7 @@
 //! `epoll_ctl`, `epoll_pwait`, `epoll_pwait2`: `struct epoll_event` is packed on
 //! x86_64 (12 bytes: `events` u32, `data` u64 at offset 4) and naturally aligned on
-//! arm64 (16 bytes: `data` at offset 8), so events are converted both ways.
+//! arm64 (16 bytes: `data` at offset 8), so events are converted both ways (the host
+//! layout is the `libc` crate's; on an arm64 host both sides are the same).
 //! `epoll_pwait` fills the guest's own buffer and converts in place (no cap on
 //! `maxevents` but the kernel's).
 
@@ -8,7 +9,9 @@ use super::{errno, host_syscall, ret, Args, Outcome, SyscallContext};
 use crate::guest_memory;
 
 const GUEST_EVENT_SIZE: usize = 16;
-const HOST_EVENT_SIZE: usize = 12;
+const HOST_EVENT_SIZE: usize = std::mem::size_of::<libc::epoll_event>();
+/// Offset of `data` in the host's `epoll_event`.
+const HOST_DATA_OFFSET: usize = std::mem::offset_of!(libc::epoll_event, u64);
 const EPOLL_CTL_DEL: u64 = 2;
 
 /// One event as `(events, data)`.
@@ -29,14 +32,14 @@ fn encode_guest((events, data): Event) -> [u8; GUEST_EVENT_SIZE] {
 
 fn decode_host(bytes: &[u8]) -> Event {
     let events = u32::from_le_bytes(bytes[0..4].try_into().unwrap_or_default());
-    let data = u64::from_le_bytes(bytes[4..12].try_into().unwrap_or_default());
+    let data = u64::from_le_bytes(bytes[HOST_DATA_OFFSET..HOST_DATA_OFFSET + 8].try_into().unwrap_or_default());
     (events, data)
 }
 
 fn encode_host((events, data): Event) -> [u8; HOST_EVENT_SIZE] {
     let mut out = [0u8; HOST_EVENT_SIZE];
     out[0..4].copy_from_slice(&events.to_le_bytes());
-    out[4..12].copy_from_slice(&data.to_le_bytes());
+    out[HOST_DATA_OFFSET..HOST_DATA_OFFSET + 8].copy_from_slice(&data.to_le_bytes());
     out
 }
 
@@ -106,7 +109,8 @@ mod tests {
         assert_eq!(&guest[8..16], &0x1122_3344_5566_7788u64.to_le_bytes());
         assert_eq!(decode_guest(&guest), event);
         let host = encode_host(event);
-        assert_eq!(std::mem::size_of::<libc::epoll_event>(), HOST_EVENT_SIZE);
         assert_eq!(decode_host(&host), event);
+        let expected_host_layout = if cfg!(target_arch = "x86_64") { (12, 4) } else { (16, 8) };
+        assert_eq!((HOST_EVENT_SIZE, HOST_DATA_OFFSET), expected_host_layout);
     }
 }

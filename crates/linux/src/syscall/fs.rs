@@ -2,9 +2,10 @@
 //!
 //! - Open flags: arm64 defines four `O_*` bits differently from x86_64 (which uses
 //!   the generic values): `O_DIRECTORY`, `O_NOFOLLOW`, `O_DIRECT`, `O_LARGEFILE`
-//!   (`arch/arm64/include/uapi/asm/fcntl.h`). They are converted in `openat`,
-//!   `pipe2` (`O_DIRECT` means packet mode there) and `fcntl(F_GETFL/F_SETFL)`.
-//!   Every other flag has the same value on both.
+//!   (`arch/arm64/include/uapi/asm/fcntl.h`). They are converted to the host's values
+//!   (the identity on an arm64 host) in `openat`, `pipe2` (`O_DIRECT` means packet
+//!   mode there) and `fcntl(F_GETFL/F_SETFL)`. Every other flag has the same value on
+//!   both.
 //! - `/proc` files that describe the process are the guest's ([`crate::proc_files`]):
 //!   `readlinkat` and `openat` of `/proc/self/exe` give the guest program; `openat`
 //!   of `maps`, `auxv`, `cmdline` and `/proc/cpuinfo` gives generated contents.
@@ -17,20 +18,20 @@ use crate::proc_files::{self, ProcFile};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 
-/// `(aarch64 value, x86_64 value)` of the open flags that differ.
+/// `(aarch64 value, host value)` of the open flags that differ between arm64 and x86_64.
 const OPEN_FLAGS_THAT_DIFFER: [(u64, u64); 4] = [
-    (0o040000, 0o200000), // O_DIRECTORY
-    (0o100000, 0o400000), // O_NOFOLLOW
-    (0o200000, 0o040000), // O_DIRECT
-    (0o400000, 0o100000), // O_LARGEFILE
+    (0o040000, libc::O_DIRECTORY as u64),
+    (0o100000, libc::O_NOFOLLOW as u64),
+    (0o200000, libc::O_DIRECT as u64),
+    (0o400000, crate::host::O_LARGEFILE),
 ];
 
-/// aarch64 open flags as x86_64 flags.
+/// aarch64 open flags as host flags.
 pub fn open_flags_to_host(guest: u64) -> u64 {
     remap_open_flags(guest, |&(g, _)| g, |&(_, h)| h)
 }
 
-/// x86_64 open flags as aarch64 flags.
+/// Host open flags as aarch64 flags.
 pub fn open_flags_to_guest(host: u64) -> u64 {
     remap_open_flags(host, |&(_, h)| h, |&(g, _)| g)
 }
@@ -138,9 +139,9 @@ mod tests {
         const HOST_O_DIRECTORY: u64 = libc::O_DIRECTORY as u64;
         let guest = GUEST_O_DIRECTORY | libc::O_CLOEXEC as u64 | libc::O_RDONLY as u64;
         assert_eq!(open_flags_to_host(guest), HOST_O_DIRECTORY | libc::O_CLOEXEC as u64);
-        // The x86_64 kernel's O_LARGEFILE (which F_GETFL reports; glibc defines it as 0) is
-        // arm64's O_NOFOLLOW.
-        assert_eq!(open_flags_to_guest(0o100000 | libc::O_RDWR as u64), 0o400000 | 2);
+        // The host kernel's O_LARGEFILE (which F_GETFL reports; glibc defines it as 0) is
+        // arm64's 0o400000 (on an x86_64 host its value is arm64's O_NOFOLLOW).
+        assert_eq!(open_flags_to_guest(crate::host::O_LARGEFILE | libc::O_RDWR as u64), 0o400000 | 2);
         for bit in 0..32 {
             let flag = 1u64 << bit;
             assert_eq!(open_flags_to_guest(open_flags_to_host(flag)), flag, "bit {bit}");

@@ -266,7 +266,8 @@ pub fn rt_sigsuspend(ctx: &mut SyscallContext, a: &Args) -> Outcome {
     ctx.thread.signal_mask = mask;
     set_guest_mask(mask);
     while with_signals(|s| s.held()) & !mask == 0 {
-        safe_syscall::call(libc::SYS_pause, &[0; 6]);
+        // ppoll with no descriptors and no timeout: pause(2), which arm64 does not have.
+        safe_syscall::call(libc::SYS_ppoll, &[0; 6]);
     }
     ret(errno(libc::EINTR))
 }

@@ -1,7 +1,8 @@
 //! `semctl`: `struct semid64_ds` differs between the two ABIs. arm64 uses the
 //! asm-generic 64-bit layout (88 bytes: `sem_otime` at 48, `sem_ctime` at 56,
 //! `sem_nsems` at 64); x86_64 pads each time field with an unused word (104 bytes:
-//! `sem_otime` at 48, `sem_ctime` at 64, `sem_nsems` at 80). The commands that carry
+//! `sem_otime` at 48, `sem_ctime` at 64, `sem_nsems` at 80). The host layout is the
+//! `libc` crate's `semid_ds` (glibc's, the kernel's `semid64_ds`). The commands that carry
 //! the structure (IPC_STAT, SEM_STAT, SEM_STAT_ANY, IPC_SET) are converted; every
 //! other command, and `msgctl`/`shmctl` (same layouts on both), pass through.
 
@@ -16,12 +17,16 @@ const SEM_STAT_ANY: u64 = 20;
 const IPC_64: u64 = 0x100;
 
 const GUEST_SIZE: usize = 88;
-const HOST_SIZE: usize = 104;
+const HOST_SIZE: usize = std::mem::size_of::<libc::semid_ds>();
 /// `struct ipc64_perm` (48 bytes) is the same on both.
 const PERM_SIZE: usize = 48;
 /// `(guest offset, host offset)` of each 8-byte field after the permissions:
-/// sem_otime, sem_ctime, sem_nsems, __unused3, __unused4.
-const FIELDS: [(usize, usize); 5] = [(48, 48), (56, 64), (64, 80), (72, 88), (80, 96)];
+/// sem_otime, sem_ctime, sem_nsems (the rest is reserved, zero).
+const FIELDS: [(usize, usize); 3] = [
+    (48, std::mem::offset_of!(libc::semid_ds, sem_otime)),
+    (56, std::mem::offset_of!(libc::semid_ds, sem_ctime)),
+    (64, std::mem::offset_of!(libc::semid_ds, sem_nsems)),
+];
 
 fn to_guest(host: &[u8; HOST_SIZE]) -> [u8; GUEST_SIZE] {
     let mut guest = [0u8; GUEST_SIZE];
@@ -75,11 +80,13 @@ mod tests {
 
     #[test]
     fn layouts_convert_both_ways() {
+        let (size, ctime, nsems) = if cfg!(target_arch = "x86_64") { (104, 64, 80) } else { (88, 56, 64) };
+        assert_eq!((HOST_SIZE, FIELDS[1].1, FIELDS[2].1), (size, ctime, nsems), "the host's semid64_ds");
         let mut host = [0u8; HOST_SIZE];
         host[..PERM_SIZE].iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
         host[48..56].copy_from_slice(&111u64.to_le_bytes()); // sem_otime
-        host[64..72].copy_from_slice(&222u64.to_le_bytes()); // sem_ctime
-        host[80..88].copy_from_slice(&3u64.to_le_bytes()); // sem_nsems
+        host[ctime..ctime + 8].copy_from_slice(&222u64.to_le_bytes());
+        host[nsems..nsems + 8].copy_from_slice(&3u64.to_le_bytes());
         let guest = to_guest(&host);
         assert_eq!(guest[..PERM_SIZE], host[..PERM_SIZE]);
         assert_eq!(u64::from_le_bytes(guest[48..56].try_into().unwrap()), 111);

@@ -106,7 +106,7 @@ const TID_WORDS: u64 = CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CL
 /// is a raw `clone`, with that risk.
 fn fork_process(flags: u64, parent_tid: u64, child_tid: u64) -> i64 {
     if flags & !TID_WORDS != libc::SIGCHLD as u64 {
-        return host_syscall(libc::SYS_clone, &[flags, 0, parent_tid, child_tid, 0, 0]);
+        return host_syscall(libc::SYS_clone, &crate::host::raw_clone_args(flags, 0, parent_tid, child_tid, 0));
     }
     // SAFETY: fork in a multithreaded process; the child only runs archway's code for
     // the forking thread, with the C library's locks reset by fork itself.

@@ -5,7 +5,7 @@
 //! images of the build tests ([`debian_bases`]), their validation against the OCI
 //! image-spec ([`image_spec`]) and a real registry ([`registry`]);
 //! busybox roots, scratch directories and re-runs as another user for the sandbox
-//! tests ([`sandboxed`]).
+//! tests ([`sandboxed`]); qemu with a binfmt_misc table of its own ([`qemu_binfmt`]).
 
 pub mod debian_bases;
 pub mod engines;
@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod host_binfmt;
 pub mod image_spec;
 pub mod images;
+pub mod qemu_binfmt;
 pub mod registry;
 pub mod sandboxed;
 

@@ -1,6 +1,7 @@
 //! Every fixture program gives byte-identical stdout and the same ending (exit status
 //! or signal) under `archway run` (JIT), `archway run --engine interp` and
-//! qemu-aarch64-static, and matches the expected output in fixtures/expected/.
+//! qemu-aarch64-static (with a binfmt_misc of its own for the programs that execute
+//! aarch64 programs), and matches the expected output in fixtures/expected/.
 //!
 //! And on an emulated arm64 host: archway built for arm64 hosts (its interpreter
 //! engine, its aarch64 host personality) runs every fixture under qemu-aarch64-static
@@ -8,7 +9,8 @@
 //! which runs the fixture).
 
 use archway_tests::fixtures::{load, Fixture};
-use archway_tests::{archway_bin, arm64_host_bin, qemu, run_with_limit, Outcome};
+use archway_tests::qemu_binfmt::QemuWithBinfmt;
+use archway_tests::{archway_bin, arm64_host_bin, run_with_limit, Outcome};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -47,6 +49,7 @@ impl Runner {
 
 fn run_fixture(runner: Runner, f: &Fixture) -> Outcome {
     let tmp = std::env::temp_dir().join(format!("archway-fixture-{}-{:?}-{}", f.name, runner, std::process::id()));
+    let qemu_binfmt = QemuWithBinfmt::new(&format!("{}-{runner:?}", f.name));
     let mut cmd = match runner {
         Runner::Jit => {
             let mut c = Command::new(archway_bin());
@@ -58,10 +61,10 @@ fn run_fixture(runner: Runner, f: &Fixture) -> Outcome {
             c.args(["run", "--engine", "interp"]);
             c
         }
-        Runner::Qemu => Command::new(qemu()),
+        Runner::Qemu => qemu_binfmt.command(),
         Runner::Arm64HostOnQemu => {
-            let mut c = Command::new(qemu());
-            c.envs(archway_tests::QEMU_FORK_SAFE_ENV).arg(arm64_host_bin());
+            let mut c = qemu_binfmt.command();
+            c.arg(arm64_host_bin());
             c
         }
         Runner::Arm64HostOnArchway => {

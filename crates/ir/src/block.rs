@@ -7,13 +7,16 @@ use crate::types::{Type, Value};
 /// One IR instruction: an op and the type of the value it produces.
 #[derive(Clone, PartialEq, Debug)]
 pub struct Inst {
+    /// The type of the value it produces (`Void` for none).
     pub ty: Type,
+    /// The operation.
     pub op: Op,
 }
 
 /// A guest instruction covered by a block, kept for logs and invalidation.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct GuestInsn {
+    /// The guest address of the instruction.
     pub pc: u64,
     /// The instruction's bytes as a little-endian word (AArch64: the whole encoding).
     pub word: u32,
@@ -28,7 +31,9 @@ pub struct Block {
     pub guest_pc: u64,
     /// Guest instructions in order.
     pub guest_insns: Vec<GuestInsn>,
+    /// The instructions, in order; value `vN` is the result of `insts[N]`.
     pub insts: Vec<Inst>,
+    /// How the block ends.
     pub terminal: Terminal,
 }
 
@@ -55,6 +60,7 @@ pub struct BlockBuilder {
 }
 
 impl BlockBuilder {
+    /// An empty block for the guest code at `guest_pc`.
     pub fn new(guest_pc: u64) -> Self {
         // Typical blocks hold a handful of guest instructions and a few dozen ops: one
         // allocation each instead of several doublings.

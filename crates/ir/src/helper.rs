@@ -14,6 +14,7 @@ pub type HelperFn = unsafe extern "C" fn(state: *mut u8, a0: u64, a1: u64, a2: u
 pub struct Helper {
     /// Name for logs and IR dumps.
     pub name: &'static str,
+    /// The function the back end calls.
     pub func: HelperFn,
     /// The helper reads guest state through the state pointer: pending IR state
     /// writes must reach memory before the call.

@@ -14,6 +14,9 @@
 //!
 //! Modules:
 //! - [`types`]: value types.
+//! - [`eval`]: the arithmetic of the integer and flag ops, shared by the interpreter and
+//!   constant folding.
+//! - [`frontend`]: the interface between a guest front end and the engines.
 //! - [`op`]: operations and terminals; the op table, one row per op, from which the
 //!   enum, operand iteration, text form, builder methods and typing rules come.
 //! - `op_macro`: the `ir_ops!` macro that reads that table.
@@ -28,6 +31,10 @@
 //!
 //! Adding an op: `ADDING_AN_OP.md` in this crate gives the steps (the table row, then
 //! the interpreter, constant folding, the x86_64 emitter and a golden case).
+
+// The lint gate of issue 12: the public API documented, every unsafe operation in an
+// `unsafe {}` block with its SAFETY reason (the workspace's clippy runs with -D warnings).
+#![warn(missing_docs, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod block;
 pub mod display;

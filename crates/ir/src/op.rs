@@ -17,23 +17,35 @@ use crate::vector::VecInst;
 /// Two-operand integer operations; both operands and the result have the same type.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
 pub enum BinOp {
+    /// Wrapping addition.
     Add,
+    /// Wrapping subtraction.
     Sub,
+    /// Wrapping multiplication (the low half).
     Mul,
     /// High half of the unsigned double-width product (I64 only).
     UMulHi,
     /// High half of the signed double-width product (I64 only).
     SMulHi,
+    /// Unsigned division (AArch64 rules: by zero gives 0).
     UDiv,
+    /// Signed division (AArch64 rules: by zero gives 0, `MIN / -1` gives `MIN`).
     SDiv,
+    /// Bitwise and.
     And,
+    /// Bitwise or.
     Or,
+    /// Bitwise exclusive or.
     Xor,
     /// `a & !b`
     AndNot,
+    /// Shift left (amount modulo the width).
     Shl,
+    /// Logical shift right (amount modulo the width).
     LShr,
+    /// Arithmetic shift right (amount modulo the width).
     AShr,
+    /// Rotate right (amount modulo the width).
     RotR,
 }
 
@@ -61,7 +73,9 @@ impl BinOp {
 /// One-operand integer operations; the result has the operand's type.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
 pub enum UnOp {
+    /// Bitwise not.
     Not,
+    /// Two's complement negation.
     Neg,
     /// Count leading zeros (width for 0).
     Clz,
@@ -78,11 +92,17 @@ pub enum UnOp {
 /// Integer comparisons; the result is `I1`.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
 pub enum CmpOp {
+    /// Equal.
     Eq,
+    /// Not equal.
     Ne,
+    /// Unsigned less than.
     Ult,
+    /// Unsigned less than or equal.
     Ule,
+    /// Signed less than.
     Slt,
+    /// Signed less than or equal.
     Sle,
 }
 
@@ -103,15 +123,23 @@ pub enum MemOrder {
 /// Read-modify-write operations of [`Op::AtomicRmw`]; the op returns the old value.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
 pub enum RmwOp {
+    /// `old + value` (AArch64 `LDADD`).
     Add,
     /// `old & !value` (AArch64 `LDCLR`).
     AndNot,
+    /// `old ^ value` (AArch64 `LDEOR`).
     Xor,
+    /// `old | value` (AArch64 `LDSET`).
     Or,
+    /// Signed maximum (AArch64 `LDSMAX`).
     Smax,
+    /// Signed minimum (AArch64 `LDSMIN`).
     Smin,
+    /// Unsigned maximum (AArch64 `LDUMAX`).
     Umax,
+    /// Unsigned minimum (AArch64 `LDUMIN`).
     Umin,
+    /// `value` (AArch64 `SWP`).
     Swap,
 }
 
@@ -318,20 +346,38 @@ pub enum Terminal {
     /// Continue at a known guest PC (direct branch, fall-through).
     Link(u64),
     /// Two-way branch on an I1 value.
-    If { cond: Value, then_pc: u64, else_pc: u64 },
+    If {
+        /// The I1 condition.
+        cond: Value,
+        /// Where to continue when it is 1.
+        then_pc: u64,
+        /// Where to continue when it is 0.
+        else_pc: u64,
+    },
     /// Continue at a computed guest PC (I64).
     Indirect(Value),
     /// Like `Indirect`, but the target is a function return address (a hint for
     /// return prediction).
     Return(Value),
     /// Make a system call, then continue at `next_pc`.
-    Syscall { next_pc: u64 },
+    Syscall {
+        /// The guest PC after the system call instruction.
+        next_pc: u64,
+    },
     /// Raise synchronous signal `signal` at guest PC `pc` (undefined instruction: SIGILL).
-    Trap { signal: i32, pc: u64 },
+    Trap {
+        /// The signal number.
+        signal: i32,
+        /// The guest PC of the instruction that raised it.
+        pc: u64,
+    },
     /// Return to the dispatcher, which drops translations of the code the guest
     /// declared modified ([`crate::StateHeader::code_dirty_start`]), then continue at
     /// `next_pc` (AArch64 `ISB` after `IC IVAU`).
-    Synchronize { next_pc: u64 },
+    Synchronize {
+        /// The guest PC after the synchronising instruction.
+        next_pc: u64,
+    },
 }
 
 impl Terminal {
@@ -344,6 +390,7 @@ impl Terminal {
         }
     }
 
+    /// Replace the value this terminal reads, if any, by `f(value)`.
     pub fn map_operands(&mut self, mut f: impl FnMut(Value) -> Value) {
         match self {
             Terminal::If { cond, .. } => *cond = f(*cond),

@@ -83,7 +83,7 @@ macro_rules! ir_ops {
         { $($f:ident : $t:ty),* $(,)? } $($rest:tt)*
     ) => {
         $crate::op_macro::ir_ops!(@row $head
-            [$($done)* [$($front)* { $($f: $t),* } { $($f),* } ($($f: $t),*) $($back)*]]
+            [$($done)* [$($front)* { $(#[doc = "See the variant."] $f: $t),* } { $($f),* } ($($f: $t),*) $($back)*]]
             $($rest)*);
     };
     // A tuple variant: declaration `(T, ..)`, pattern `(f, ..)`.

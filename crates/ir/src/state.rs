@@ -23,6 +23,7 @@ pub struct StateHeader {
     /// `start >= end`. Engines drop their translations of it at the next
     /// [`crate::Terminal::Synchronize`] or other return to the dispatcher.
     pub code_dirty_start: u64,
+    /// The end (exclusive) of the declared-modified range: see `code_dirty_start`.
     pub code_dirty_end: u64,
 }
 
@@ -51,7 +52,8 @@ impl StateHeader {
     /// # Safety
     /// `header` must point to a live header that stays in place for `'a`.
     pub unsafe fn exit_request<'a>(header: *mut StateHeader) -> &'a core::sync::atomic::AtomicU32 {
-        core::sync::atomic::AtomicU32::from_ptr(core::ptr::addr_of_mut!((*header).exit_request))
+        // SAFETY: the caller guarantees a live, aligned header for 'a; the field is a u32.
+        unsafe { core::sync::atomic::AtomicU32::from_ptr(core::ptr::addr_of_mut!((*header).exit_request)) }
     }
 }
 
@@ -84,6 +86,7 @@ pub enum ExitReason {
 }
 
 impl ExitReason {
+    /// The reason with this number, if there is one.
     pub fn from_u32(v: u32) -> Option<Self> {
         Some(match v {
             0 => ExitReason::Lookup,

@@ -9,9 +9,13 @@ pub enum Type {
     Void,
     /// A boolean, the result of comparisons and condition tests.
     I1,
+    /// 8-bit integer.
     I8,
+    /// 16-bit integer.
     I16,
+    /// 32-bit integer.
     I32,
+    /// 64-bit integer.
     I64,
 }
 
@@ -64,6 +68,7 @@ impl Type {
 pub struct Value(pub u32);
 
 impl Value {
+    /// The instruction index this value is the result of.
     pub const fn index(self) -> usize {
         self.0 as usize
     }

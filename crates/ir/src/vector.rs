@@ -27,8 +27,11 @@ pub enum VecOp {
     Sub,
     /// `a * b` (low half of the product).
     Mul,
+    /// Bitwise and.
     And,
+    /// Bitwise or.
     Orr,
+    /// Bitwise exclusive or.
     Eor,
     /// `a & !b`.
     Bic,
@@ -46,9 +49,13 @@ pub enum VecOp {
     CmHs,
     /// `(a & b) != 0`.
     CmTst,
+    /// Unsigned maximum per lane.
     UMax,
+    /// Unsigned minimum per lane.
     UMin,
+    /// Signed maximum per lane.
     SMax,
+    /// Signed minimum per lane.
     SMin,
     /// `(d & a) | (!d & b)`: `d` selects between `a` and `b`.
     Bsl,
@@ -221,12 +228,15 @@ impl VecOp {
 /// One vector instruction: `dst = op(a, b)` on guest state fields (byte offsets).
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
 pub struct VecInst {
+    /// The operation.
     pub op: VecOp,
     /// Lane size in bits: 8, 16, 32 or 64 (the narrow size for widening and narrowing).
     pub esize: u8,
     /// The Q bit: 128-bit vectors (else 64-bit, upper result bits cleared).
     pub full: bool,
+    /// The destination field (byte offset in the state).
     pub dst: u32,
+    /// The first operand's field (byte offset in the state).
     pub a: u32,
     /// The second operand; 0 when the op has none.
     pub b: u32,
@@ -433,7 +443,8 @@ pub fn eval(v: &VecInst, a: u128, b: u128, d: u128) -> u128 {
 /// # Safety
 /// `state + offset .. + 16` must be readable.
 unsafe fn read(state: *const u8, offset: u32) -> u128 {
-    u128::from_le_bytes(state.add(offset as usize).cast::<[u8; 16]>().read_unaligned())
+    // SAFETY: the caller guarantees the 16 bytes are readable.
+    unsafe { u128::from_le_bytes(state.add(offset as usize).cast::<[u8; 16]>().read_unaligned()) }
 }
 
 /// Run `v` on the guest state at `state`.
@@ -442,11 +453,14 @@ unsafe fn read(state: *const u8, offset: u32) -> u128 {
 /// The 16-byte fields the instruction reads and writes must lie within the live state
 /// struct at `state`.
 pub unsafe fn exec(state: *mut u8, v: &VecInst) {
-    let a = read(state, v.a);
-    let b = if v.op.reads_b() { read(state, v.b) } else { 0 };
-    let d = if v.reads_dst() { read(state, v.dst) } else { 0 };
-    let r = eval(v, a, b, d);
-    state.add(v.dst as usize).cast::<[u8; 16]>().write_unaligned(r.to_le_bytes());
+    // SAFETY: the caller passes a live state with the vector op's 16-byte fields inside it.
+    unsafe {
+        let a = read(state, v.a);
+        let b = if v.op.reads_b() { read(state, v.b) } else { 0 };
+        let d = if v.reads_dst() { read(state, v.dst) } else { 0 };
+        let r = eval(v, a, b, d);
+        state.add(v.dst as usize).cast::<[u8; 16]>().write_unaligned(r.to_le_bytes());
+    }
 }
 
 /// [`exec`] as a helper: the arguments are [`VecInst::pack`]'s words. Words that do not
@@ -456,7 +470,8 @@ pub unsafe fn exec(state: *mut u8, v: &VecInst) {
 /// As [`exec`], for the unpacked instruction.
 pub unsafe extern "C" fn exec_packed(state: *mut u8, a0: u64, a1: u64, a2: u64, a3: u64) -> u64 {
     if let Some(v) = VecInst::unpack([a0, a1, a2, a3]) {
-        exec(state, &v);
+        // SAFETY: the caller's contract is `exec`'s for this instruction.
+        unsafe { exec(state, &v) };
     }
     0
 }

@@ -11,7 +11,9 @@ use crate::types::{Type, Value};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("IR verify error at {}: {message}", .inst.map_or("terminal".to_string(), |i| format!("v{i}")))]
 pub struct VerifyError {
+    /// The index of the instruction (`vN`), or `None` for the terminal.
     pub inst: Option<usize>,
+    /// What is wrong.
     pub message: String,
 }
 

@@ -11,6 +11,7 @@ use crate::eval;
 use crate::op::{BinOp, Op, Terminal};
 use crate::types::Value;
 
+/// Fold the constants of `block` in place.
 pub fn run(block: &mut Block) {
     let n = block.insts.len();
     let mut konst: Vec<Option<u64>> = vec![None; n];

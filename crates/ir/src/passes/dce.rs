@@ -3,6 +3,7 @@
 use super::dead_state::renumber_after_removal;
 use crate::block::Block;
 
+/// Remove the instructions of `block` whose values nothing uses and that have no side effects.
 pub fn run(block: &mut Block) {
     let n = block.insts.len();
     let mut used = vec![false; n];

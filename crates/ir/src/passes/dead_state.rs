@@ -12,6 +12,7 @@ use crate::block::Block;
 use crate::op::Op;
 use crate::types::Type;
 
+/// Remove the dead state writes of `block` (see the module docs).
 pub fn run(block: &mut Block) {
     // Fields written later with no read after the write: (offset, bytes).
     let mut overwritten: Vec<(u32, u32)> = Vec::new();

@@ -6,6 +6,7 @@ use crate::block::Block;
 use crate::op::Op;
 use crate::types::{Type, Value};
 
+/// Forward state values within `block` (see the module docs).
 pub fn run(block: &mut Block) {
     // Field offset -> (type, current value). A handful of entries: a Vec is enough.
     let mut known: Vec<(u32, Type, Value)> = Vec::with_capacity(32);

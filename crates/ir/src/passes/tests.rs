@@ -20,6 +20,7 @@ const R0: u32 = core::mem::offset_of!(S, r) as u32;
 const FLAGS: u32 = core::mem::offset_of!(S, flags) as u32;
 
 fn run(block: &crate::Block, mut st: S) -> S {
+    // SAFETY: `st` is a live state of the layout the test blocks use.
     unsafe { run_block(block, &mut st as *mut S as *mut u8) };
     st
 }
@@ -87,7 +88,8 @@ fn identities_keep_meaning() {
 #[test]
 fn helper_calls_are_barriers() {
     unsafe extern "C" fn bump(state: *mut u8, _: u64, _: u64, _: u64, _: u64) -> u64 {
-        *(state.add(R0 as usize) as *mut u64) += 1;
+        // SAFETY: the interpreter passes the live test state, which holds R0.
+        unsafe { *(state.add(R0 as usize) as *mut u64) += 1 };
         0
     }
     static BUMP: crate::Helper = crate::Helper { name: "bump", func: bump, reads_state: true, writes_state: true };

@@ -212,6 +212,7 @@ fn exec_reads_inputs_before_writing() {
     state[32..48].copy_from_slice(&v(32, &[1, 2, 3, 4]).to_le_bytes());
     // dst = a = b: v2 = v2 + v2
     let i = VecInst { op: Add, esize: 32, full: true, dst: 32, a: 32, b: 32, imm: 0 };
+    // SAFETY: `state` holds every field the test instructions name.
     unsafe { exec(state.as_mut_ptr(), &i) };
     assert_eq!(u128::from_le_bytes(state[32..48].try_into().unwrap()), v(32, &[2, 4, 6, 8]));
 }

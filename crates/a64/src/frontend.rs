@@ -41,4 +41,8 @@ impl Frontend for A64Frontend {
     fn state_size(&self) -> usize {
         core::mem::size_of::<CpuState>()
     }
+
+    fn state_field_name(&self, offset: u32) -> Option<String> {
+        crate::state::field_name(offset)
+    }
 }

@@ -80,6 +80,35 @@ pub mod off {
     }
 }
 
+/// The fields with one name each, for IR dumps.
+const NAMED_FIELDS: [(u32, &str); 10] = [
+    (off::SP, "SP"),
+    (off::NZCV, "NZCV"),
+    (off::FPCR, "FPCR"),
+    (off::FPSR, "FPSR"),
+    (off::TPIDR, "TPIDR_EL0"),
+    (off::EXCL_ADDR, "EXCL_ADDR"),
+    (off::EXCL_VALUE, "EXCL_VALUE0"),
+    (off::EXCL_VALUE + 8, "EXCL_VALUE1"),
+    (off::EXCL_SIZE, "EXCL_SIZE"),
+    ((offset_of!(CpuState, header) + offset_of!(StateHeader, pc)) as u32, "PC"),
+];
+
+/// The architectural name of the field at byte `offset` (`X1`, `SP`, `NZCV`, `V3` for
+/// a vector register or its low half, `V3.D[1]` for its high half), for IR dumps.
+pub fn field_name(offset: u32) -> Option<String> {
+    let x0 = off::x(0);
+    let v0 = off::v_lo(0);
+    if (x0..off::SP).contains(&offset) && (offset - x0) & 7 == 0 {
+        return Some(format!("X{}", (offset - x0) / 8));
+    }
+    if (v0..v0 + 32 * 16).contains(&offset) && (offset - v0) & 7 == 0 {
+        let n = (offset - v0) / 16;
+        return Some(if (offset - v0) & 15 == 0 { format!("V{n}") } else { format!("V{n}.D[1]") });
+    }
+    NAMED_FIELDS.iter().find(|(at, _)| *at == offset).map(|(_, name)| name.to_string())
+}
+
 impl CpuState {
     /// A view of the state as the raw pointer IR and helpers take.
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
@@ -114,5 +143,16 @@ mod tests {
         assert_eq!(off::x(0), archway_ir::state::HEADER_SIZE);
         assert_eq!(off::SP, off::x(0) + 31 * 8);
         assert_eq!(off::v_lo(0) % 16, 0);
+    }
+
+    #[test]
+    fn fields_have_their_architectural_names() {
+        assert_eq!(field_name(off::x(1)).as_deref(), Some("X1"));
+        assert_eq!(field_name(off::x(30)).as_deref(), Some("X30"));
+        assert_eq!(field_name(off::SP).as_deref(), Some("SP"));
+        assert_eq!(field_name(off::NZCV).as_deref(), Some("NZCV"));
+        assert_eq!(field_name(off::v_lo(31)).as_deref(), Some("V31"));
+        assert_eq!(field_name(off::v_hi(2)).as_deref(), Some("V2.D[1]"));
+        assert_eq!(field_name(off::x(1) + 4), None);
     }
 }

@@ -10,9 +10,12 @@
 //!
 //! An op's text is the `text` column of its row in the op table ([`crate::op`]); this
 //! module prints the rest: types, values, vector instructions, terminals and blocks.
+//! [`Block::named`] prints state fields by the front end's names (`get_state X1`).
 
 use crate::block::Block;
+use crate::frontend::Frontend;
 use crate::helper::Helper;
+use crate::op::Op;
 use crate::op::Terminal;
 use crate::types::{Type, Value};
 use crate::vector::VecInst;
@@ -62,24 +65,81 @@ impl fmt::Display for ValueList<'_> {
     }
 }
 
+/// How a state field prints: `+56`, or its name.
+type FieldText<'a> = &'a dyn Fn(u32) -> String;
+
+/// A state field as its offset.
+fn offset_text(offset: u32) -> String {
+    format!("+{offset}")
+}
+
 /// `vec.OP.ARRANGEMENT +dst, +a[, +b][, #imm]`, the arrangement as AArch64 writes it
 /// (`16b`, `4h`, `2d`...).
 impl fmt::Display for VecInst {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.esize {
-            8 => "b",
-            16 => "h",
-            32 => "s",
-            _ => "d",
-        };
-        write!(f, "vec.{:?}.{}{kind} +{}, +{}", self.op, self.lanes(), self.dst, self.a)?;
-        if self.op.reads_b() {
-            write!(f, ", +{}", self.b)?;
+        write_vec(self, f, &offset_text)
+    }
+}
+
+fn write_vec(v: &VecInst, f: &mut fmt::Formatter<'_>, field: FieldText) -> fmt::Result {
+    let kind = match v.esize {
+        8 => "b",
+        16 => "h",
+        32 => "s",
+        _ => "d",
+    };
+    write!(f, "vec.{:?}.{}{kind} {}, {}", v.op, v.lanes(), field(v.dst), field(v.a))?;
+    if v.op.reads_b() {
+        write!(f, ", {}", field(v.b))?;
+    }
+    if v.op.has_imm() {
+        write!(f, ", #{}", v.imm)?;
+    }
+    Ok(())
+}
+
+/// An op, with the state fields it names printed by `field`.
+fn write_op(op: &Op, f: &mut fmt::Formatter<'_>, field: FieldText) -> fmt::Result {
+    match op {
+        Op::GetState { offset } => write!(f, "get_state {}", field(*offset)),
+        Op::SetState { offset, value } => write!(f, "set_state {}, {value}", field(*offset)),
+        Op::Vec(v) => write_vec(v, f, field),
+        other => write!(f, "{other}"),
+    }
+}
+
+fn write_block(block: &Block, f: &mut fmt::Formatter<'_>, field: FieldText) -> fmt::Result {
+    writeln!(f, "block {:#x}:", block.guest_pc)?;
+    for (i, inst) in block.insts.iter().enumerate() {
+        if inst.ty == Type::Void {
+            f.write_str("  ")?;
+        } else {
+            write!(f, "  v{i}:{} = ", inst.ty)?;
         }
-        if self.op.has_imm() {
-            write!(f, ", #{}", self.imm)?;
-        }
-        Ok(())
+        write_op(&inst.op, f, field)?;
+        writeln!(f)?;
+    }
+    writeln!(f, "  {}", block.terminal)
+}
+
+/// A block printed with the front end's state field names ([`Block::named`]).
+pub struct NamedBlock<'a> {
+    block: &'a Block,
+    frontend: &'a dyn Frontend,
+}
+
+impl Block {
+    /// This block's text with state fields named by `frontend` (`get_state X1`), falling
+    /// back to offsets where it has no name.
+    pub fn named<'a>(&'a self, frontend: &'a dyn Frontend) -> NamedBlock<'a> {
+        NamedBlock { block: self, frontend }
+    }
+}
+
+impl fmt::Display for NamedBlock<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let field = |offset| self.frontend.state_field_name(offset).unwrap_or_else(|| offset_text(offset));
+        write_block(self.block, f, &field)
     }
 }
 
@@ -101,14 +161,6 @@ impl fmt::Display for Terminal {
 
 impl fmt::Display for Block {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "block {:#x}:", self.guest_pc)?;
-        for (i, inst) in self.insts.iter().enumerate() {
-            if inst.ty == Type::Void {
-                writeln!(f, "  {}", inst.op)?;
-            } else {
-                writeln!(f, "  v{i}:{} = {}", inst.ty, inst.op)?;
-            }
-        }
-        writeln!(f, "  {}", self.terminal)
+        write_block(self, f, &offset_text)
     }
 }

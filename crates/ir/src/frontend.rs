@@ -17,4 +17,12 @@ pub trait Frontend: Sync + Send {
 
     /// Size of the guest state struct the blocks address.
     fn state_size(&self) -> usize;
+
+    /// The name of the guest state field at byte `offset` (`X1`, `NZCV`, `V3`) for IR
+    /// dumps ([`Block::named`]); `None` for a field without one, which prints as its
+    /// offset (`+56`).
+    fn state_field_name(&self, offset: u32) -> Option<String> {
+        let _ = offset;
+        None
+    }
 }

@@ -79,7 +79,7 @@ fn render() -> String {
             let pc = PC + 4 * i as u64;
             writeln!(out, "  {w:08x}  {}", frontend.disassemble(pc, *w).trim_end()).unwrap();
         }
-        write!(out, "{block}--\n{}\n", host_listing(&block, HostFeatures::BASELINE)).unwrap();
+        write!(out, "{}--\n{}\n", block.named(&frontend), host_listing(&block, HostFeatures::BASELINE)).unwrap();
     }
     out
 }

@@ -13,7 +13,7 @@
 
 use super::field::{bit, bits, rn, rt, sext, sf};
 use super::{Ctx, Flow};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::features::{self, sys_reg};
 use crate::state::{off, NO_EXCLUSIVE};
 use archway_ir::{BinOp, CmpOp, FenceKind, Helper, MemOrder, Terminal, Type};
@@ -23,19 +23,19 @@ pub const TABLE: &[Entry] = &[
     inst("BR", "1101011000011111000000nnnnn00000", branch_register),
     inst("BLR", "1101011000111111000000nnnnn00000", branch_register),
     inst("RET", "1101011001011111000000nnnnn00000", branch_register),
-    inst("CBZ_CBNZ", "s011010oiiiiiiiiiiiiiiiiiiittttt", compare_branch),
+    inst("CBZ_CBNZ", "f011010oiiiiiiiiiiiiiiiiiiittttt", compare_branch),
     inst("TBZ_TBNZ", "b011011obbbbbiiiiiiiiiiiiiittttt", test_branch),
     inst("B_cond", "01010100iiiiiiiiiiiiiiiiiii0cccc", cond_branch),
     inst("SVC", "11010100000iiiiiiiiiiiiiiii00001", svc),
     inst("BRK", "11010100001iiiiiiiiiiiiiiii00000", brk),
-    inst("HINT", "11010101000000110010mmmmooo11111", nop),
-    inst("CLREX", "11010101000000110011mmmm01011111", clrex),
-    inst("DSB", "11010101000000110011mmmm10011111", barrier),
-    inst("DMB", "11010101000000110011mmmm10111111", barrier),
-    inst("ISB", "11010101000000110011mmmm11011111", isb),
-    inst("MRS", "110101010011rrrrrrrrrrrrrrrttttt", mrs),
-    inst("MSR_reg", "110101010001rrrrrrrrrrrrrrrttttt", msr),
-    inst("SYS", "1101010100001rrrrrrrrrrrrrrttttt", sys),
+    inst("HINT", "11010101000000110010iiiiiii11111", nop),
+    inst("CLREX", "11010101000000110011iiii01011111", clrex),
+    inst("DSB", "11010101000000110011iiii10011111", barrier),
+    inst("DMB", "11010101000000110011iiii10111111", barrier),
+    inst("ISB", "11010101000000110011iiii11011111", isb),
+    inst("MRS", "110101010011yyyyyyyyyyyyyyyttttt", mrs),
+    inst("MSR_reg", "110101010001yyyyyyyyyyyyyyyttttt", msr),
+    inst("SYS", "1101010100001yyyyyyyyyyyyyyttttt", sys),
 ];
 
 /// SIGTRAP, the signal BRK raises.
@@ -73,7 +73,8 @@ fn branch_target(ctx: &Ctx, insn: u32, hi: u32, lo: u32) -> u64 {
 }
 
 /// B, BL (BL writes the return address to X30).
-fn branch_imm(ctx: &mut Ctx, insn: u32) -> Flow {
+fn branch_imm(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     if bit(insn, 31) {
         let link = ctx.k64(ctx.pc.wrapping_add(4));
         ctx.set_x(30, link);
@@ -82,7 +83,8 @@ fn branch_imm(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// BR, BLR, RET.
-fn branch_register(ctx: &mut Ctx, insn: u32) -> Flow {
+fn branch_register(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let target = ctx.x(rn(insn));
     match bits(insn, 22, 21) {
         0 => Flow::End(Terminal::Indirect(target)),
@@ -96,7 +98,8 @@ fn branch_register(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// CBZ, CBNZ.
-fn compare_branch(ctx: &mut Ctx, insn: u32) -> Flow {
+fn compare_branch(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let value = ctx.reg(sf, rt(insn));
     let zero = ctx.k(sf, 0);
@@ -107,7 +110,8 @@ fn compare_branch(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// TBZ, TBNZ: branch on bit `b5:b40` of Rt.
-fn test_branch(ctx: &mut Ctx, insn: u32) -> Flow {
+fn test_branch(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let bit_number = ((insn >> 31) << 5) | bits(insn, 23, 19);
     let value = ctx.x(rt(insn));
     let mask = ctx.k64(1 << bit_number);
@@ -120,7 +124,8 @@ fn test_branch(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// B.cond (AL and NV always branch).
-fn cond_branch(ctx: &mut Ctx, insn: u32) -> Flow {
+fn cond_branch(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let target = branch_target(ctx, insn, 23, 5);
     let cond = bits(insn, 3, 0) as u8;
     if cond >= 0b1110 {
@@ -132,23 +137,23 @@ fn cond_branch(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// SVC: the Linux system call (the immediate is ignored, as the kernel does).
-fn svc(ctx: &mut Ctx, _insn: u32) -> Flow {
+fn svc(ctx: &mut Ctx, _: Fields) -> Flow {
     Flow::End(Terminal::Syscall { next_pc: ctx.pc.wrapping_add(4) })
 }
 
 /// BRK: SIGTRAP at this instruction.
-fn brk(ctx: &mut Ctx, _insn: u32) -> Flow {
+fn brk(ctx: &mut Ctx, _: Fields) -> Flow {
     Flow::End(Terminal::Trap { signal: SIGTRAP, pc: ctx.pc })
 }
 
 /// Hints: nothing to do.
-fn nop(_ctx: &mut Ctx, _insn: u32) -> Flow {
+fn nop(_ctx: &mut Ctx, _: Fields) -> Flow {
     Flow::Continue
 }
 
 /// ISB: a context synchronisation event. The block ends and the engine drops the
 /// translations of code declared modified (IC IVAU) before the next instruction.
-fn isb(ctx: &mut Ctx, _insn: u32) -> Flow {
+fn isb(ctx: &mut Ctx, _: Fields) -> Flow {
     Flow::End(Terminal::Synchronize { next_pc: ctx.pc.wrapping_add(4) })
 }
 
@@ -167,7 +172,7 @@ unsafe extern "C" fn ic_ivau(state: *mut u8, address: u64, _: u64, _: u64, _: u6
 static IC_IVAU_HELPER: Helper = Helper { name: "ic_ivau", func: ic_ivau, reads_state: false, writes_state: false };
 
 /// CLREX: open the exclusive monitor.
-fn clrex(ctx: &mut Ctx, _insn: u32) -> Flow {
+fn clrex(ctx: &mut Ctx, _: Fields) -> Flow {
     let open = ctx.k64(NO_EXCLUSIVE);
     ctx.b.set_state(off::EXCL_ADDR, open);
     Flow::Continue
@@ -175,7 +180,8 @@ fn clrex(ctx: &mut Ctx, _insn: u32) -> Flow {
 
 /// DMB, DSB (and SSBB/PSSBB, DSB's CRm 0 and 4): the access types in CRm<1:0> pick
 /// the fence; reserved types act as a full barrier, as the architecture requires.
-fn barrier(ctx: &mut Ctx, insn: u32) -> Flow {
+fn barrier(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let kind = match bits(insn, 9, 8) {
         0b01 => FenceKind::Load,
         0b10 => FenceKind::Store,
@@ -186,7 +192,8 @@ fn barrier(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// MRS: state registers, the virtual counter and the identification registers.
-fn mrs(ctx: &mut Ctx, insn: u32) -> Flow {
+fn mrs(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let value = match bits(insn, 20, 5) {
         TPIDR_EL0 => ctx.b.get_state(Type::I64, off::TPIDR),
         NZCV => ctx.nzcv(),
@@ -203,7 +210,8 @@ fn mrs(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// MSR (register) to TPIDR_EL0, NZCV, FPCR, FPSR; bits that do not exist stay zero.
-fn msr(ctx: &mut Ctx, insn: u32) -> Flow {
+fn msr(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let (offset, writable) = match bits(insn, 20, 5) {
         TPIDR_EL0 => (off::TPIDR, u64::MAX),
         NZCV => (off::NZCV, 0xf000_0000),
@@ -225,7 +233,8 @@ fn msr(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// SYS: DC ZVA zeroes a block, IC IVAU declares code modified; the data cache
 /// maintenance EL0 may issue needs no IR.
-fn sys(ctx: &mut Ctx, insn: u32) -> Flow {
+fn sys(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     match bits(insn, 20, 5) {
         DC_ZVA => zero_block(ctx, rt(insn)),
         IC_IVAU => {

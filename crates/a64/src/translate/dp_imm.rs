@@ -6,20 +6,21 @@
 use super::dp_reg::{add_sub_to_rd_or_sp, logical, shift_reg};
 use super::field::{bit, bits, rd, rm, rn, sext, sf};
 use super::{Ctx, Flow};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use archway_ir::{BinOp, Value};
 
 pub const TABLE: &[Entry] = &[
-    inst("ADR_ADRP", "pii10000hhhhhhhhhhhhhhhhhhhddddd", pc_relative),
-    inst("ADDSUB_imm", "soS100010hiiiiiiiiiiiinnnnnddddd", add_sub_imm),
-    inst("LOGICAL_imm", "soo100100Nrrrrrrssssssnnnnnddddd", logical_imm),
-    inst("MOVN_MOVZ_MOVK", "soo100101hhiiiiiiiiiiiiiiiiddddd", move_wide),
-    inst("SBFM_BFM_UBFM", "soo100110Nrrrrrrssssssnnnnnddddd", bitfield),
-    inst("EXTR", "s00100111N0mmmmmssssssnnnnnddddd", extract),
+    inst("ADR_ADRP", "ojj10000iiiiiiiiiiiiiiiiiiiddddd", pc_relative),
+    inst("ADDSUB_imm", "foS100010hiiiiiiiiiiiinnnnnddddd", add_sub_imm),
+    inst("LOGICAL_imm", "foo100100Nrrrrrrwwwwwwnnnnnddddd", logical_imm),
+    inst("MOVN_MOVZ_MOVK", "foo100101hhiiiiiiiiiiiiiiiiddddd", move_wide),
+    inst("SBFM_BFM_UBFM", "foo100110Nrrrrrrwwwwwwnnnnnddddd", bitfield),
+    inst("EXTR", "f00100111N0mmmmmiiiiiinnnnnddddd", extract),
 ];
 
 /// ADR (`pc + imm21`) and ADRP (`(pc & !0xfff) + (imm21 << 12)`).
-fn pc_relative(ctx: &mut Ctx, insn: u32) -> Flow {
+fn pc_relative(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let imm = (bits(insn, 23, 5) << 2) | bits(insn, 30, 29);
     let offset = sext(imm as u64, 21);
     let address = if bit(insn, 31) {
@@ -34,7 +35,8 @@ fn pc_relative(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// ADD, ADDS, SUB, SUBS with a 12-bit immediate, optionally shifted left by 12.
 /// Rn is SP-capable, and so is Rd unless the flags are set (CMP, CMN).
-fn add_sub_imm(ctx: &mut Ctx, insn: u32) -> Flow {
+fn add_sub_imm(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let shift = if bit(insn, 22) { 12 } else { 0 };
     let a = ctx.reg_or_sp(sf, rn(insn));
@@ -43,7 +45,8 @@ fn add_sub_imm(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// AND, ORR, EOR, ANDS with a bitmask immediate (Rd is SP-capable except for ANDS).
-fn logical_imm(ctx: &mut Ctx, insn: u32) -> Flow {
+fn logical_imm(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let n = bit(insn, 22);
     if !sf && n {
@@ -66,7 +69,8 @@ fn logical_imm(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// MOVN, MOVZ, MOVK: a 16-bit immediate at bit `hw * 16`.
-fn move_wide(ctx: &mut Ctx, insn: u32) -> Flow {
+fn move_wide(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let opc = bits(insn, 30, 29);
     let hw = bits(insn, 22, 21);
@@ -96,7 +100,8 @@ fn move_wide(ctx: &mut Ctx, insn: u32) -> Flow {
 /// `src<imms:immr>` brought down to bit 0 (SBFX, UBFX, ASR, LSR, SXT*, UXT*); otherwise
 /// `src<imms:0>` goes up to bit `datasize - immr` (SBFIZ, UBFIZ, LSL). BFM inserts
 /// the rotated source under the mask `DecodeBitMasks` gives.
-fn bitfield(ctx: &mut Ctx, insn: u32) -> Flow {
+fn bitfield(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let opc = bits(insn, 30, 29);
     let n = bit(insn, 22);
@@ -132,7 +137,8 @@ fn insert_bits(ctx: &mut Ctx, sf: bool, dst: Value, src: Value, rotate: u32, mas
 }
 
 /// EXTR: bits `lsb + datasize - 1 .. lsb` of the concatenation `Rn:Rm` (ROR when Rn = Rm).
-fn extract(ctx: &mut Ctx, insn: u32) -> Flow {
+fn extract(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let lsb = bits(insn, 15, 10);
     let datasize = if sf { 64 } else { 32 };

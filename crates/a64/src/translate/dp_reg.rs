@@ -7,23 +7,23 @@
 
 use super::field::{bit, bits, ra, rd, rm, rn, sf};
 use super::{Ctx, Flow};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use archway_ir::{BinOp, Helper, Type, UnOp, Value};
 
 pub const TABLE: &[Entry] = &[
-    inst("LOGICAL_shifted", "soo01010hhNmmmmmiiiiiinnnnnddddd", logical_shifted),
-    inst("ADDSUB_shifted", "soS01011hh0mmmmmiiiiiinnnnnddddd", add_sub_shifted),
-    inst("ADDSUB_extended", "soS01011001mmmmmoooiiinnnnnddddd", add_sub_extended),
-    inst("ADC_SBC", "soS11010000mmmmm000000nnnnnddddd", add_sub_carry),
-    inst("CCMN_CCMP", "so111010010mmmmmccccI0nnnnn0ffff", cond_compare),
-    inst("CSEL_CSINC_CSINV_CSNEG", "so011010100mmmmmcccc0onnnnnddddd", cond_select),
-    inst("DP_1src", "s101101011000000000ooonnnnnddddd", one_source),
-    inst("UDIV_SDIV", "s0011010110mmmmm00001onnnnnddddd", divide),
-    inst("LSLV_LSRV_ASRV_RORV", "s0011010110mmmmm0010ttnnnnnddddd", shift_variable),
-    inst("CRC32_CRC32C", "s0011010110mmmmm010czznnnnnddddd", crc32),
-    inst("MADD_MSUB", "s0011011000mmmmmoaaaaannnnnddddd", multiply_add),
-    inst("SMADDL_UMADDL", "10011011u01mmmmmoaaaaannnnnddddd", multiply_add_long),
-    inst("SMULH_UMULH", "10011011u10mmmmm0aaaaannnnnddddd", multiply_high),
+    inst("LOGICAL_shifted", "foo01010hhNmmmmmiiiiiinnnnnddddd", logical_shifted),
+    inst("ADDSUB_shifted", "foS01011hh0mmmmmiiiiiinnnnnddddd", add_sub_shifted),
+    inst("ADDSUB_extended", "foS01011001mmmmmxxxiiinnnnnddddd", add_sub_extended),
+    inst("ADC_SBC", "foS11010000mmmmm000000nnnnnddddd", add_sub_carry),
+    inst("CCMN_CCMP", "fo111010010mmmmmccccI0nnnnn0FFFF", cond_compare),
+    inst("CSEL_CSINC_CSINV_CSNEG", "fo011010100mmmmmcccc0onnnnnddddd", cond_select),
+    inst("DP_1src", "f101101011000000000ooonnnnnddddd", one_source),
+    inst("UDIV_SDIV", "f0011010110mmmmm00001onnnnnddddd", divide),
+    inst("LSLV_LSRV_ASRV_RORV", "f0011010110mmmmm0010hhnnnnnddddd", shift_variable),
+    inst("CRC32_CRC32C", "f0011010110mmmmm010Czznnnnnddddd", crc32),
+    inst("MADD_MSUB", "f0011011000mmmmmoaaaaannnnnddddd", multiply_add),
+    inst("SMADDL_UMADDL", "10011011U01mmmmmoaaaaannnnnddddd", multiply_add_long),
+    inst("SMULH_UMULH", "10011011U10mmmmm0aaaaannnnnddddd", multiply_high),
 ];
 
 /// The IR type of a 64-bit (`sf`) or 32-bit operation.
@@ -128,7 +128,8 @@ pub(super) fn logical(ctx: &mut Ctx, opc: u32, a: Value, b: Value, invert: bool)
 }
 
 /// AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (shifted register).
-fn logical_shifted(ctx: &mut Ctx, insn: u32) -> Flow {
+fn logical_shifted(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let amount = bits(insn, 15, 10);
     if !sf && amount >= 32 {
@@ -143,7 +144,8 @@ fn logical_shifted(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// ADD, ADDS, SUB, SUBS (shifted register; register 31 is the zero register).
-fn add_sub_shifted(ctx: &mut Ctx, insn: u32) -> Flow {
+fn add_sub_shifted(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let kind = bits(insn, 23, 22);
     let amount = bits(insn, 15, 10);
@@ -160,7 +162,8 @@ fn add_sub_shifted(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// ADD, ADDS, SUB, SUBS (extended register; Rn is SP-capable, and so is Rd unless
 /// the flags are set).
-fn add_sub_extended(ctx: &mut Ctx, insn: u32) -> Flow {
+fn add_sub_extended(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let shift = bits(insn, 12, 10);
     if shift > 4 {
@@ -172,7 +175,8 @@ fn add_sub_extended(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// ADC, ADCS, SBC, SBCS.
-fn add_sub_carry(ctx: &mut Ctx, insn: u32) -> Flow {
+fn add_sub_carry(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let a = ctx.reg(sf, rn(insn));
     let m = ctx.reg(sf, rm(insn));
@@ -184,7 +188,8 @@ fn add_sub_carry(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// CCMN, CCMP (register or 5-bit immediate): the compare's flags if the condition
 /// holds, else the instruction's `nzcv` immediate.
-fn cond_compare(ctx: &mut Ctx, insn: u32) -> Flow {
+fn cond_compare(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let a = ctx.reg(sf, rn(insn));
     let b = if bit(insn, 11) { ctx.k(sf, bits(insn, 20, 16) as u64) } else { ctx.reg(sf, rm(insn)) };
@@ -203,7 +208,8 @@ fn cond_compare(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// CSEL, CSINC, CSINV, CSNEG (and their aliases CSET, CSETM, CINC, CINV, CNEG).
-fn cond_select(ctx: &mut Ctx, insn: u32) -> Flow {
+fn cond_select(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let n = ctx.reg(sf, rn(insn));
     let m = ctx.reg(sf, rm(insn));
@@ -224,7 +230,8 @@ fn cond_select(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// RBIT, REV16, REV32, REV, CLZ, CLS.
-fn one_source(ctx: &mut Ctx, insn: u32) -> Flow {
+fn one_source(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let opcode = bits(insn, 12, 10);
     if opcode > 5 || (opcode == 3 && !sf) {
@@ -258,7 +265,8 @@ fn reverse_bytes_in_halfwords(ctx: &mut Ctx, sf: bool, v: Value) -> Value {
 }
 
 /// UDIV, SDIV (the IR ops already give AArch64's x/0 = 0 and MIN/-1 = MIN).
-fn divide(ctx: &mut Ctx, insn: u32) -> Flow {
+fn divide(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let n = ctx.reg(sf, rn(insn));
     let m = ctx.reg(sf, rm(insn));
@@ -269,7 +277,8 @@ fn divide(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// LSLV, LSRV, ASRV, RORV (the IR takes shift amounts modulo the width, as these do).
-fn shift_variable(ctx: &mut Ctx, insn: u32) -> Flow {
+fn shift_variable(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let n = ctx.reg(sf, rn(insn));
     let m = ctx.reg(sf, rm(insn));
@@ -280,7 +289,8 @@ fn shift_variable(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// CRC32B/H/W/X and CRC32CB/H/W/X: `Wd = crc(Wn, Rm<size>)`, through a helper.
-fn crc32(ctx: &mut Ctx, insn: u32) -> Flow {
+fn crc32(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let size = bits(insn, 11, 10);
     if (size == 3) != sf(insn) {
         return Flow::Undefined;
@@ -295,7 +305,8 @@ fn crc32(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// MADD, MSUB (MUL and MNEG are the aliases with Ra = ZR).
-fn multiply_add(ctx: &mut Ctx, insn: u32) -> Flow {
+fn multiply_add(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let sf = sf(insn);
     let n = ctx.reg(sf, rn(insn));
     let m = ctx.reg(sf, rm(insn));
@@ -308,7 +319,8 @@ fn multiply_add(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// SMADDL, SMSUBL, UMADDL, UMSUBL: `Xd = Xa +/- Wn * Wm` at 64 bits.
-fn multiply_add_long(ctx: &mut Ctx, insn: u32) -> Flow {
+fn multiply_add_long(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let unsigned = bit(insn, 23);
     let widen = |ctx: &mut Ctx, r: u32| {
         let w = ctx.w(r);
@@ -329,7 +341,8 @@ fn multiply_add_long(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// SMULH, UMULH: the high 64 bits of the 128-bit product.
-fn multiply_high(ctx: &mut Ctx, insn: u32) -> Flow {
+fn multiply_high(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let n = ctx.x(rn(insn));
     let m = ctx.x(rm(insn));
     let op = if bit(insn, 23) { BinOp::UMulHi } else { BinOp::SMulHi };

@@ -164,7 +164,7 @@ pub fn translate_block(pc: u64, fetch: &dyn Fn(u64) -> Option<u32>) -> Block {
         }
         ctx.b.begin_guest_insn(ctx.pc, word);
         let flow = match decode::lookup(word) {
-            Some(entry) => (entry.handler)(&mut ctx, word),
+            Some(entry) => entry.translate(&mut ctx, word),
             None => Flow::Undefined,
         };
         match flow {

@@ -8,17 +8,17 @@
 
 use super::host_cas::compare_exchange_128;
 use super::mem_type;
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::state::CpuState;
 use crate::translate::field::{bit, bits, rm, rn, rt};
 use crate::translate::{Ctx, Flow};
 use archway_ir::{BinOp, Helper, MemOrder, RmwOp, Type, Value};
 
 pub(super) const TABLE: &[Entry] = &[
-    inst("LDop", "zz111000ar1sssss0ooo00nnnnnttttt", load_op),
-    inst("SWP", "zz111000ar1sssss100000nnnnnttttt", swap),
-    inst("CAS", "zz0010001a1sssssr11111nnnnnttttt", compare_and_swap),
-    inst("CASP", "0z0010000a1sssssr11111nnnnnttttt", compare_and_swap_pair),
+    inst("LDop", "zz111000AR1sssss0ooo00nnnnnttttt", load_op),
+    inst("SWP", "zz111000AR1sssss100000nnnnnttttt", swap),
+    inst("CAS", "zz0010001A1sssssR11111nnnnnttttt", compare_and_swap),
+    inst("CASP", "0z0010000A1sssssR11111nnnnnttttt", compare_and_swap_pair),
 ];
 
 /// The ordering of acquire bit `a` and release bit `r`.
@@ -43,19 +43,22 @@ fn rmw(ctx: &mut Ctx, insn: u32, op: RmwOp) -> Flow {
 }
 
 /// `LD<op>{A}{L}{B,H}` by opc (bits 14..12).
-fn load_op(ctx: &mut Ctx, insn: u32) -> Flow {
+fn load_op(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     const OPS: [RmwOp; 8] =
         [RmwOp::Add, RmwOp::AndNot, RmwOp::Xor, RmwOp::Or, RmwOp::Smax, RmwOp::Smin, RmwOp::Umax, RmwOp::Umin];
     rmw(ctx, insn, OPS[bits(insn, 14, 12) as usize])
 }
 
 /// `SWP{A}{L}{B,H}`
-fn swap(ctx: &mut Ctx, insn: u32) -> Flow {
+fn swap(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     rmw(ctx, insn, RmwOp::Swap)
 }
 
 /// `CAS{A}{L}{B,H}` `Rs, Rt, [Xn|SP]`: Rs receives the old value.
-fn compare_and_swap(ctx: &mut Ctx, insn: u32) -> Flow {
+fn compare_and_swap(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let ty = mem_type(insn);
     let addr = ctx.x_or_sp(rn(insn));
     let rs = ctx.x(rm(insn));
@@ -69,7 +72,8 @@ fn compare_and_swap(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// `CASP{A}{L}` `Rs, Rs+1, Rt, Rt+1, [Xn|SP]` (Rs and Rt even): W pairs as one 8-byte
 /// `CmpXchg` (Rs/Rt at the lower address), X pairs through [`COMPARE_AND_SWAP_PAIR`].
-fn compare_and_swap_pair(ctx: &mut Ctx, insn: u32) -> Flow {
+fn compare_and_swap_pair(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let (rs, rt) = (rm(insn), rt(insn));
     if rs % 2 == 1 || rt % 2 == 1 {
         return Flow::Undefined;

@@ -12,17 +12,17 @@
 
 use super::monitor::{reserve, LOAD_EXCLUSIVE_PAIR, STORE_EXCLUSIVE};
 use super::{mem_type, RCSC_ACQUIRE};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::state::off;
 use crate::translate::field::{bit, rm, rn, rt, rt2};
 use crate::translate::{Ctx, Flow};
 use archway_ir::{BinOp, MemOrder, Type};
 
 pub(super) const TABLE: &[Entry] = &[
-    inst("STXR_STLXR", "zz001000000sssssruuuuunnnnnttttt", store_exclusive),
-    inst("LDXR_LDAXR", "zz001000010sssssauuuuunnnnnttttt", load_exclusive),
-    inst("STXP_STLXP", "1z001000001sssssruuuuunnnnnttttt", store_exclusive_pair),
-    inst("LDXP_LDAXP", "1z001000011sssssauuuuunnnnnttttt", load_exclusive_pair),
+    inst("STXR_STLXR", "zz001000000sssssRaaaaannnnnttttt", store_exclusive),
+    inst("LDXR_LDAXR", "zz001000010sssssAaaaaannnnnttttt", load_exclusive),
+    inst("STXP_STLXP", "1z001000001sssssRaaaaannnnnttttt", store_exclusive_pair),
+    inst("LDXP_LDAXP", "1z001000011sssssAaaaaannnnnttttt", load_exclusive_pair),
 ];
 
 /// The load ordering of a load-exclusive: `LDAXR`/`LDAXP` have o0 (bit 15) set.
@@ -35,7 +35,8 @@ fn load_order(insn: u32) -> MemOrder {
 }
 
 /// `LDXR`/`LDAXR` `Rt, [Xn|SP]`
-fn load_exclusive(ctx: &mut Ctx, insn: u32) -> Flow {
+fn load_exclusive(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let ty = mem_type(insn);
     let addr = ctx.x_or_sp(rn(insn));
     let raw = ctx.b.load(ty, addr, load_order(insn));
@@ -47,7 +48,8 @@ fn load_exclusive(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// `LDXP`/`LDAXP` `Rt, Rt2, [Xn|SP]`: W pairs as one 8-byte access, X pairs through
 /// [`LOAD_EXCLUSIVE_PAIR`] (16 bytes, single-copy atomic when aligned).
-fn load_exclusive_pair(ctx: &mut Ctx, insn: u32) -> Flow {
+fn load_exclusive_pair(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let addr = ctx.x_or_sp(rn(insn));
     if bit(insn, 30) {
         ctx.b.call_void(&LOAD_EXCLUSIVE_PAIR, &[addr]);
@@ -68,7 +70,8 @@ fn load_exclusive_pair(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// `STXR`/`STLXR` `Ws, Rt, [Xn|SP]`
-fn store_exclusive(ctx: &mut Ctx, insn: u32) -> Flow {
+fn store_exclusive(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let addr = ctx.x_or_sp(rn(insn));
     let value = ctx.x(rt(insn));
     let unused_high = ctx.k64(0);
@@ -80,7 +83,8 @@ fn store_exclusive(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// `STXP`/`STLXP` `Ws, Rt, Rt2, [Xn|SP]`: W pairs as one 8-byte value (Rt at the lower
 /// address), X pairs as 16 bytes.
-fn store_exclusive_pair(ctx: &mut Ctx, insn: u32) -> Flow {
+fn store_exclusive_pair(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let addr = ctx.x_or_sp(rn(insn));
     let (lo, hi, size) = if bit(insn, 30) {
         (ctx.x(rt(insn)), ctx.x(rt2(insn)), 16)

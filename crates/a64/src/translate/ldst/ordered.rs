@@ -5,16 +5,16 @@
 use super::access::{transfer, Access, Extend};
 use super::address::{base_plus_imm, Index};
 use super::{mem_type, RCSC_ACQUIRE};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::translate::field::{rn, rt};
 use crate::translate::{Ctx, Flow};
 use archway_ir::MemOrder;
 
 pub(super) const TABLE: &[Entry] = &[
-    inst("STLR_STLLR", "zz001000100sssssruuuuunnnnnttttt", store_release),
+    inst("STLR_STLLR", "zz001000100sssssRaaaaannnnnttttt", store_release),
     // Rs must read 11111 here (binutils rejects other values; the Arm ARM makes them
     // CONSTRAINED UNPREDICTABLE, of which UNDEFINED is one choice).
-    inst("LDAR_LDLAR", "zz00100011011111auuuuunnnnnttttt", load_acquire),
+    inst("LDAR_LDLAR", "zz00100011011111Aaaaaannnnnttttt", load_acquire),
     inst("LDAPR", "zz11100010111111110000nnnnnttttt", load_acquire_pc),
 ];
 
@@ -27,16 +27,19 @@ fn ordered(ctx: &mut Ctx, insn: u32, access: Access, order: MemOrder) -> Flow {
 }
 
 /// `STLR`, `STLRB`, `STLRH`, `STLLR*`
-fn store_release(ctx: &mut Ctx, insn: u32) -> Flow {
+fn store_release(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     ordered(ctx, insn, Access::StoreGpr { mem: mem_type(insn) }, MemOrder::Release)
 }
 
 /// `LDAR`, `LDARB`, `LDARH`, `LDLAR*`: RCsc, ordered after earlier store-releases.
-fn load_acquire(ctx: &mut Ctx, insn: u32) -> Flow {
+fn load_acquire(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     ordered(ctx, insn, Access::LoadGpr { mem: mem_type(insn), extend: Extend::Zero }, RCSC_ACQUIRE)
 }
 
 /// `LDAPR`, `LDAPRB`, `LDAPRH`: RCpc, may pass earlier store-releases.
-fn load_acquire_pc(ctx: &mut Ctx, insn: u32) -> Flow {
+fn load_acquire_pc(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     ordered(ctx, insn, Access::LoadGpr { mem: mem_type(insn), extend: Extend::Zero }, MemOrder::Acquire)
 }

@@ -7,16 +7,16 @@
 
 use super::access::{offset_by, transfer, Access, Extend, VecWidth};
 use super::address::{base_plus_imm, Index};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::translate::field::{bit, bits, rn, rt, rt2, sext};
 use crate::translate::{Ctx, Flow};
 use archway_ir::{MemOrder, Type};
 
 pub(super) const TABLE: &[Entry] = &[
-    inst("LDNP_STNP", "oo101v000liiiiiiiuuuuunnnnnttttt", no_allocate),
-    inst("LDP_STP_post", "oo101v001liiiiiiiuuuuunnnnnttttt", post_index),
-    inst("LDP_STP_offset", "oo101v010liiiiiiiuuuuunnnnnttttt", signed_offset),
-    inst("LDP_STP_pre", "oo101v011liiiiiiiuuuuunnnnnttttt", pre_index),
+    inst("LDNP_STNP", "oo101v000Liiiiiiiaaaaannnnnttttt", no_allocate),
+    inst("LDP_STP_post", "oo101v001Liiiiiiiaaaaannnnnttttt", post_index),
+    inst("LDP_STP_offset", "oo101v010Liiiiiiiaaaaannnnnttttt", signed_offset),
+    inst("LDP_STP_pre", "oo101v011Liiiiiiiaaaaannnnnttttt", pre_index),
 ];
 
 /// What each register of the pair transfers, from `opc` (bits 31..30), `V` and `L`;
@@ -59,21 +59,25 @@ fn pair(ctx: &mut Ctx, insn: u32, index: Index, non_temporal: bool) -> Flow {
 }
 
 /// `LDNP`/`STNP` `[Xn|SP{, #imm}]`
-fn no_allocate(ctx: &mut Ctx, insn: u32) -> Flow {
+fn no_allocate(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     pair(ctx, insn, Index::Offset, true)
 }
 
 /// `[Xn|SP], #imm`
-fn post_index(ctx: &mut Ctx, insn: u32) -> Flow {
+fn post_index(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     pair(ctx, insn, Index::Post, false)
 }
 
 /// `[Xn|SP{, #imm}]`
-fn signed_offset(ctx: &mut Ctx, insn: u32) -> Flow {
+fn signed_offset(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     pair(ctx, insn, Index::Offset, false)
 }
 
 /// `[Xn|SP, #imm]!`
-fn pre_index(ctx: &mut Ctx, insn: u32) -> Flow {
+fn pre_index(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     pair(ctx, insn, Index::Pre, false)
 }

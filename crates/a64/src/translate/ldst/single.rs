@@ -6,7 +6,7 @@
 
 use super::access::{transfer, Access, Extend, VecWidth};
 use super::address::{base_plus_imm, base_plus_register, literal, Address, Index};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::translate::field::{bit, bits, rn, rt, sext};
 use crate::translate::{Ctx, Flow};
 use archway_ir::{MemOrder, Type};
@@ -47,7 +47,8 @@ fn imm9_form(ctx: &mut Ctx, insn: u32, index: Index, prefetch: bool) -> Flow {
 }
 
 /// `[Xn|SP{, #imm12 * size}]`
-fn unsigned_offset(ctx: &mut Ctx, insn: u32) -> Flow {
+fn unsigned_offset(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let Some(access) = decode_access(insn, true) else { return Flow::Undefined };
     let offset = i64::from(bits(insn, 21, 10)) << access.scale();
     let address = base_plus_imm(ctx, rn(insn), offset, Index::Offset);
@@ -55,22 +56,26 @@ fn unsigned_offset(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// `[Xn|SP, #simm9]!`
-fn pre_index(ctx: &mut Ctx, insn: u32) -> Flow {
+fn pre_index(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     imm9_form(ctx, insn, Index::Pre, false)
 }
 
 /// `[Xn|SP], #simm9`
-fn post_index(ctx: &mut Ctx, insn: u32) -> Flow {
+fn post_index(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     imm9_form(ctx, insn, Index::Post, false)
 }
 
 /// `LDUR`/`STUR`/`PRFUM` `[Xn|SP{, #simm9}]`
-fn unscaled(ctx: &mut Ctx, insn: u32) -> Flow {
+fn unscaled(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     imm9_form(ctx, insn, Index::Offset, true)
 }
 
 /// `LDTR`/`STTR` and friends: general registers only; at EL0 an ordinary access.
-fn unprivileged(ctx: &mut Ctx, insn: u32) -> Flow {
+fn unprivileged(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     if bit(insn, 26) {
         return Flow::Undefined;
     }
@@ -78,7 +83,8 @@ fn unprivileged(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// `[Xn|SP, (Wm|Xm){, extend {#amount}}]`: the shift is log2(size) when S is set.
-fn register_offset(ctx: &mut Ctx, insn: u32) -> Flow {
+fn register_offset(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let Some(access) = decode_access(insn, true) else { return Flow::Undefined };
     let shift = if bit(insn, 12) { access.scale() } else { 0 };
     let option = bits(insn, 15, 13);
@@ -89,7 +95,8 @@ fn register_offset(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// `LDR (literal)` of W, X, S, D, Q; `LDRSW (literal)`; `PRFM (literal)`.
-fn load_literal(ctx: &mut Ctx, insn: u32) -> Flow {
+fn load_literal(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let access = match (bit(insn, 26), bits(insn, 31, 30)) {
         (false, 0b00) => Access::LoadGpr { mem: Type::I32, extend: Extend::Zero },
         (false, 0b01) => Access::LoadGpr { mem: Type::I64, extend: Extend::Zero },
@@ -105,7 +112,8 @@ fn load_literal(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// `LDAPUR*` (load-acquire, RCpc) and `STLUR*` (store-release) `[Xn|SP{, #simm9}]`.
-fn rcpc_unscaled(ctx: &mut Ctx, insn: u32) -> Flow {
+fn rcpc_unscaled(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let Some(access) = decode_access(insn, false) else { return Flow::Undefined };
     let order = if matches!(access, Access::StoreGpr { .. }) { MemOrder::Release } else { MemOrder::Acquire };
     let address = base_plus_imm(ctx, rn(insn), imm9(insn), Index::Offset);

@@ -70,15 +70,14 @@ fn extend_reg(ctx: &mut Ctx, sf: bool, m: u32, option: u32, shift: u32) -> Value
     shift_reg(ctx, extended, 0, shift)
 }
 
-/// ADD, ADDS, SUB, SUBS of `a` and `b` (op in bit 30, S in bit 29) written to Rd, which
-/// is SP for register 31 unless the flags are set (the immediate and extended forms).
-pub(super) fn add_sub_to_rd_or_sp(ctx: &mut Ctx, insn: u32, a: Value, b: Value) -> Flow {
-    let set_flags = bit(insn, 29);
-    let result = add_sub(ctx, a, b, bit(insn, 30), set_flags);
+/// ADD, ADDS, SUB, SUBS of `a` and `b` written to `rd`, which is SP for register 31
+/// unless the flags are set (the immediate and extended forms).
+pub(super) fn add_sub_to_rd_or_sp(ctx: &mut Ctx, rd: u32, sub: bool, set_flags: bool, a: Value, b: Value) -> Flow {
+    let result = add_sub(ctx, a, b, sub, set_flags);
     if set_flags {
-        ctx.set_x(rd(insn), result);
+        ctx.set_x(rd, result);
     } else {
-        ctx.set_x_or_sp(rd(insn), result);
+        ctx.set_x_or_sp(rd, result);
     }
     Flow::Continue
 }
@@ -171,7 +170,7 @@ fn add_sub_extended(ctx: &mut Ctx, f: Fields) -> Flow {
     }
     let a = ctx.reg_or_sp(sf, rn(insn));
     let b = extend_reg(ctx, sf, rm(insn), bits(insn, 15, 13), shift);
-    add_sub_to_rd_or_sp(ctx, insn, a, b)
+    add_sub_to_rd_or_sp(ctx, rd(insn), bit(insn, 30), bit(insn, 29), a, b)
 }
 
 /// ADC, ADCS, SBC, SBCS.

@@ -11,7 +11,6 @@
 //! - Cache maintenance: DC ZVA, DC CVAC/CVAU/CIVAC, IC IVAU (declares the line's code
 //!   modified; see [`archway_ir::StateHeader::code_dirty_start`]).
 
-use super::field::{bit, bits, rn, rt, sext, sf};
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry, Fields};
 use crate::features::{self, sys_reg};
@@ -21,8 +20,8 @@ use archway_ir::{BinOp, CmpOp, FenceKind, Helper, MemOrder, Terminal, Type};
 pub const TABLE: &[Entry] = &[
     inst("B_BL", "o00101iiiiiiiiiiiiiiiiiiiiiiiiii", branch_imm),
     inst("BR", "1101011000011111000000nnnnn00000", branch_register),
-    inst("BLR", "1101011000111111000000nnnnn00000", branch_register),
-    inst("RET", "1101011001011111000000nnnnn00000", branch_register),
+    inst("BLR", "1101011000111111000000nnnnn00000", branch_link_register),
+    inst("RET", "1101011001011111000000nnnnn00000", return_register),
     inst("CBZ_CBNZ", "f011010oiiiiiiiiiiiiiiiiiiittttt", compare_branch),
     inst("TBZ_TBNZ", "b011011obbbbbiiiiiiiiiiiiiittttt", test_branch),
     inst("B_cond", "01010100iiiiiiiiiiiiiiiiiii0cccc", cond_branch),
@@ -66,68 +65,68 @@ const IC_IVAU: u32 = sys_reg(1, 3, 7, 5, 1);
 /// Bytes `DC ZVA` zeroes (`DCZID_EL0.BS` = log2 of the size in words).
 const ZVA_BYTES: u64 = 4 << features::DCZID_EL0;
 
-/// `pc` plus the signed word offset in `insn<hi:lo>`.
-fn branch_target(ctx: &Ctx, insn: u32, hi: u32, lo: u32) -> u64 {
-    let words = sext(bits(insn, hi, lo) as u64, hi - lo + 1);
-    ctx.pc.wrapping_add((words << 2) as u64)
+/// `pc` plus the signed word offset in field `i`.
+fn branch_target(ctx: &Ctx, f: Fields) -> u64 {
+    ctx.pc.wrapping_add((f.signed('i') << 2) as u64)
 }
 
 /// B, BL (BL writes the return address to X30).
 fn branch_imm(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    if bit(insn, 31) {
+    if f.bit('o') {
         let link = ctx.k64(ctx.pc.wrapping_add(4));
         ctx.set_x(30, link);
     }
-    Flow::End(Terminal::Link(branch_target(ctx, insn, 25, 0)))
+    Flow::End(Terminal::Link(branch_target(ctx, f)))
 }
 
-/// BR, BLR, RET.
+/// BR.
 fn branch_register(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let target = ctx.x(rn(insn));
-    match bits(insn, 22, 21) {
-        0 => Flow::End(Terminal::Indirect(target)),
-        1 => {
-            let link = ctx.k64(ctx.pc.wrapping_add(4));
-            ctx.set_x(30, link);
-            Flow::End(Terminal::Indirect(target))
-        }
-        _ => Flow::End(Terminal::Return(target)),
-    }
+    let target = ctx.x(f.reg('n'));
+    Flow::End(Terminal::Indirect(target))
+}
+
+/// BLR (the target is read before X30 is written: `BLR X30` jumps to the old X30).
+fn branch_link_register(ctx: &mut Ctx, f: Fields) -> Flow {
+    let target = ctx.x(f.reg('n'));
+    let link = ctx.k64(ctx.pc.wrapping_add(4));
+    ctx.set_x(30, link);
+    Flow::End(Terminal::Indirect(target))
+}
+
+/// RET.
+fn return_register(ctx: &mut Ctx, f: Fields) -> Flow {
+    let target = ctx.x(f.reg('n'));
+    Flow::End(Terminal::Return(target))
 }
 
 /// CBZ, CBNZ.
 fn compare_branch(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let sf = sf(insn);
-    let value = ctx.reg(sf, rt(insn));
+    let sf = f.bit('f');
+    let value = ctx.reg(sf, f.reg('t'));
     let zero = ctx.k(sf, 0);
-    let op = if bit(insn, 24) { CmpOp::Ne } else { CmpOp::Eq };
+    let op = if f.bit('o') { CmpOp::Ne } else { CmpOp::Eq };
     let cond = ctx.b.cmp(op, value, zero);
-    let then_pc = branch_target(ctx, insn, 23, 5);
+    let then_pc = branch_target(ctx, f);
     Flow::End(Terminal::If { cond, then_pc, else_pc: ctx.pc.wrapping_add(4) })
 }
 
 /// TBZ, TBNZ: branch on bit `b5:b40` of Rt.
 fn test_branch(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let bit_number = ((insn >> 31) << 5) | bits(insn, 23, 19);
-    let value = ctx.x(rt(insn));
+    let bit_number = f.get('b');
+    let value = ctx.x(f.reg('t'));
     let mask = ctx.k64(1 << bit_number);
     let tested = ctx.b.bin(BinOp::And, value, mask);
     let zero = ctx.k64(0);
-    let op = if bit(insn, 24) { CmpOp::Ne } else { CmpOp::Eq };
+    let op = if f.bit('o') { CmpOp::Ne } else { CmpOp::Eq };
     let cond = ctx.b.cmp(op, tested, zero);
-    let then_pc = branch_target(ctx, insn, 18, 5);
+    let then_pc = branch_target(ctx, f);
     Flow::End(Terminal::If { cond, then_pc, else_pc: ctx.pc.wrapping_add(4) })
 }
 
 /// B.cond (AL and NV always branch).
 fn cond_branch(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let target = branch_target(ctx, insn, 23, 5);
-    let cond = bits(insn, 3, 0) as u8;
+    let target = branch_target(ctx, f);
+    let cond = f.get('c') as u8;
     if cond >= 0b1110 {
         return Flow::End(Terminal::Link(target));
     }
@@ -181,8 +180,8 @@ fn clrex(ctx: &mut Ctx, _: Fields) -> Flow {
 /// DMB, DSB (and SSBB/PSSBB, DSB's CRm 0 and 4): the access types in CRm<1:0> pick
 /// the fence; reserved types act as a full barrier, as the architecture requires.
 fn barrier(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let kind = match bits(insn, 9, 8) {
+    let crm = f.get('i');
+    let kind = match crm & 0b11 {
         0b01 => FenceKind::Load,
         0b10 => FenceKind::Store,
         _ => FenceKind::Full,
@@ -191,10 +190,14 @@ fn barrier(ctx: &mut Ctx, f: Fields) -> Flow {
     Flow::Continue
 }
 
+/// The [`sys_reg`] encoding MRS and MSR name: op0 is `1:o0`, field `y` the rest.
+fn mrs_msr_register(f: Fields) -> u32 {
+    (0b10 << 14) | f.get('y')
+}
+
 /// MRS: state registers, the virtual counter and the identification registers.
 fn mrs(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let value = match bits(insn, 20, 5) {
+    let value = match mrs_msr_register(f) {
         TPIDR_EL0 => ctx.b.get_state(Type::I64, off::TPIDR),
         NZCV => ctx.nzcv(),
         FPCR => ctx.b.get_state(Type::I32, off::FPCR),
@@ -205,21 +208,20 @@ fn mrs(ctx: &mut Ctx, f: Fields) -> Flow {
             None => return Flow::Undefined,
         },
     };
-    ctx.set_x(rt(insn), value);
+    ctx.set_x(f.reg('t'), value);
     Flow::Continue
 }
 
 /// MSR (register) to TPIDR_EL0, NZCV, FPCR, FPSR; bits that do not exist stay zero.
 fn msr(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let (offset, writable) = match bits(insn, 20, 5) {
+    let (offset, writable) = match mrs_msr_register(f) {
         TPIDR_EL0 => (off::TPIDR, u64::MAX),
         NZCV => (off::NZCV, 0xf000_0000),
         FPCR => (off::FPCR, FPCR_WRITABLE),
         FPSR => (off::FPSR, FPSR_WRITABLE),
         _ => return Flow::Undefined,
     };
-    let value = ctx.x(rt(insn));
+    let value = ctx.x(f.reg('t'));
     let value = if writable == u64::MAX {
         value
     } else {
@@ -234,11 +236,11 @@ fn msr(ctx: &mut Ctx, f: Fields) -> Flow {
 /// SYS: DC ZVA zeroes a block, IC IVAU declares code modified; the data cache
 /// maintenance EL0 may issue needs no IR.
 fn sys(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    match bits(insn, 20, 5) {
-        DC_ZVA => zero_block(ctx, rt(insn)),
+    // op0 is 0b01 for SYS.
+    match (0b01 << 14) | f.get('y') {
+        DC_ZVA => zero_block(ctx, f.reg('t')),
         IC_IVAU => {
-            let address = ctx.x(rt(insn));
+            let address = ctx.x(f.reg('t'));
             ctx.b.call_void(&IC_IVAU_HELPER, &[address]);
         }
         // Data cache maintenance: guest memory is host memory, coherent already.

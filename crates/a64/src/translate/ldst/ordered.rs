@@ -6,7 +6,6 @@ use super::access::{transfer, Access, Extend};
 use super::address::{base_plus_imm, Index};
 use super::{mem_type, RCSC_ACQUIRE};
 use crate::decode::{inst, Entry, Fields};
-use crate::translate::field::{rn, rt};
 use crate::translate::{Ctx, Flow};
 use archway_ir::MemOrder;
 
@@ -19,27 +18,24 @@ pub(super) const TABLE: &[Entry] = &[
 ];
 
 /// One ordered access of Rt at `[Xn|SP]`.
-fn ordered(ctx: &mut Ctx, insn: u32, access: Access, order: MemOrder) -> Flow {
-    let address = base_plus_imm(ctx, rn(insn), 0, Index::Offset);
-    let loaded = transfer(ctx, access, rt(insn), address.addr, order);
+fn ordered(ctx: &mut Ctx, f: Fields, access: Access, order: MemOrder) -> Flow {
+    let address = base_plus_imm(ctx, f.reg('n'), 0, Index::Offset);
+    let loaded = transfer(ctx, access, f.reg('t'), address.addr, order);
     address.finish(ctx, [loaded]);
     Flow::Continue
 }
 
 /// `STLR`, `STLRB`, `STLRH`, `STLLR*`
 fn store_release(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    ordered(ctx, insn, Access::StoreGpr { mem: mem_type(insn) }, MemOrder::Release)
+    ordered(ctx, f, Access::StoreGpr { mem: mem_type(f.get('z')) }, MemOrder::Release)
 }
 
 /// `LDAR`, `LDARB`, `LDARH`, `LDLAR*`: RCsc, ordered after earlier store-releases.
 fn load_acquire(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    ordered(ctx, insn, Access::LoadGpr { mem: mem_type(insn), extend: Extend::Zero }, RCSC_ACQUIRE)
+    ordered(ctx, f, Access::LoadGpr { mem: mem_type(f.get('z')), extend: Extend::Zero }, RCSC_ACQUIRE)
 }
 
 /// `LDAPR`, `LDAPRB`, `LDAPRH`: RCpc, may pass earlier store-releases.
 fn load_acquire_pc(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    ordered(ctx, insn, Access::LoadGpr { mem: mem_type(insn), extend: Extend::Zero }, MemOrder::Acquire)
+    ordered(ctx, f, Access::LoadGpr { mem: mem_type(f.get('z')), extend: Extend::Zero }, MemOrder::Acquire)
 }

@@ -3,7 +3,9 @@
 //! Arithmetic, compares and conversions become a call to one helper per encoding
 //! class (in [`crate::fp::scalar`] and [`crate::fp::vector`]) with the instruction word
 //! as argument; the helper re-reads its fields, computes with exact AArch64 semantics
-//! on the guest state and raises the FPSR flags. The class's `decode_*` function
+//! on the guest state and raises the FPSR flags. Those handlers therefore take the
+//! raw word ([`Fields::insn`]): it is the helper's argument, and the class's decoder
+//! runs on it at run time as well as here. The class's `decode_*` function
 //! (shared with the helper) decides here whether the encoding is allocated; if not
 //! the instruction is undefined. Pure bit moves (FMOV between registers and of
 //! immediates, FABS, FNEG, FCSEL) need no FP environment and are translated to IR.
@@ -11,7 +13,6 @@
 //! Rows claim only floating-point opcodes: the integer Advanced SIMD instructions of
 //! the same classes (and URECPE/URSQRTE) belong to [`super::simd`].
 
-use super::field::{bit, bits, rd, rn};
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry, Fields};
 use crate::fp::format::Fmt;
@@ -23,8 +24,8 @@ use archway_ir::{BinOp, Helper, Type, Value};
 pub const TABLE: &[Entry] = &[
     // Scalar floating point.
     inst("FMOV_reg", "00011110pp100000010000nnnnnddddd", scalar_move),
-    inst("FABS_scalar", "00011110pp100000110000nnnnnddddd", scalar_move),
-    inst("FNEG_scalar", "00011110pp100001010000nnnnnddddd", scalar_move),
+    inst("FABS_scalar", "00011110pp100000110000nnnnnddddd", scalar_abs),
+    inst("FNEG_scalar", "00011110pp100001010000nnnnnddddd", scalar_neg),
     inst("FSQRT_scalar", "00011110pp100001110000nnnnnddddd", dp1),
     inst("FCVT_precision", "00011110pp10001oo10000nnnnnddddd", dp1),
     inst("FRINT_scalar", "00011110pp1001ooo10000nnnnnddddd", dp1),
@@ -105,7 +106,7 @@ fn dp2(ctx: &mut Ctx, f: Fields) -> Flow {
 
 fn dp3(ctx: &mut Ctx, f: Fields) -> Flow {
     let insn = f.insn();
-    call_if(ctx, arith_fmt(insn).is_some(), &scalar::FP_DP3, insn)
+    call_if(ctx, arith_fmt(f.get('p')).is_some(), &scalar::FP_DP3, insn)
 }
 
 fn gpr_conversion(ctx: &mut Ctx, f: Fields) -> Flow {
@@ -141,7 +142,7 @@ fn fixed_point(ctx: &mut Ctx, f: Fields) -> Flow {
 /// FCMP, FCMPE: the helper's condition argument is simply true.
 fn compare(ctx: &mut Ctx, f: Fields) -> Flow {
     let insn = f.insn();
-    if arith_fmt(insn).is_none() {
+    if arith_fmt(f.get('p')).is_none() {
         return Flow::Undefined;
     }
     let (word, holds) = (ctx.k64(insn as u64), ctx.k64(1));
@@ -153,11 +154,11 @@ fn compare(ctx: &mut Ctx, f: Fields) -> Flow {
 /// compares (raising FP exceptions) only when it holds.
 fn cond_compare(ctx: &mut Ctx, f: Fields) -> Flow {
     let insn = f.insn();
-    if arith_fmt(insn).is_none() {
+    if arith_fmt(f.get('p')).is_none() {
         return Flow::Undefined;
     }
     let nzcv = ctx.nzcv();
-    let holds = ctx.b.cond_holds(bits(insn, 15, 12) as u8, nzcv);
+    let holds = ctx.b.cond_holds(f.get('c') as u8, nzcv);
     let holds = ctx.b.zext_or_trunc(Type::I64, holds);
     let word = ctx.k64(insn as u64);
     ctx.b.call_void(&scalar::FP_COMPARE, &[word, holds]);
@@ -182,34 +183,42 @@ fn bin_k(ctx: &mut Ctx, op: BinOp, a: Value, k: u64) -> Value {
     ctx.b.bin(op, a, k)
 }
 
-/// FMOV, FABS, FNEG (scalar register, by opcode bits 16:15): sign bit kept, cleared
-/// or flipped.
+/// Keep the sign bit (FMOV, register).
 fn scalar_move(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
-    let v = v_lo(ctx, rn(insn));
-    let v = match bits(insn, 16, 15) {
-        0 => bin_k(ctx, BinOp::And, v, fmt.mask()),
-        1 => bin_k(ctx, BinOp::And, v, fmt.mask() >> 1),
-        _ => {
-            let v = bin_k(ctx, BinOp::And, v, fmt.mask());
-            bin_k(ctx, BinOp::Xor, v, fmt.sign_bit())
-        }
-    };
-    set_scalar(ctx, rd(insn), v);
+    scalar_sign(ctx, f, |ctx, fmt, v| bin_k(ctx, BinOp::And, v, fmt.mask()))
+}
+
+/// Clear the sign bit (FABS, scalar).
+fn scalar_abs(ctx: &mut Ctx, f: Fields) -> Flow {
+    scalar_sign(ctx, f, |ctx, fmt, v| bin_k(ctx, BinOp::And, v, fmt.mask() >> 1))
+}
+
+/// Flip the sign bit (FNEG, scalar).
+fn scalar_neg(ctx: &mut Ctx, f: Fields) -> Flow {
+    scalar_sign(ctx, f, |ctx, fmt, v| {
+        let v = bin_k(ctx, BinOp::And, v, fmt.mask());
+        bin_k(ctx, BinOp::Xor, v, fmt.sign_bit())
+    })
+}
+
+/// FMOV, FABS, FNEG (scalar register): `Vd = sign(Vn)` of the row's format.
+fn scalar_sign(ctx: &mut Ctx, f: Fields, sign: impl Fn(&mut Ctx, Fmt, Value) -> Value) -> Flow {
+    let Some(fmt) = arith_fmt(f.get('p')) else { return Flow::Undefined };
+    let v = v_lo(ctx, f.reg('n'));
+    let v = sign(ctx, fmt, v);
+    set_scalar(ctx, f.reg('d'), v);
     Flow::Continue
 }
 
 /// FCSEL: `Vd = cond ? Vn : Vm`.
 fn fcsel(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
+    let Some(fmt) = arith_fmt(f.get('p')) else { return Flow::Undefined };
     let nzcv = ctx.nzcv();
-    let holds = ctx.b.cond_holds(bits(insn, 15, 12) as u8, nzcv);
-    let (n, m) = (v_lo(ctx, rn(insn)), v_lo(ctx, super::field::rm(insn)));
+    let holds = ctx.b.cond_holds(f.get('c') as u8, nzcv);
+    let (n, m) = (v_lo(ctx, f.reg('n')), v_lo(ctx, f.reg('m')));
     let v = ctx.b.select(holds, n, m);
     let v = bin_k(ctx, BinOp::And, v, fmt.mask());
-    set_scalar(ctx, rd(insn), v);
+    set_scalar(ctx, f.reg('d'), v);
     Flow::Continue
 }
 
@@ -228,29 +237,27 @@ pub fn expand_imm8(fmt: Fmt, imm8: u32) -> u64 {
 
 /// FMOV (scalar, immediate).
 fn fmov_imm(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
-    let v = ctx.k64(expand_imm8(fmt, bits(insn, 20, 13)));
-    set_scalar(ctx, rd(insn), v);
+    let Some(fmt) = arith_fmt(f.get('p')) else { return Flow::Undefined };
+    let v = ctx.k64(expand_imm8(fmt, f.get('i')));
+    set_scalar(ctx, f.reg('d'), v);
     Flow::Continue
 }
 
 /// FMOV between a general register and the low lanes: `Wd <-> Sn` (sf 0, ftype 00)
 /// or `Xd <-> Dn` (sf 1, ftype 01); opcode bit 16 set moves into the FP register.
 fn fmov_gpr(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let sf = bit(insn, 31);
-    if bits(insn, 23, 22) != sf as u32 {
+    let sf = f.bit('f');
+    if f.get('p') != sf as u32 {
         return Flow::Undefined;
     }
-    if bit(insn, 16) {
-        let x = ctx.reg(sf, rn(insn));
+    if f.bit('o') {
+        let x = ctx.reg(sf, f.reg('n'));
         let x = ctx.b.zext_or_trunc(Type::I64, x);
-        set_scalar(ctx, rd(insn), x);
+        set_scalar(ctx, f.reg('d'), x);
     } else {
-        let v = v_lo(ctx, rn(insn));
+        let v = v_lo(ctx, f.reg('n'));
         let v = if sf { v } else { ctx.b.zext_or_trunc(Type::I32, v) };
-        ctx.set_x(rd(insn), v);
+        ctx.set_x(f.reg('d'), v);
     }
     Flow::Continue
 }
@@ -258,16 +265,15 @@ fn fmov_gpr(ctx: &mut Ctx, f: Fields) -> Flow {
 /// FMOV between X registers and the top half of a V register (`Vd.D[1]`; sf 1,
 /// ftype 10 only). Writing the top half keeps the bottom one.
 fn fmov_gpr_top(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    if !bit(insn, 31) || bits(insn, 23, 22) != 0b10 {
+    if !f.bit('f') || f.get('p') != 0b10 {
         return Flow::Undefined;
     }
-    if bit(insn, 16) {
-        let x = ctx.x(rn(insn));
-        ctx.b.set_state(off::v_hi(rd(insn)), x);
+    if f.bit('o') {
+        let x = ctx.x(f.reg('n'));
+        ctx.b.set_state(off::v_hi(f.reg('d')), x);
     } else {
-        let v = ctx.b.get_state(Type::I64, off::v_hi(rn(insn)));
-        ctx.set_x(rd(insn), v);
+        let v = ctx.b.get_state(Type::I64, off::v_hi(f.reg('n')));
+        ctx.set_x(f.reg('d'), v);
     }
     Flow::Continue
 }
@@ -281,25 +287,23 @@ fn set_vector(ctx: &mut Ctx, d: u32, lo: Value, hi: Option<Value>) {
 
 /// FABS, FNEG (vector): clear or flip every lane's sign bit.
 fn vector_abs_neg(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let Some((fmt, lanes)) = vector::shape(insn) else { return Flow::Undefined };
+    let Some((fmt, lanes)) = vector::vector_shape(f.bit('Q'), f.bit('z')) else { return Flow::Undefined };
     let signs = crate::fp::lanes::from_lanes(fmt, 64 / fmt.width(), |_| fmt.sign_bit()) as u64;
-    let (op, k) = if bit(insn, 29) { (BinOp::Xor, signs) } else { (BinOp::And, !signs) };
+    let (op, k) = if f.bit('U') { (BinOp::Xor, signs) } else { (BinOp::And, !signs) };
     let half = |ctx: &mut Ctx, offset: u32| {
         let v = ctx.b.get_state(Type::I64, offset);
         bin_k(ctx, op, v, k)
     };
-    let lo = half(ctx, off::v_lo(rn(insn)));
-    let hi = (lanes * fmt.width() == 128).then(|| half(ctx, off::v_hi(rn(insn))));
-    set_vector(ctx, rd(insn), lo, hi);
+    let lo = half(ctx, off::v_lo(f.reg('n')));
+    let hi = (lanes * fmt.width() == 128).then(|| half(ctx, off::v_hi(f.reg('n'))));
+    set_vector(ctx, f.reg('d'), lo, hi);
     Flow::Continue
 }
 
 /// FMOV (vector, immediate): single lanes (op 0) or double lanes (op 1, Q = 1 only).
 fn fmov_vector_imm(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let imm8 = bits(insn, 18, 16) << 5 | bits(insn, 9, 5);
-    let (q, double) = (bit(insn, 30), bit(insn, 29));
+    let imm8 = f.get('i');
+    let (q, double) = (f.bit('Q'), f.bit('o'));
     let half = match (double, q) {
         (true, false) => return Flow::Undefined,
         (true, true) => expand_imm8(Fmt::D, imm8),
@@ -307,7 +311,7 @@ fn fmov_vector_imm(ctx: &mut Ctx, f: Fields) -> Flow {
     };
     let lo = ctx.k64(half);
     let hi = q.then(|| ctx.k64(half));
-    set_vector(ctx, rd(insn), lo, hi);
+    set_vector(ctx, f.reg('d'), lo, hi);
     Flow::Continue
 }
 

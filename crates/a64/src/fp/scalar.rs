@@ -12,8 +12,8 @@ use super::convert::{convert, from_fixed, to_fixed};
 use super::env::{Env, Rounding};
 use super::format::Fmt;
 use super::lanes::{binary_lanes, lane, mul_add_lanes, unary_lanes, Binary, Unary};
+use super::word::{bit, bits, ra, rd, rm, rn};
 use crate::state::CpuState;
-use crate::translate::field::{bit, bits, ra, rd, rm, rn};
 
 /// The format of scalar arithmetic from `ftype`: single or double. Half precision (3)
 /// is FP16 arithmetic, which is not implemented; 2 is unallocated.

@@ -14,8 +14,8 @@ use super::format::Fmt;
 use super::lanes::{
     binary, binary_lanes, from_lanes, lane, lanes_mask, mul_add_lanes, replicate, unary_lanes, Binary, Unary,
 };
+use super::word::{bit, bits, rd, rm, rn};
 use crate::state::CpuState;
-use crate::translate::field::{bit, bits, rd, rm, rn};
 
 /// Whether the instruction is a scalar form (bit 28 set).
 fn is_scalar(insn: u32) -> bool {

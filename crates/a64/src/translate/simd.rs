@@ -9,6 +9,14 @@
 //! the helper, whose argument is the instruction word and which does the lane work on
 //! the guest state.
 //!
+//! The word is what the helper (and [`vector`]'s lowering, keyed by helper) decodes,
+//! so every handler passes [`Fields::insn`] on. Handlers whose decisions need only
+//! their row's letters read those; the op-table handlers (three same, three different,
+//! two-register miscellaneous, across lanes, shift by immediate, by element, permute)
+//! still index their tables by the word's `U:opcode`, Q and `size` bits, because their
+//! rows are encoding classes split around the FP opcodes: the row fixes part of the
+//! opcode (and U, Q or the scalar bit), so no letter holds the whole key.
+//!
 //! Integer opcodes claimed per class (FP ones are the rest):
 //! - three same: `0xxxx`, `10xxx` (FP: `11xxx`);
 //! - two-register miscellaneous: `00xxx`, `010xx`, `10010`, `10011`, `10100`, and
@@ -381,11 +389,10 @@ fn across_lanes(ctx: &mut Ctx, f: Fields) -> Flow {
 }
 
 fn addp_scalar(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    if bits(insn, 23, 22) != 0b11 {
+    if f.get('z') != 0b11 {
         return Flow::Undefined;
     }
-    emit(ctx, &reduce::ADDP_SCALAR, insn)
+    emit(ctx, &reduce::ADDP_SCALAR, f.insn())
 }
 
 static SHIFT_BY_IMMEDIATE: OpTable<64> = op_table(&[
@@ -480,19 +487,17 @@ fn by_element(ctx: &mut Ctx, f: Fields) -> Flow {
 }
 
 fn modified_immediate(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    emit(ctx, &copy::MODIFIED_IMMEDIATE, insn)
+    emit(ctx, &copy::MODIFIED_IMMEDIATE, f.insn())
 }
 
 fn copy(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let imm5 = bits(insn, 20, 16);
+    let imm5 = f.get('i');
     if imm5 & 0b1111 == 0 {
         return Flow::Undefined;
     }
     let size = imm5.trailing_zeros();
-    let q = bit(insn, 30);
-    let helper: &'static Helper = match (bit(insn, 29), bits(insn, 14, 11)) {
+    let q = f.bit('Q');
+    let helper: &'static Helper = match (f.bit('o'), f.get('j')) {
         (true, _) if q => &copy::INS_ELEMENT,
         (false, 0b0000) if q || size < 3 => &copy::DUP_ELEMENT,
         (false, 0b0001) if q || size < 3 => &copy::DUP_GENERAL,
@@ -503,15 +508,14 @@ fn copy(ctx: &mut Ctx, f: Fields) -> Flow {
         (false, 0b0111) if (size == 3) == q => &copy::UMOV,
         _ => return Flow::Undefined,
     };
-    emit(ctx, helper, insn)
+    emit(ctx, helper, f.insn())
 }
 
 fn dup_scalar(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    if bits(insn, 19, 16) == 0 {
+    if f.get('i') & 0b1111 == 0 {
         return Flow::Undefined;
     }
-    emit(ctx, &copy::DUP_ELEMENT, insn)
+    emit(ctx, &copy::DUP_ELEMENT, f.insn())
 }
 
 static PERMUTES: [Option<&Helper>; 8] = [
@@ -532,25 +536,22 @@ fn permute(ctx: &mut Ctx, f: Fields) -> Flow {
 }
 
 fn extract(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    if !bit(insn, 30) && bit(insn, 14) {
+    if !f.bit('Q') && f.get('i') >= 8 {
         // A 64-bit EXT starts within the first 8 bytes.
         return Flow::Undefined;
     }
-    emit(ctx, &permute::EXT, insn)
+    emit(ctx, &permute::EXT, f.insn())
 }
 
 fn table_lookup(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    emit(ctx, &permute::TABLE_LOOKUP, insn)
+    emit(ctx, &permute::TABLE_LOOKUP, f.insn())
 }
 
 fn multiple_structures(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    match multiple_layout(bits(insn, 15, 12)) {
+    match multiple_layout(f.get('o')) {
         // 1D arrangements exist only for LD1/ST1.
-        Some(layout) if layout.selem == 1 || bit(insn, 30) || bits(insn, 11, 10) != 0b11 => {
-            emit(ctx, &structure::MULTIPLE_STRUCTURES, insn)
+        Some(layout) if layout.selem == 1 || f.bit('Q') || f.get('z') != 0b11 => {
+            emit(ctx, &structure::MULTIPLE_STRUCTURES, f.insn())
         }
         _ => Flow::Undefined,
     }

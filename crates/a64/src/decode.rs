@@ -30,9 +30,9 @@ pub const LEGEND: &[(u8, &str)] = &[
     (b'z', "size / sz: element or access size"),
     (b'p', "ftype: floating-point precision (00 single, 01 double, 11 half)"),
     (b'v', "V: the transfer register is a SIMD&FP register"),
-    (b'o', "op / opc / opcode (o1:o0, op:o2 ...): the operation within the row"),
+    (b'o', "op / opc / opcode (o1:o0, op:o2, a:opcode ...): the operation within the row"),
     (b'k', "rmode: rounding mode of a floating-point to integer conversion"),
-    (b'i', "imm: the row's immediate (imm12, imm16, imm19, imm26, scale, len ...)"),
+    (b'i', "imm: the row's immediate (imm12, imm19, scale, a:b:c:d:e:f:g:h, TBL's len, CRm ...)"),
     (b'j', "second immediate: ADR's immlo, SIMD copy's imm4"),
     (b'r', "immr: rotate amount of a bitmask or bitfield"),
     (b'w', "imms: top bit (width) of a bitmask or bitfield"),
@@ -165,7 +165,7 @@ impl Fields {
 
     /// One-bit field `letter` as a flag.
     pub fn bit(self, letter: char) -> bool {
-        debug_assert_eq!(self.width(letter), 1, "field '{letter}' of {} is not one bit", self.entry.name);
+        assert_eq!(self.width(letter), 1, "field '{letter}' of {} is not one bit", self.entry.name);
         self.get(letter) != 0
     }
 
@@ -338,10 +338,12 @@ mod tests {
     }
 
     #[test]
-    fn legend_letters_are_distinct_and_not_fixed_bits() {
+    fn legend_letters_are_distinct_and_each_used_by_some_row() {
         for (i, (letter, _)) in LEGEND.iter().enumerate() {
             assert!(letter.is_ascii_alphabetic());
             assert!(LEGEND[i + 1..].iter().all(|(other, _)| other != letter), "{} twice", *letter as char);
+            let used = entries().any(|e| e.pattern.text.as_bytes().contains(letter));
+            assert!(used, "LEGEND letter '{}' is used by no row", *letter as char);
         }
     }
 }

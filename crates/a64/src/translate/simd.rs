@@ -9,7 +9,7 @@
 //! the helper, whose argument is the instruction word and which does the lane work on
 //! the guest state.
 //!
-//! The word is what the helper (and [`vector`]'s lowering, keyed by helper) decodes,
+//! The word is what the helper (and `vector`'s lowering, keyed by helper) decodes,
 //! so every handler passes [`Fields::insn`] on. Handlers whose decisions need only
 //! their row's letters read those; the op-table handlers (three same, three different,
 //! two-register miscellaneous, across lanes, shift by immediate, by element, permute)

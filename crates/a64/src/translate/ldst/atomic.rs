@@ -20,7 +20,7 @@ pub(super) const TABLE: &[Entry] = &[
     inst("CASP", "0z0010000A1sssssR11111nnnnnttttt", compare_and_swap_pair),
 ];
 
-/// The ordering of acquire bit `a` and release bit `r`.
+/// The ordering the row's acquire (`A`) and release (`R`) bits give.
 fn order(f: Fields) -> MemOrder {
     match (f.bit('A'), f.bit('R')) {
         (false, false) => MemOrder::Plain,
@@ -41,7 +41,7 @@ fn rmw(ctx: &mut Ctx, f: Fields, op: RmwOp) -> Flow {
     Flow::Continue
 }
 
-/// `LD<op>{A}{L}{B,H}` by opc (bits 14..12).
+/// `LD<op>{A}{L}{B,H}` by opc (field `o`).
 fn load_op(ctx: &mut Ctx, f: Fields) -> Flow {
     const OPS: [RmwOp; 8] =
         [RmwOp::Add, RmwOp::AndNot, RmwOp::Xor, RmwOp::Or, RmwOp::Smax, RmwOp::Smin, RmwOp::Umax, RmwOp::Umin];

@@ -24,7 +24,7 @@ pub(super) const TABLE: &[Entry] = &[
     inst("LDXP_LDAXP", "1z001000011sssssAaaaaannnnnttttt", load_exclusive_pair),
 ];
 
-/// The load ordering of a load-exclusive: `LDAXR`/`LDAXP` have o0 (bit 15) set.
+/// The load ordering of a load-exclusive: `LDAXR`/`LDAXP` have o0 (field `A`) set.
 fn load_order(acquire: bool) -> MemOrder {
     if acquire {
         RCSC_ACQUIRE

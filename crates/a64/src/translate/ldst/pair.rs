@@ -18,7 +18,7 @@ pub(super) const TABLE: &[Entry] = &[
     inst("LDP_STP_pre", "oo101v011Liiiiiiiaaaaannnnnttttt", pre_index),
 ];
 
-/// What each register of the pair transfers, from `opc` (bits 31..30), `V` and `L`;
+/// What each register of the pair transfers, from `opc`, `V` and `L`;
 /// `None` when unallocated (`opc`=11, and `opc`=01 except `LDPSW`, which has no
 /// non-temporal form; `STGP` of the memory tagging extension is not implemented).
 fn element(opc: u32, vector: bool, load: bool, non_temporal: bool) -> Option<Access> {

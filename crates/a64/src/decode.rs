@@ -233,23 +233,28 @@ fn all_tables() -> [&'static [Entry]; 6] {
     tables().map(|(_, table)| table)
 }
 
+/// One bucket row: an entry's fixed-bits mask and value next to it, so that a lookup
+/// scans these compact triples rather than the entries with their field masks.
+type Candidate = (u32, u32, &'static Entry);
+
 /// The table split by major class (bits 28..25), each bucket most specific first.
-fn buckets() -> &'static [Vec<&'static Entry>; 16] {
-    static BUCKETS: OnceLock<[Vec<&'static Entry>; 16]> = OnceLock::new();
+fn buckets() -> &'static [Vec<Candidate>; 16] {
+    static BUCKETS: OnceLock<[Vec<Candidate>; 16]> = OnceLock::new();
     BUCKETS.get_or_init(|| {
-        let mut buckets: [Vec<&'static Entry>; 16] = Default::default();
+        let mut buckets: [Vec<Candidate>; 16] = Default::default();
         for entry in all_tables().into_iter().flatten() {
+            let (mask, value) = (entry.pattern.mask, entry.pattern.value);
             for (op0, bucket) in buckets.iter_mut().enumerate() {
                 // The entry can match instructions of this class if its fixed bits in
                 // 28..25 agree with op0.
                 let (class_mask, class_value) = (0xf << 25, (op0 as u32) << 25);
-                if entry.pattern.mask & class_mask & (entry.pattern.value ^ class_value) == 0 {
-                    bucket.push(entry);
+                if mask & class_mask & (value ^ class_value) == 0 {
+                    bucket.push((mask, value, entry));
                 }
             }
         }
         for bucket in buckets.iter_mut() {
-            bucket.sort_by_key(|e| core::cmp::Reverse(e.pattern.mask.count_ones()));
+            bucket.sort_by_key(|&(mask, _, _)| core::cmp::Reverse(mask.count_ones()));
         }
         buckets
     })
@@ -259,7 +264,7 @@ fn buckets() -> &'static [Vec<&'static Entry>; 16] {
 /// (the translator turns that into SIGILL).
 pub fn lookup(insn: u32) -> Option<&'static Entry> {
     let op0 = ((insn >> 25) & 0xf) as usize;
-    buckets()[op0].iter().find(|e| e.pattern.matches(insn)).copied()
+    buckets()[op0].iter().find(|&&(mask, value, _)| insn & mask == value).map(|&(_, _, entry)| entry)
 }
 
 /// Every entry, for tests that check the table (no overlaps hidden by order, names).

@@ -15,6 +15,7 @@
 //! - [`lanes`]: the operations of one instruction over all lanes of 128-bit registers,
 //!   trying the host path first, and the lane layout of a register.
 //! - [`scalar`], [`vector`]: the helpers translated code calls, one per encoding class.
+//! - [`word`]: the instruction-word fields those helpers decode at run time.
 //!
 //! Not implemented (the decoder leaves them undefined, and the ID registers say so):
 //! FP16 arithmetic (only conversions to and from half precision exist), BFloat16,
@@ -53,6 +54,7 @@ pub mod lanes;
 pub mod round;
 pub mod scalar;
 pub mod vector;
+pub mod word;
 
 pub use env::{Env, Rounding};
 pub use format::Fmt;

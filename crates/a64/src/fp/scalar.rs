@@ -12,17 +12,22 @@ use super::convert::{convert, from_fixed, to_fixed};
 use super::env::{Env, Rounding};
 use super::format::Fmt;
 use super::lanes::{binary_lanes, lane, mul_add_lanes, unary_lanes, Binary, Unary};
+use super::word::{bit, bits, ra, rd, rm, rn};
 use crate::state::CpuState;
-use crate::translate::field::{bit, bits, ra, rd, rm, rn};
 
-/// The format of scalar arithmetic from `ftype` (bits 23:22): single or double. Half
-/// precision (3) is FP16 arithmetic, which is not implemented; 2 is unallocated.
-pub fn arith_fmt(insn: u32) -> Option<Fmt> {
-    match bits(insn, 23, 22) {
+/// The format of scalar arithmetic from `ftype`: single or double. Half precision (3)
+/// is FP16 arithmetic, which is not implemented; 2 is unallocated.
+pub fn arith_fmt(ftype: u32) -> Option<Fmt> {
+    match ftype {
         0 => Some(Fmt::S),
         1 => Some(Fmt::D),
         _ => None,
     }
+}
+
+/// The `ftype` field (bits 23:22) of a scalar floating-point word.
+fn ftype(insn: u32) -> u32 {
+    bits(insn, 23, 22)
 }
 
 /// The format of a precision conversion's operand from a two-bit type field.
@@ -69,13 +74,13 @@ const FRINT: [Option<Unary>; 8] = {
 pub fn decode_dp1(insn: u32) -> Option<(Fmt, Dp1)> {
     let opcode = bits(insn, 20, 15);
     match opcode {
-        0b000011 => Some((arith_fmt(insn)?, Dp1::Lane(Unary::Sqrt))),
+        0b000011 => Some((arith_fmt(ftype(insn))?, Dp1::Lane(Unary::Sqrt))),
         0b000100..=0b000111 => {
             let from = conversion_fmt(bits(insn, 23, 22))?;
             let to = conversion_fmt(opcode & 3)?;
             (from != to).then_some((from, Dp1::Convert(to)))
         }
-        0b001000..=0b001111 => Some((arith_fmt(insn)?, Dp1::Lane(FRINT[opcode as usize & 7]?))),
+        0b001000..=0b001111 => Some((arith_fmt(ftype(insn))?, Dp1::Lane(FRINT[opcode as usize & 7]?))),
         _ => None,
     }
 }
@@ -112,7 +117,7 @@ const DP2: [Binary; 9] = [
 ];
 
 pub fn decode_dp2(insn: u32) -> Option<(Fmt, Binary)> {
-    Some((arith_fmt(insn)?, *DP2.get(bits(insn, 15, 12) as usize)?))
+    Some((arith_fmt(ftype(insn))?, *DP2.get(bits(insn, 15, 12) as usize)?))
 }
 
 fn dp2(state: &mut CpuState, insn: u32) {
@@ -134,7 +139,7 @@ insn_helper!(
 /// `o1` (bit 21) negates the addend, `o1 != o0` (bit 15) the first factor, both
 /// before the operation (so NaN operands come out with their sign flipped).
 fn dp3(state: &mut CpuState, insn: u32) {
-    let Some(fmt) = arith_fmt(insn) else { return };
+    let Some(fmt) = arith_fmt(ftype(insn)) else { return };
     let (o1, o0) = (bit(insn, 21), bit(insn, 15));
     let negate = |v: u128, yes: bool| if yes { v ^ fmt.sign_bit() as u128 } else { v };
     let addend = negate(state.vreg(ra(insn) as usize), o1);
@@ -155,7 +160,7 @@ insn_helper!(
 /// (passed by translated code as `holds`) is true, FCCMP, FCCMPE (bit 10 set; NZCV
 /// from bits 3:0 otherwise). Bit 4 makes quiet NaNs raise Invalid.
 pub fn compare_nzcv(state: &mut CpuState, insn: u32, holds: bool) {
-    let Some(fmt) = arith_fmt(insn) else { return };
+    let Some(fmt) = arith_fmt(ftype(insn)) else { return };
     let conditional = bit(insn, 10);
     let nzcv = if conditional && !holds {
         bits(insn, 3, 0)
@@ -199,7 +204,7 @@ pub enum GprConversion {
 /// from `rmode` (bits 20:19) and `opcode` (bits 18:16). FMOV between registers is
 /// translated to IR and not decoded here.
 pub fn decode_gpr_conversion(insn: u32) -> Option<(Fmt, GprConversion)> {
-    let fmt = arith_fmt(insn)?;
+    let fmt = arith_fmt(ftype(insn))?;
     let (rmode, opcode) = (bits(insn, 20, 19), bits(insn, 18, 16));
     let unsigned = opcode & 1 != 0;
     let conversion = if bit(insn, 21) {

@@ -14,8 +14,8 @@ use super::format::Fmt;
 use super::lanes::{
     binary, binary_lanes, from_lanes, lane, lanes_mask, mul_add_lanes, replicate, unary_lanes, Binary, Unary,
 };
+use super::word::{bit, bits, rd, rm, rn};
 use crate::state::CpuState;
-use crate::translate::field::{bit, bits, rd, rm, rn};
 
 /// Whether the instruction is a scalar form (bit 28 set).
 fn is_scalar(insn: u32) -> bool {
@@ -25,13 +25,22 @@ fn is_scalar(insn: u32) -> bool {
 /// Element format (`sz`, bit 22) and lane count (`Q`, bit 30; one lane for the scalar
 /// forms). Doubles need Q = 1.
 pub fn shape(insn: u32) -> Option<(Fmt, u32)> {
-    let fmt = if bit(insn, 22) { Fmt::D } else { Fmt::S };
     if is_scalar(insn) {
+        let fmt = if bit(insn, 22) { Fmt::D } else { Fmt::S };
         return Some((fmt, 1));
     }
-    match (bit(insn, 30), fmt) {
-        (false, Fmt::D) => None,
-        (q, _) => Some((fmt, vector_lanes(q, fmt))),
+    vector_shape(bit(insn, 30), bit(insn, 22))
+}
+
+/// The format and lane count of a vector of doubles (`double`, from `sz`) or singles
+/// in 128 (`q`) or 64 bits; `None` for the unallocated 1D.
+pub fn vector_shape(q: bool, double: bool) -> Option<(Fmt, u32)> {
+    match (q, double) {
+        (false, true) => None,
+        (q, double) => {
+            let fmt = if double { Fmt::D } else { Fmt::S };
+            Some((fmt, vector_lanes(q, fmt)))
+        }
     }
 }
 

@@ -15,7 +15,7 @@ pub(crate) fn execute(state: &mut CpuState, word: u32) -> bool {
         return false;
     };
     let mut ctx = Ctx { b: BlockBuilder::new(0x1000), pc: 0x1000 };
-    if !matches!((entry.handler)(&mut ctx, word), Flow::Continue) {
+    if !matches!(entry.translate(&mut ctx, word), Flow::Continue) {
         return false;
     }
     run_ir(state, &ctx.b.finish(Terminal::Link(0x1004)));

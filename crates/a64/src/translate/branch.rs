@@ -11,9 +11,8 @@
 //! - Cache maintenance: DC ZVA, DC CVAC/CVAU/CIVAC, IC IVAU (declares the line's code
 //!   modified; see [`archway_ir::StateHeader::code_dirty_start`]).
 
-use super::field::{bit, bits, rn, rt, sext, sf};
 use super::{Ctx, Flow};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::features::{self, sys_reg};
 use crate::state::{off, NO_EXCLUSIVE};
 use archway_ir::{BinOp, CmpOp, FenceKind, Helper, MemOrder, Terminal, Type};
@@ -21,21 +20,21 @@ use archway_ir::{BinOp, CmpOp, FenceKind, Helper, MemOrder, Terminal, Type};
 pub const TABLE: &[Entry] = &[
     inst("B_BL", "o00101iiiiiiiiiiiiiiiiiiiiiiiiii", branch_imm),
     inst("BR", "1101011000011111000000nnnnn00000", branch_register),
-    inst("BLR", "1101011000111111000000nnnnn00000", branch_register),
-    inst("RET", "1101011001011111000000nnnnn00000", branch_register),
-    inst("CBZ_CBNZ", "s011010oiiiiiiiiiiiiiiiiiiittttt", compare_branch),
+    inst("BLR", "1101011000111111000000nnnnn00000", branch_link_register),
+    inst("RET", "1101011001011111000000nnnnn00000", return_register),
+    inst("CBZ_CBNZ", "f011010oiiiiiiiiiiiiiiiiiiittttt", compare_branch),
     inst("TBZ_TBNZ", "b011011obbbbbiiiiiiiiiiiiiittttt", test_branch),
     inst("B_cond", "01010100iiiiiiiiiiiiiiiiiii0cccc", cond_branch),
     inst("SVC", "11010100000iiiiiiiiiiiiiiii00001", svc),
     inst("BRK", "11010100001iiiiiiiiiiiiiiii00000", brk),
-    inst("HINT", "11010101000000110010mmmmooo11111", nop),
-    inst("CLREX", "11010101000000110011mmmm01011111", clrex),
-    inst("DSB", "11010101000000110011mmmm10011111", barrier),
-    inst("DMB", "11010101000000110011mmmm10111111", barrier),
-    inst("ISB", "11010101000000110011mmmm11011111", isb),
-    inst("MRS", "110101010011rrrrrrrrrrrrrrrttttt", mrs),
-    inst("MSR_reg", "110101010001rrrrrrrrrrrrrrrttttt", msr),
-    inst("SYS", "1101010100001rrrrrrrrrrrrrrttttt", sys),
+    inst("HINT", "11010101000000110010iiiiiii11111", nop),
+    inst("CLREX", "11010101000000110011iiii01011111", clrex),
+    inst("DSB", "11010101000000110011iiii10011111", barrier),
+    inst("DMB", "11010101000000110011iiii10111111", barrier),
+    inst("ISB", "11010101000000110011iiii11011111", isb),
+    inst("MRS", "110101010011yyyyyyyyyyyyyyyttttt", mrs),
+    inst("MSR_reg", "110101010001yyyyyyyyyyyyyyyttttt", msr),
+    inst("SYS", "1101010100001yyyyyyyyyyyyyyttttt", sys),
 ];
 
 /// SIGTRAP, the signal BRK raises.
@@ -66,63 +65,68 @@ const IC_IVAU: u32 = sys_reg(1, 3, 7, 5, 1);
 /// Bytes `DC ZVA` zeroes (`DCZID_EL0.BS` = log2 of the size in words).
 const ZVA_BYTES: u64 = 4 << features::DCZID_EL0;
 
-/// `pc` plus the signed word offset in `insn<hi:lo>`.
-fn branch_target(ctx: &Ctx, insn: u32, hi: u32, lo: u32) -> u64 {
-    let words = sext(bits(insn, hi, lo) as u64, hi - lo + 1);
-    ctx.pc.wrapping_add((words << 2) as u64)
+/// `pc` plus the signed word offset in field `i`.
+fn branch_target(ctx: &Ctx, f: Fields) -> u64 {
+    ctx.pc.wrapping_add((f.signed('i') << 2) as u64)
 }
 
 /// B, BL (BL writes the return address to X30).
-fn branch_imm(ctx: &mut Ctx, insn: u32) -> Flow {
-    if bit(insn, 31) {
+fn branch_imm(ctx: &mut Ctx, f: Fields) -> Flow {
+    if f.bit('o') {
         let link = ctx.k64(ctx.pc.wrapping_add(4));
         ctx.set_x(30, link);
     }
-    Flow::End(Terminal::Link(branch_target(ctx, insn, 25, 0)))
+    Flow::End(Terminal::Link(branch_target(ctx, f)))
 }
 
-/// BR, BLR, RET.
-fn branch_register(ctx: &mut Ctx, insn: u32) -> Flow {
-    let target = ctx.x(rn(insn));
-    match bits(insn, 22, 21) {
-        0 => Flow::End(Terminal::Indirect(target)),
-        1 => {
-            let link = ctx.k64(ctx.pc.wrapping_add(4));
-            ctx.set_x(30, link);
-            Flow::End(Terminal::Indirect(target))
-        }
-        _ => Flow::End(Terminal::Return(target)),
-    }
+/// BR.
+fn branch_register(ctx: &mut Ctx, f: Fields) -> Flow {
+    let target = ctx.x(f.reg('n'));
+    Flow::End(Terminal::Indirect(target))
+}
+
+/// BLR (the target is read before X30 is written: `BLR X30` jumps to the old X30).
+fn branch_link_register(ctx: &mut Ctx, f: Fields) -> Flow {
+    let target = ctx.x(f.reg('n'));
+    let link = ctx.k64(ctx.pc.wrapping_add(4));
+    ctx.set_x(30, link);
+    Flow::End(Terminal::Indirect(target))
+}
+
+/// RET.
+fn return_register(ctx: &mut Ctx, f: Fields) -> Flow {
+    let target = ctx.x(f.reg('n'));
+    Flow::End(Terminal::Return(target))
 }
 
 /// CBZ, CBNZ.
-fn compare_branch(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let value = ctx.reg(sf, rt(insn));
+fn compare_branch(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let value = ctx.reg(sf, f.reg('t'));
     let zero = ctx.k(sf, 0);
-    let op = if bit(insn, 24) { CmpOp::Ne } else { CmpOp::Eq };
+    let op = if f.bit('o') { CmpOp::Ne } else { CmpOp::Eq };
     let cond = ctx.b.cmp(op, value, zero);
-    let then_pc = branch_target(ctx, insn, 23, 5);
+    let then_pc = branch_target(ctx, f);
     Flow::End(Terminal::If { cond, then_pc, else_pc: ctx.pc.wrapping_add(4) })
 }
 
 /// TBZ, TBNZ: branch on bit `b5:b40` of Rt.
-fn test_branch(ctx: &mut Ctx, insn: u32) -> Flow {
-    let bit_number = ((insn >> 31) << 5) | bits(insn, 23, 19);
-    let value = ctx.x(rt(insn));
+fn test_branch(ctx: &mut Ctx, f: Fields) -> Flow {
+    let bit_number = f.get('b');
+    let value = ctx.x(f.reg('t'));
     let mask = ctx.k64(1 << bit_number);
     let tested = ctx.b.bin(BinOp::And, value, mask);
     let zero = ctx.k64(0);
-    let op = if bit(insn, 24) { CmpOp::Ne } else { CmpOp::Eq };
+    let op = if f.bit('o') { CmpOp::Ne } else { CmpOp::Eq };
     let cond = ctx.b.cmp(op, tested, zero);
-    let then_pc = branch_target(ctx, insn, 18, 5);
+    let then_pc = branch_target(ctx, f);
     Flow::End(Terminal::If { cond, then_pc, else_pc: ctx.pc.wrapping_add(4) })
 }
 
 /// B.cond (AL and NV always branch).
-fn cond_branch(ctx: &mut Ctx, insn: u32) -> Flow {
-    let target = branch_target(ctx, insn, 23, 5);
-    let cond = bits(insn, 3, 0) as u8;
+fn cond_branch(ctx: &mut Ctx, f: Fields) -> Flow {
+    let target = branch_target(ctx, f);
+    let cond = f.get('c') as u8;
     if cond >= 0b1110 {
         return Flow::End(Terminal::Link(target));
     }
@@ -132,23 +136,23 @@ fn cond_branch(ctx: &mut Ctx, insn: u32) -> Flow {
 }
 
 /// SVC: the Linux system call (the immediate is ignored, as the kernel does).
-fn svc(ctx: &mut Ctx, _insn: u32) -> Flow {
+fn svc(ctx: &mut Ctx, _: Fields) -> Flow {
     Flow::End(Terminal::Syscall { next_pc: ctx.pc.wrapping_add(4) })
 }
 
 /// BRK: SIGTRAP at this instruction.
-fn brk(ctx: &mut Ctx, _insn: u32) -> Flow {
+fn brk(ctx: &mut Ctx, _: Fields) -> Flow {
     Flow::End(Terminal::Trap { signal: SIGTRAP, pc: ctx.pc })
 }
 
 /// Hints: nothing to do.
-fn nop(_ctx: &mut Ctx, _insn: u32) -> Flow {
+fn nop(_ctx: &mut Ctx, _: Fields) -> Flow {
     Flow::Continue
 }
 
 /// ISB: a context synchronisation event. The block ends and the engine drops the
 /// translations of code declared modified (IC IVAU) before the next instruction.
-fn isb(ctx: &mut Ctx, _insn: u32) -> Flow {
+fn isb(ctx: &mut Ctx, _: Fields) -> Flow {
     Flow::End(Terminal::Synchronize { next_pc: ctx.pc.wrapping_add(4) })
 }
 
@@ -167,7 +171,7 @@ unsafe extern "C" fn ic_ivau(state: *mut u8, address: u64, _: u64, _: u64, _: u6
 static IC_IVAU_HELPER: Helper = Helper { name: "ic_ivau", func: ic_ivau, reads_state: false, writes_state: false };
 
 /// CLREX: open the exclusive monitor.
-fn clrex(ctx: &mut Ctx, _insn: u32) -> Flow {
+fn clrex(ctx: &mut Ctx, _: Fields) -> Flow {
     let open = ctx.k64(NO_EXCLUSIVE);
     ctx.b.set_state(off::EXCL_ADDR, open);
     Flow::Continue
@@ -175,8 +179,9 @@ fn clrex(ctx: &mut Ctx, _insn: u32) -> Flow {
 
 /// DMB, DSB (and SSBB/PSSBB, DSB's CRm 0 and 4): the access types in CRm<1:0> pick
 /// the fence; reserved types act as a full barrier, as the architecture requires.
-fn barrier(ctx: &mut Ctx, insn: u32) -> Flow {
-    let kind = match bits(insn, 9, 8) {
+fn barrier(ctx: &mut Ctx, f: Fields) -> Flow {
+    let crm = f.get('i');
+    let kind = match crm & 0b11 {
         0b01 => FenceKind::Load,
         0b10 => FenceKind::Store,
         _ => FenceKind::Full,
@@ -185,9 +190,14 @@ fn barrier(ctx: &mut Ctx, insn: u32) -> Flow {
     Flow::Continue
 }
 
+/// The [`sys_reg`] encoding MRS and MSR name: op0 is `1:o0`, field `y` the rest.
+fn mrs_msr_register(f: Fields) -> u32 {
+    (0b10 << 14) | f.get('y')
+}
+
 /// MRS: state registers, the virtual counter and the identification registers.
-fn mrs(ctx: &mut Ctx, insn: u32) -> Flow {
-    let value = match bits(insn, 20, 5) {
+fn mrs(ctx: &mut Ctx, f: Fields) -> Flow {
+    let value = match mrs_msr_register(f) {
         TPIDR_EL0 => ctx.b.get_state(Type::I64, off::TPIDR),
         NZCV => ctx.nzcv(),
         FPCR => ctx.b.get_state(Type::I32, off::FPCR),
@@ -198,20 +208,20 @@ fn mrs(ctx: &mut Ctx, insn: u32) -> Flow {
             None => return Flow::Undefined,
         },
     };
-    ctx.set_x(rt(insn), value);
+    ctx.set_x(f.reg('t'), value);
     Flow::Continue
 }
 
 /// MSR (register) to TPIDR_EL0, NZCV, FPCR, FPSR; bits that do not exist stay zero.
-fn msr(ctx: &mut Ctx, insn: u32) -> Flow {
-    let (offset, writable) = match bits(insn, 20, 5) {
+fn msr(ctx: &mut Ctx, f: Fields) -> Flow {
+    let (offset, writable) = match mrs_msr_register(f) {
         TPIDR_EL0 => (off::TPIDR, u64::MAX),
         NZCV => (off::NZCV, 0xf000_0000),
         FPCR => (off::FPCR, FPCR_WRITABLE),
         FPSR => (off::FPSR, FPSR_WRITABLE),
         _ => return Flow::Undefined,
     };
-    let value = ctx.x(rt(insn));
+    let value = ctx.x(f.reg('t'));
     let value = if writable == u64::MAX {
         value
     } else {
@@ -225,11 +235,12 @@ fn msr(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// SYS: DC ZVA zeroes a block, IC IVAU declares code modified; the data cache
 /// maintenance EL0 may issue needs no IR.
-fn sys(ctx: &mut Ctx, insn: u32) -> Flow {
-    match bits(insn, 20, 5) {
-        DC_ZVA => zero_block(ctx, rt(insn)),
+fn sys(ctx: &mut Ctx, f: Fields) -> Flow {
+    // op0 is 0b01 for SYS.
+    match (0b01 << 14) | f.get('y') {
+        DC_ZVA => zero_block(ctx, f.reg('t')),
         IC_IVAU => {
-            let address = ctx.x(rt(insn));
+            let address = ctx.x(f.reg('t'));
             ctx.b.call_void(&IC_IVAU_HELPER, &[address]);
         }
         // Data cache maintenance: guest memory is host memory, coherent already.

@@ -4,89 +4,88 @@
 //! BFXIL, SBFX, UBFX, SBFIZ, UBFIZ) and extract (EXTR, ROR immediate).
 
 use super::dp_reg::{add_sub_to_rd_or_sp, logical, shift_reg};
-use super::field::{bit, bits, rd, rm, rn, sext, sf};
 use super::{Ctx, Flow};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use archway_ir::{BinOp, Value};
 
 pub const TABLE: &[Entry] = &[
-    inst("ADR_ADRP", "pii10000hhhhhhhhhhhhhhhhhhhddddd", pc_relative),
-    inst("ADDSUB_imm", "soS100010hiiiiiiiiiiiinnnnnddddd", add_sub_imm),
-    inst("LOGICAL_imm", "soo100100Nrrrrrrssssssnnnnnddddd", logical_imm),
-    inst("MOVN_MOVZ_MOVK", "soo100101hhiiiiiiiiiiiiiiiiddddd", move_wide),
-    inst("SBFM_BFM_UBFM", "soo100110Nrrrrrrssssssnnnnnddddd", bitfield),
-    inst("EXTR", "s00100111N0mmmmmssssssnnnnnddddd", extract),
+    inst("ADR_ADRP", "ojj10000iiiiiiiiiiiiiiiiiiiddddd", pc_relative),
+    inst("ADDSUB_imm", "foS100010hiiiiiiiiiiiinnnnnddddd", add_sub_imm),
+    inst("LOGICAL_imm", "foo100100Nrrrrrrwwwwwwnnnnnddddd", logical_imm),
+    inst("MOVN_MOVZ_MOVK", "foo100101hhiiiiiiiiiiiiiiiiddddd", move_wide),
+    inst("SBFM_BFM_UBFM", "foo100110Nrrrrrrwwwwwwnnnnnddddd", bitfield),
+    inst("EXTR", "f00100111N0mmmmmiiiiiinnnnnddddd", extract),
 ];
 
 /// ADR (`pc + imm21`) and ADRP (`(pc & !0xfff) + (imm21 << 12)`).
-fn pc_relative(ctx: &mut Ctx, insn: u32) -> Flow {
-    let imm = (bits(insn, 23, 5) << 2) | bits(insn, 30, 29);
-    let offset = sext(imm as u64, 21);
-    let address = if bit(insn, 31) {
+fn pc_relative(ctx: &mut Ctx, f: Fields) -> Flow {
+    // imm = immhi:immlo, signed.
+    let offset = (f.signed('i') << 2) | i64::from(f.get('j'));
+    let address = if f.bit('o') {
         (ctx.pc & !0xfff).wrapping_add((offset << 12) as u64)
     } else {
         ctx.pc.wrapping_add(offset as u64)
     };
     let value = ctx.k64(address);
-    ctx.set_x(rd(insn), value);
+    ctx.set_x(f.reg('d'), value);
     Flow::Continue
 }
 
 /// ADD, ADDS, SUB, SUBS with a 12-bit immediate, optionally shifted left by 12.
 /// Rn is SP-capable, and so is Rd unless the flags are set (CMP, CMN).
-fn add_sub_imm(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let shift = if bit(insn, 22) { 12 } else { 0 };
-    let a = ctx.reg_or_sp(sf, rn(insn));
-    let b = ctx.k(sf, (bits(insn, 21, 10) as u64) << shift);
-    add_sub_to_rd_or_sp(ctx, insn, a, b)
+fn add_sub_imm(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let shift = if f.bit('h') { 12 } else { 0 };
+    let a = ctx.reg_or_sp(sf, f.reg('n'));
+    let b = ctx.k(sf, u64::from(f.get('i')) << shift);
+    add_sub_to_rd_or_sp(ctx, f.reg('d'), f.bit('o'), f.bit('S'), a, b)
 }
 
 /// AND, ORR, EOR, ANDS with a bitmask immediate (Rd is SP-capable except for ANDS).
-fn logical_imm(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let n = bit(insn, 22);
+fn logical_imm(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let n = f.bit('N');
     if !sf && n {
         return Flow::Undefined;
     }
     let datasize = if sf { 64 } else { 32 };
-    let Some((imm, _)) = decode_bit_masks(n, bits(insn, 15, 10), bits(insn, 21, 16), true, datasize) else {
+    let Some((imm, _)) = decode_bit_masks(n, f.get('w'), f.get('r'), true, datasize) else {
         return Flow::Undefined;
     };
-    let opc = bits(insn, 30, 29);
-    let a = ctx.reg(sf, rn(insn));
+    let opc = f.get('o');
+    let a = ctx.reg(sf, f.reg('n'));
     let b = ctx.k(sf, imm);
     let result = logical(ctx, opc, a, b, false);
     if opc == 3 {
-        ctx.set_x(rd(insn), result);
+        ctx.set_x(f.reg('d'), result);
     } else {
-        ctx.set_x_or_sp(rd(insn), result);
+        ctx.set_x_or_sp(f.reg('d'), result);
     }
     Flow::Continue
 }
 
 /// MOVN, MOVZ, MOVK: a 16-bit immediate at bit `hw * 16`.
-fn move_wide(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let opc = bits(insn, 30, 29);
-    let hw = bits(insn, 22, 21);
+fn move_wide(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let opc = f.get('o');
+    let hw = f.get('h');
     if opc == 1 || (!sf && hw >= 2) {
         return Flow::Undefined;
     }
     let shift = hw * 16;
-    let imm = (bits(insn, 20, 5) as u64) << shift;
+    let imm = u64::from(f.get('i')) << shift;
     let result = match opc {
         0 => ctx.k(sf, !imm),
         2 => ctx.k(sf, imm),
         _ => {
-            let old = ctx.reg(sf, rd(insn));
+            let old = ctx.reg(sf, f.reg('d'));
             let keep = ctx.k(sf, !(0xffff << shift));
             let kept = ctx.b.bin(BinOp::And, old, keep);
             let imm = ctx.k(sf, imm);
             ctx.b.bin(BinOp::Or, kept, imm)
         }
     };
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
@@ -96,21 +95,21 @@ fn move_wide(ctx: &mut Ctx, insn: u32) -> Flow {
 /// `src<imms:immr>` brought down to bit 0 (SBFX, UBFX, ASR, LSR, SXT*, UXT*); otherwise
 /// `src<imms:0>` goes up to bit `datasize - immr` (SBFIZ, UBFIZ, LSL). BFM inserts
 /// the rotated source under the mask `DecodeBitMasks` gives.
-fn bitfield(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let opc = bits(insn, 30, 29);
-    let n = bit(insn, 22);
-    let (immr, imms) = (bits(insn, 21, 16), bits(insn, 15, 10));
+fn bitfield(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let opc = f.get('o');
+    let n = f.bit('N');
+    let (immr, imms) = (f.get('r'), f.get('w'));
     let datasize = if sf { 64 } else { 32 };
     if opc == 3 || n != sf || immr >= datasize || imms >= datasize {
         return Flow::Undefined;
     }
-    let src = ctx.reg(sf, rn(insn));
+    let src = ctx.reg(sf, f.reg('n'));
     let result = if opc == 1 {
         let Some((wmask, tmask)) = decode_bit_masks(n, imms, immr, false, datasize) else {
             return Flow::Undefined;
         };
-        let dst = ctx.reg(sf, rd(insn));
+        let dst = ctx.reg(sf, f.reg('d'));
         insert_bits(ctx, sf, dst, src, immr, wmask & tmask)
     } else {
         let to_top = datasize - 1 - imms;
@@ -118,7 +117,7 @@ fn bitfield(ctx: &mut Ctx, insn: u32) -> Flow {
         let at_top = shift_reg(ctx, src, 0, to_top);
         shift_reg(ctx, at_top, if opc == 0 { 2 } else { 1 }, down)
     };
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
@@ -132,25 +131,26 @@ fn insert_bits(ctx: &mut Ctx, sf: bool, dst: Value, src: Value, rotate: u32, mas
 }
 
 /// EXTR: bits `lsb + datasize - 1 .. lsb` of the concatenation `Rn:Rm` (ROR when Rn = Rm).
-fn extract(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let lsb = bits(insn, 15, 10);
+fn extract(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let lsb = f.get('i');
     let datasize = if sf { 64 } else { 32 };
-    if bit(insn, 22) != sf || lsb >= datasize {
+    if f.bit('N') != sf || lsb >= datasize {
         return Flow::Undefined;
     }
-    let low = ctx.reg(sf, rm(insn));
-    let result = if rn(insn) == rm(insn) {
+    let (rn, rm) = (f.reg('n'), f.reg('m'));
+    let low = ctx.reg(sf, rm);
+    let result = if rn == rm {
         shift_reg(ctx, low, 3, lsb)
     } else if lsb == 0 {
         low
     } else {
-        let high = ctx.reg(sf, rn(insn));
+        let high = ctx.reg(sf, rn);
         let low = shift_reg(ctx, low, 1, lsb);
         let high = shift_reg(ctx, high, 0, datasize - lsb);
         ctx.b.bin(BinOp::Or, high, low)
     };
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 

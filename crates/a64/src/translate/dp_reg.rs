@@ -5,25 +5,24 @@
 //!
 //! The add/sub, logical and shift helpers here are shared with [`super::dp_imm`].
 
-use super::field::{bit, bits, ra, rd, rm, rn, sf};
 use super::{Ctx, Flow};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use archway_ir::{BinOp, Helper, Type, UnOp, Value};
 
 pub const TABLE: &[Entry] = &[
-    inst("LOGICAL_shifted", "soo01010hhNmmmmmiiiiiinnnnnddddd", logical_shifted),
-    inst("ADDSUB_shifted", "soS01011hh0mmmmmiiiiiinnnnnddddd", add_sub_shifted),
-    inst("ADDSUB_extended", "soS01011001mmmmmoooiiinnnnnddddd", add_sub_extended),
-    inst("ADC_SBC", "soS11010000mmmmm000000nnnnnddddd", add_sub_carry),
-    inst("CCMN_CCMP", "so111010010mmmmmccccI0nnnnn0ffff", cond_compare),
-    inst("CSEL_CSINC_CSINV_CSNEG", "so011010100mmmmmcccc0onnnnnddddd", cond_select),
-    inst("DP_1src", "s101101011000000000ooonnnnnddddd", one_source),
-    inst("UDIV_SDIV", "s0011010110mmmmm00001onnnnnddddd", divide),
-    inst("LSLV_LSRV_ASRV_RORV", "s0011010110mmmmm0010ttnnnnnddddd", shift_variable),
-    inst("CRC32_CRC32C", "s0011010110mmmmm010czznnnnnddddd", crc32),
-    inst("MADD_MSUB", "s0011011000mmmmmoaaaaannnnnddddd", multiply_add),
-    inst("SMADDL_UMADDL", "10011011u01mmmmmoaaaaannnnnddddd", multiply_add_long),
-    inst("SMULH_UMULH", "10011011u10mmmmm0aaaaannnnnddddd", multiply_high),
+    inst("LOGICAL_shifted", "foo01010hhNmmmmmiiiiiinnnnnddddd", logical_shifted),
+    inst("ADDSUB_shifted", "foS01011hh0mmmmmiiiiiinnnnnddddd", add_sub_shifted),
+    inst("ADDSUB_extended", "foS01011001mmmmmxxxiiinnnnnddddd", add_sub_extended),
+    inst("ADC_SBC", "foS11010000mmmmm000000nnnnnddddd", add_sub_carry),
+    inst("CCMN_CCMP", "fo111010010mmmmmccccI0nnnnn0FFFF", cond_compare),
+    inst("CSEL_CSINC_CSINV_CSNEG", "fo011010100mmmmmcccc0onnnnnddddd", cond_select),
+    inst("DP_1src", "f101101011000000000ooonnnnnddddd", one_source),
+    inst("UDIV_SDIV", "f0011010110mmmmm00001onnnnnddddd", divide),
+    inst("LSLV_LSRV_ASRV_RORV", "f0011010110mmmmm0010hhnnnnnddddd", shift_variable),
+    inst("CRC32_CRC32C", "f0011010110mmmmm010Czznnnnnddddd", crc32),
+    inst("MADD_MSUB", "f0011011000mmmmmoaaaaannnnnddddd", multiply_add),
+    inst("SMADDL_UMADDL", "10011011U01mmmmmoaaaaannnnnddddd", multiply_add_long),
+    inst("SMULH_UMULH", "10011011U10mmmmm0aaaaannnnnddddd", multiply_high),
 ];
 
 /// The IR type of a 64-bit (`sf`) or 32-bit operation.
@@ -70,15 +69,14 @@ fn extend_reg(ctx: &mut Ctx, sf: bool, m: u32, option: u32, shift: u32) -> Value
     shift_reg(ctx, extended, 0, shift)
 }
 
-/// ADD, ADDS, SUB, SUBS of `a` and `b` (op in bit 30, S in bit 29) written to Rd, which
-/// is SP for register 31 unless the flags are set (the immediate and extended forms).
-pub(super) fn add_sub_to_rd_or_sp(ctx: &mut Ctx, insn: u32, a: Value, b: Value) -> Flow {
-    let set_flags = bit(insn, 29);
-    let result = add_sub(ctx, a, b, bit(insn, 30), set_flags);
+/// ADD, ADDS, SUB, SUBS of `a` and `b` written to `rd`, which is SP for register 31
+/// unless the flags are set (the immediate and extended forms).
+pub(super) fn add_sub_to_rd_or_sp(ctx: &mut Ctx, rd: u32, sub: bool, set_flags: bool, a: Value, b: Value) -> Flow {
+    let result = add_sub(ctx, a, b, sub, set_flags);
     if set_flags {
-        ctx.set_x(rd(insn), result);
+        ctx.set_x(rd, result);
     } else {
-        ctx.set_x_or_sp(rd(insn), result);
+        ctx.set_x_or_sp(rd, result);
     }
     Flow::Continue
 }
@@ -128,109 +126,111 @@ pub(super) fn logical(ctx: &mut Ctx, opc: u32, a: Value, b: Value, invert: bool)
 }
 
 /// AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (shifted register).
-fn logical_shifted(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let amount = bits(insn, 15, 10);
+fn logical_shifted(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let amount = f.get('i');
     if !sf && amount >= 32 {
         return Flow::Undefined;
     }
-    let a = ctx.reg(sf, rn(insn));
-    let m = ctx.reg(sf, rm(insn));
-    let b = shift_reg(ctx, m, bits(insn, 23, 22), amount);
-    let result = logical(ctx, bits(insn, 30, 29), a, b, bit(insn, 21));
-    ctx.set_x(rd(insn), result);
+    let a = ctx.reg(sf, f.reg('n'));
+    let m = ctx.reg(sf, f.reg('m'));
+    let b = shift_reg(ctx, m, f.get('h'), amount);
+    let result = logical(ctx, f.get('o'), a, b, f.bit('N'));
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// ADD, ADDS, SUB, SUBS (shifted register; register 31 is the zero register).
-fn add_sub_shifted(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let kind = bits(insn, 23, 22);
-    let amount = bits(insn, 15, 10);
+fn add_sub_shifted(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let kind = f.get('h');
+    let amount = f.get('i');
     if kind == 3 || (!sf && amount >= 32) {
         return Flow::Undefined;
     }
-    let a = ctx.reg(sf, rn(insn));
-    let m = ctx.reg(sf, rm(insn));
+    let a = ctx.reg(sf, f.reg('n'));
+    let m = ctx.reg(sf, f.reg('m'));
     let b = shift_reg(ctx, m, kind, amount);
-    let result = add_sub(ctx, a, b, bit(insn, 30), bit(insn, 29));
-    ctx.set_x(rd(insn), result);
+    let result = add_sub(ctx, a, b, f.bit('o'), f.bit('S'));
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// ADD, ADDS, SUB, SUBS (extended register; Rn is SP-capable, and so is Rd unless
 /// the flags are set).
-fn add_sub_extended(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let shift = bits(insn, 12, 10);
+fn add_sub_extended(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let shift = f.get('i');
     if shift > 4 {
         return Flow::Undefined;
     }
-    let a = ctx.reg_or_sp(sf, rn(insn));
-    let b = extend_reg(ctx, sf, rm(insn), bits(insn, 15, 13), shift);
-    add_sub_to_rd_or_sp(ctx, insn, a, b)
+    let a = ctx.reg_or_sp(sf, f.reg('n'));
+    let b = extend_reg(ctx, sf, f.reg('m'), f.get('x'), shift);
+    add_sub_to_rd_or_sp(ctx, f.reg('d'), f.bit('o'), f.bit('S'), a, b)
 }
 
 /// ADC, ADCS, SBC, SBCS.
-fn add_sub_carry(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let a = ctx.reg(sf, rn(insn));
-    let m = ctx.reg(sf, rm(insn));
-    let b = if bit(insn, 30) { ctx.b.un(UnOp::Not, m) } else { m };
-    let result = add_with_carry(ctx, a, b, bit(insn, 29));
-    ctx.set_x(rd(insn), result);
+fn add_sub_carry(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let a = ctx.reg(sf, f.reg('n'));
+    let m = ctx.reg(sf, f.reg('m'));
+    let b = if f.bit('o') { ctx.b.un(UnOp::Not, m) } else { m };
+    let result = add_with_carry(ctx, a, b, f.bit('S'));
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// CCMN, CCMP (register or 5-bit immediate): the compare's flags if the condition
 /// holds, else the instruction's `nzcv` immediate.
-fn cond_compare(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let a = ctx.reg(sf, rn(insn));
-    let b = if bit(insn, 11) { ctx.k(sf, bits(insn, 20, 16) as u64) } else { ctx.reg(sf, rm(insn)) };
+fn cond_compare(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let a = ctx.reg(sf, f.reg('n'));
+    // The immediate form keeps its 5-bit immediate in the Rm field.
+    let b = if f.bit('I') { ctx.k(sf, u64::from(f.get('m'))) } else { ctx.reg(sf, f.reg('m')) };
     let nzcv = ctx.nzcv();
-    let holds = ctx.b.cond_holds(bits(insn, 15, 12) as u8, nzcv);
-    let compared = if bit(insn, 30) {
+    let holds = ctx.b.cond_holds(f.get('c') as u8, nzcv);
+    let compared = if f.bit('o') {
         ctx.b.sub_flags(a, b)
     } else {
         let no_carry = ctx.b.konst(Type::I1, 0);
         ctx.b.add_flags(a, b, no_carry)
     };
-    let otherwise = ctx.b.konst(Type::I32, (bits(insn, 3, 0) as u64) << 28);
+    let otherwise = ctx.b.konst(Type::I32, u64::from(f.get('F')) << 28);
     let flags = ctx.b.select(holds, compared, otherwise);
     ctx.set_nzcv(flags);
     Flow::Continue
 }
 
 /// CSEL, CSINC, CSINV, CSNEG (and their aliases CSET, CSETM, CINC, CINV, CNEG).
-fn cond_select(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let n = ctx.reg(sf, rn(insn));
-    let m = ctx.reg(sf, rm(insn));
-    let otherwise = match (bit(insn, 30), bit(insn, 10)) {
-        (false, false) => m,
-        (false, true) => {
+fn cond_select(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let n = ctx.reg(sf, f.reg('n'));
+    let m = ctx.reg(sf, f.reg('m'));
+    // By op:o2.
+    let otherwise = match f.get('o') {
+        0 => m,
+        1 => {
             let one = ctx.k(sf, 1);
             ctx.b.bin(BinOp::Add, m, one)
         }
-        (true, false) => ctx.b.un(UnOp::Not, m),
-        (true, true) => ctx.b.un(UnOp::Neg, m),
+        2 => ctx.b.un(UnOp::Not, m),
+        _ => ctx.b.un(UnOp::Neg, m),
     };
     let nzcv = ctx.nzcv();
-    let holds = ctx.b.cond_holds(bits(insn, 15, 12) as u8, nzcv);
+    let holds = ctx.b.cond_holds(f.get('c') as u8, nzcv);
     let result = ctx.b.select(holds, n, otherwise);
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// RBIT, REV16, REV32, REV, CLZ, CLS.
-fn one_source(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let opcode = bits(insn, 12, 10);
+fn one_source(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let opcode = f.get('o');
     if opcode > 5 || (opcode == 3 && !sf) {
         return Flow::Undefined;
     }
-    let v = ctx.reg(sf, rn(insn));
+    let v = ctx.reg(sf, f.reg('n'));
     let result = match opcode {
         0 => ctx.b.un(UnOp::Rbit, v),
         1 => reverse_bytes_in_halfwords(ctx, sf, v),
@@ -243,7 +243,7 @@ fn one_source(ctx: &mut Ctx, insn: u32) -> Flow {
         4 => ctx.b.un(UnOp::Clz, v),
         _ => ctx.b.un(UnOp::Cls, v),
     };
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
@@ -258,58 +258,58 @@ fn reverse_bytes_in_halfwords(ctx: &mut Ctx, sf: bool, v: Value) -> Value {
 }
 
 /// UDIV, SDIV (the IR ops already give AArch64's x/0 = 0 and MIN/-1 = MIN).
-fn divide(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let n = ctx.reg(sf, rn(insn));
-    let m = ctx.reg(sf, rm(insn));
-    let op = if bit(insn, 10) { BinOp::SDiv } else { BinOp::UDiv };
+fn divide(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let n = ctx.reg(sf, f.reg('n'));
+    let m = ctx.reg(sf, f.reg('m'));
+    let op = if f.bit('o') { BinOp::SDiv } else { BinOp::UDiv };
     let result = ctx.b.bin(op, n, m);
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// LSLV, LSRV, ASRV, RORV (the IR takes shift amounts modulo the width, as these do).
-fn shift_variable(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let n = ctx.reg(sf, rn(insn));
-    let m = ctx.reg(sf, rm(insn));
-    let op = [BinOp::Shl, BinOp::LShr, BinOp::AShr, BinOp::RotR][bits(insn, 11, 10) as usize];
+fn shift_variable(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let n = ctx.reg(sf, f.reg('n'));
+    let m = ctx.reg(sf, f.reg('m'));
+    let op = [BinOp::Shl, BinOp::LShr, BinOp::AShr, BinOp::RotR][f.get('h') as usize];
     let result = ctx.b.bin(op, n, m);
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// CRC32B/H/W/X and CRC32CB/H/W/X: `Wd = crc(Wn, Rm<size>)`, through a helper.
-fn crc32(ctx: &mut Ctx, insn: u32) -> Flow {
-    let size = bits(insn, 11, 10);
-    if (size == 3) != sf(insn) {
+fn crc32(ctx: &mut Ctx, f: Fields) -> Flow {
+    let size = f.get('z');
+    if (size == 3) != f.bit('f') {
         return Flow::Undefined;
     }
-    let helper = if bit(insn, 12) { &CRC32C } else { &CRC32 };
-    let acc = ctx.x(rn(insn));
-    let data = ctx.x(rm(insn));
+    let helper = if f.bit('C') { &CRC32C } else { &CRC32 };
+    let acc = ctx.x(f.reg('n'));
+    let data = ctx.x(f.reg('m'));
     let bytes = ctx.k64(1 << size);
     let result = ctx.b.call(helper, &[acc, data, bytes]);
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// MADD, MSUB (MUL and MNEG are the aliases with Ra = ZR).
-fn multiply_add(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = sf(insn);
-    let n = ctx.reg(sf, rn(insn));
-    let m = ctx.reg(sf, rm(insn));
-    let a = ctx.reg(sf, ra(insn));
+fn multiply_add(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    let n = ctx.reg(sf, f.reg('n'));
+    let m = ctx.reg(sf, f.reg('m'));
+    let a = ctx.reg(sf, f.reg('a'));
     let product = ctx.b.bin(BinOp::Mul, n, m);
-    let op = if bit(insn, 15) { BinOp::Sub } else { BinOp::Add };
+    let op = if f.bit('o') { BinOp::Sub } else { BinOp::Add };
     let result = ctx.b.bin(op, a, product);
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// SMADDL, SMSUBL, UMADDL, UMSUBL: `Xd = Xa +/- Wn * Wm` at 64 bits.
-fn multiply_add_long(ctx: &mut Ctx, insn: u32) -> Flow {
-    let unsigned = bit(insn, 23);
+fn multiply_add_long(ctx: &mut Ctx, f: Fields) -> Flow {
+    let unsigned = f.bit('U');
     let widen = |ctx: &mut Ctx, r: u32| {
         let w = ctx.w(r);
         if unsigned {
@@ -318,23 +318,23 @@ fn multiply_add_long(ctx: &mut Ctx, insn: u32) -> Flow {
             ctx.b.sext_or_trunc(Type::I64, w)
         }
     };
-    let n = widen(ctx, rn(insn));
-    let m = widen(ctx, rm(insn));
-    let a = ctx.x(ra(insn));
+    let n = widen(ctx, f.reg('n'));
+    let m = widen(ctx, f.reg('m'));
+    let a = ctx.x(f.reg('a'));
     let product = ctx.b.bin(BinOp::Mul, n, m);
-    let op = if bit(insn, 15) { BinOp::Sub } else { BinOp::Add };
+    let op = if f.bit('o') { BinOp::Sub } else { BinOp::Add };
     let result = ctx.b.bin(op, a, product);
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 
 /// SMULH, UMULH: the high 64 bits of the 128-bit product.
-fn multiply_high(ctx: &mut Ctx, insn: u32) -> Flow {
-    let n = ctx.x(rn(insn));
-    let m = ctx.x(rm(insn));
-    let op = if bit(insn, 23) { BinOp::UMulHi } else { BinOp::SMulHi };
+fn multiply_high(ctx: &mut Ctx, f: Fields) -> Flow {
+    let n = ctx.x(f.reg('n'));
+    let m = ctx.x(f.reg('m'));
+    let op = if f.bit('U') { BinOp::UMulHi } else { BinOp::SMulHi };
     let result = ctx.b.bin(op, n, m);
-    ctx.set_x(rd(insn), result);
+    ctx.set_x(f.reg('d'), result);
     Flow::Continue
 }
 

@@ -3,7 +3,9 @@
 //! Arithmetic, compares and conversions become a call to one helper per encoding
 //! class (in [`crate::fp::scalar`] and [`crate::fp::vector`]) with the instruction word
 //! as argument; the helper re-reads its fields, computes with exact AArch64 semantics
-//! on the guest state and raises the FPSR flags. The class's `decode_*` function
+//! on the guest state and raises the FPSR flags. Those handlers therefore take the
+//! raw word ([`Fields::insn`]): it is the helper's argument, and the class's decoder
+//! runs on it at run time as well as here. The class's `decode_*` function
 //! (shared with the helper) decides here whether the encoding is allocated; if not
 //! the instruction is undefined. Pure bit moves (FMOV between registers and of
 //! immediates, FABS, FNEG, FCSEL) need no FP environment and are translated to IR.
@@ -11,9 +13,8 @@
 //! Rows claim only floating-point opcodes: the integer Advanced SIMD instructions of
 //! the same classes (and URECPE/URSQRTE) belong to [`super::simd`].
 
-use super::field::{bit, bits, rd, rn};
 use super::{Ctx, Flow};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::fp::format::Fmt;
 use crate::fp::scalar::{self, arith_fmt};
 use crate::fp::vector;
@@ -22,65 +23,65 @@ use archway_ir::{BinOp, Helper, Type, Value};
 
 pub const TABLE: &[Entry] = &[
     // Scalar floating point.
-    inst("FMOV_reg", "00011110tt100000010000nnnnnddddd", scalar_move),
-    inst("FABS_scalar", "00011110tt100000110000nnnnnddddd", scalar_move),
-    inst("FNEG_scalar", "00011110tt100001010000nnnnnddddd", scalar_move),
-    inst("FSQRT_scalar", "00011110tt100001110000nnnnnddddd", dp1),
-    inst("FCVT_precision", "00011110tt10001oo10000nnnnnddddd", dp1),
-    inst("FRINT_scalar", "00011110tt1001ooo10000nnnnnddddd", dp1),
-    inst("FCMP_FCMPE", "00011110tt1mmmmm001000nnnnnez000", compare),
-    inst("FCCMP_FCCMPE", "00011110tt1mmmmmcccc01nnnnnenzcv", cond_compare),
-    inst("FCSEL", "00011110tt1mmmmmcccc11nnnnnddddd", fcsel),
-    inst("FMOV_imm_scalar", "00011110tt1iiiiiiii10000000ddddd", fmov_imm),
-    inst("FMUL_FDIV_FADD_FSUB_FMAX_FMIN_FMAXNM_FMINNM", "00011110tt1mmmmm0ooo10nnnnnddddd", dp2),
-    inst("FNMUL", "00011110tt1mmmmm100010nnnnnddddd", dp2),
-    inst("FMADD_FMSUB_FNMADD_FNMSUB", "00011111ttommmmmoaaaaannnnnddddd", dp3),
-    inst("FCVTNS_FCVTPS_FCVTMS_FCVTZS_int", "x0011110tt1rr00o000000nnnnnddddd", gpr_conversion),
-    inst("FCVTAS_FCVTAU_int", "x0011110tt10010o000000nnnnnddddd", gpr_conversion),
-    inst("SCVTF_UCVTF_int", "x0011110tt10001o000000nnnnnddddd", gpr_conversion),
-    inst("SCVTF_UCVTF_fixed", "x0011110tt00001ossssssnnnnnddddd", gpr_conversion),
-    inst("FCVTZS_FCVTZU_fixed", "x0011110tt01100ossssssnnnnnddddd", gpr_conversion),
-    inst("FMOV_gpr", "x0011110tt10011o000000nnnnnddddd", fmov_gpr),
-    inst("FMOV_gpr_top", "x0011110tt10111o000000nnnnnddddd", fmov_gpr_top),
+    inst("FMOV_reg", "00011110pp100000010000nnnnnddddd", scalar_move),
+    inst("FABS_scalar", "00011110pp100000110000nnnnnddddd", scalar_abs),
+    inst("FNEG_scalar", "00011110pp100001010000nnnnnddddd", scalar_neg),
+    inst("FSQRT_scalar", "00011110pp100001110000nnnnnddddd", dp1),
+    inst("FCVT_precision", "00011110pp10001oo10000nnnnnddddd", dp1),
+    inst("FRINT_scalar", "00011110pp1001ooo10000nnnnnddddd", dp1),
+    inst("FCMP_FCMPE", "00011110pp1mmmmm001000nnnnnEZ000", compare),
+    inst("FCCMP_FCCMPE", "00011110pp1mmmmmcccc01nnnnnEFFFF", cond_compare),
+    inst("FCSEL", "00011110pp1mmmmmcccc11nnnnnddddd", fcsel),
+    inst("FMOV_imm_scalar", "00011110pp1iiiiiiii10000000ddddd", fmov_imm),
+    inst("FMUL_FDIV_FADD_FSUB_FMAX_FMIN_FMAXNM_FMINNM", "00011110pp1mmmmm0ooo10nnnnnddddd", dp2),
+    inst("FNMUL", "00011110pp1mmmmm100010nnnnnddddd", dp2),
+    inst("FMADD_FMSUB_FNMADD_FNMSUB", "00011111ppommmmmoaaaaannnnnddddd", dp3),
+    inst("FCVTNS_FCVTPS_FCVTMS_FCVTZS_int", "f0011110pp1kk00o000000nnnnnddddd", gpr_conversion),
+    inst("FCVTAS_FCVTAU_int", "f0011110pp10010o000000nnnnnddddd", gpr_conversion),
+    inst("SCVTF_UCVTF_int", "f0011110pp10001o000000nnnnnddddd", gpr_conversion),
+    inst("SCVTF_UCVTF_fixed", "f0011110pp00001oiiiiiinnnnnddddd", gpr_conversion),
+    inst("FCVTZS_FCVTZU_fixed", "f0011110pp01100oiiiiiinnnnnddddd", gpr_conversion),
+    inst("FMOV_gpr", "f0011110pp10011o000000nnnnnddddd", fmov_gpr),
+    inst("FMOV_gpr_top", "f0011110pp10111o000000nnnnnddddd", fmov_gpr_top),
     // Advanced SIMD three same.
-    inst("FP_three_same", "0qu01110as1mmmmm11ooo1nnnnnddddd", three_same),
-    inst("FP_three_same_scalar", "01u11110as1mmmmm11ooo1nnnnnddddd", three_same),
+    inst("FP_three_same", "0QU01110oz1mmmmm11ooo1nnnnnddddd", three_same),
+    inst("FP_three_same_scalar", "01U11110oz1mmmmm11ooo1nnnnnddddd", three_same),
     // Advanced SIMD two-register miscellaneous.
-    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero", "0qu011101s100000110o10nnnnnddddd", misc),
-    inst("FCMLT_zero", "0q0011101s100000111010nnnnnddddd", misc),
-    inst("FABS_FNEG_vector", "0qu011101s100000111110nnnnnddddd", vector_abs_neg),
-    inst("FCVTN_FCVTL", "0q0011100s100001011o10nnnnnddddd", misc),
-    inst("FCVTXN", "0q1011100s100001011010nnnnnddddd", misc),
-    inst("FRINTNMAX_FCVTNS_FCVTMS_FCVTAS_SCVTF", "0qu011100s1000011ooo10nnnnnddddd", misc),
-    inst("FRINTPZI_FCVTPS_FCVTZS", "0qu011101s10000110oo10nnnnnddddd", misc),
-    inst("FRECPE_FRSQRTE", "0qu011101s100001110110nnnnnddddd", misc),
-    inst("FSQRT_vector", "0q1011101s100001111110nnnnnddddd", misc),
-    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero_scalar", "01u111101s100000110o10nnnnnddddd", misc),
-    inst("FCMLT_zero_scalar", "010111101s100000111010nnnnnddddd", misc),
-    inst("FCVTXN_scalar", "011111100s100001011010nnnnnddddd", misc),
-    inst("FCVTNS_FCVTMS_FCVTAS_SCVTF_scalar", "01u111100s1000011ooo10nnnnnddddd", misc),
-    inst("FCVTPS_FCVTZS_scalar", "01u111101s10000110oo10nnnnnddddd", misc),
-    inst("FRECPE_FRSQRTE_scalar", "01u111101s100001110110nnnnnddddd", misc),
-    inst("FRECPX", "010111101s100001111110nnnnnddddd", misc),
+    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero", "0QU011101z100000110o10nnnnnddddd", misc),
+    inst("FCMLT_zero", "0Q0011101z100000111010nnnnnddddd", misc),
+    inst("FABS_FNEG_vector", "0QU011101z100000111110nnnnnddddd", vector_abs_neg),
+    inst("FCVTN_FCVTL", "0Q0011100z100001011o10nnnnnddddd", misc),
+    inst("FCVTXN", "0Q1011100z100001011010nnnnnddddd", misc),
+    inst("FRINTNMAX_FCVTNS_FCVTMS_FCVTAS_SCVTF", "0QU011100z1000011ooo10nnnnnddddd", misc),
+    inst("FRINTPZI_FCVTPS_FCVTZS", "0QU011101z10000110oo10nnnnnddddd", misc),
+    inst("FRECPE_FRSQRTE", "0QU011101z100001110110nnnnnddddd", misc),
+    inst("FSQRT_vector", "0Q1011101z100001111110nnnnnddddd", misc),
+    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero_scalar", "01U111101z100000110o10nnnnnddddd", misc),
+    inst("FCMLT_zero_scalar", "010111101z100000111010nnnnnddddd", misc),
+    inst("FCVTXN_scalar", "011111100z100001011010nnnnnddddd", misc),
+    inst("FCVTNS_FCVTMS_FCVTAS_SCVTF_scalar", "01U111100z1000011ooo10nnnnnddddd", misc),
+    inst("FCVTPS_FCVTZS_scalar", "01U111101z10000110oo10nnnnnddddd", misc),
+    inst("FRECPE_FRSQRTE_scalar", "01U111101z100001110110nnnnnddddd", misc),
+    inst("FRECPX", "010111101z100001111110nnnnnddddd", misc),
     // Advanced SIMD by element.
-    inst("FMLA_FMLS_element", "0q0011111slmrrrr0o01h0nnnnnddddd", by_element),
-    inst("FMUL_FMULX_element", "0qu011111slmrrrr1001h0nnnnnddddd", by_element),
-    inst("FMLA_FMLS_element_scalar", "010111111slmrrrr0o01h0nnnnnddddd", by_element),
-    inst("FMUL_FMULX_element_scalar", "01u111111slmrrrr1001h0nnnnnddddd", by_element),
+    inst("FMLA_FMLS_element", "0Q0011111zLMmmmm0o01H0nnnnnddddd", by_element),
+    inst("FMUL_FMULX_element", "0QU011111zLMmmmm1001H0nnnnnddddd", by_element),
+    inst("FMLA_FMLS_element_scalar", "010111111zLMmmmm0o01H0nnnnnddddd", by_element),
+    inst("FMUL_FMULX_element_scalar", "01U111111zLMmmmm1001H0nnnnnddddd", by_element),
     // Advanced SIMD pairwise and across lanes.
-    inst("FADDP_FMAXP_FMINP_FMAXNMP_FMINNMP_scalar", "01111110as11000011oo10nnnnnddddd", reduce),
-    inst("FMAXV_FMINV_FMAXNMV_FMINNMV", "0q101110as11000011oo10nnnnnddddd", reduce),
+    inst("FADDP_FMAXP_FMINP_FMAXNMP_FMINNMP_scalar", "01111110oz11000011oo10nnnnnddddd", reduce),
+    inst("FMAXV_FMINV_FMAXNMV_FMINNMV", "0Q101110oz11000011oo10nnnnnddddd", reduce),
     // Advanced SIMD shift by immediate: fixed-point conversions (immh 01xx, 1xxx).
-    inst("SCVTF_UCVTF_fixed_vector_S", "0qu01111001iiiii111001nnnnnddddd", fixed_point),
-    inst("SCVTF_UCVTF_fixed_vector_D", "0qu0111101iiiiii111001nnnnnddddd", fixed_point),
-    inst("FCVTZS_FCVTZU_fixed_vector_S", "0qu01111001iiiii111111nnnnnddddd", fixed_point),
-    inst("FCVTZS_FCVTZU_fixed_vector_D", "0qu0111101iiiiii111111nnnnnddddd", fixed_point),
-    inst("SCVTF_UCVTF_fixed_scalar_S", "01u11111001iiiii111001nnnnnddddd", fixed_point),
-    inst("SCVTF_UCVTF_fixed_scalar_D", "01u1111101iiiiii111001nnnnnddddd", fixed_point),
-    inst("FCVTZS_FCVTZU_fixed_scalar_S", "01u11111001iiiii111111nnnnnddddd", fixed_point),
-    inst("FCVTZS_FCVTZU_fixed_scalar_D", "01u1111101iiiiii111111nnnnnddddd", fixed_point),
+    inst("SCVTF_UCVTF_fixed_vector_S", "0QU01111001iiiii111001nnnnnddddd", fixed_point),
+    inst("SCVTF_UCVTF_fixed_vector_D", "0QU0111101iiiiii111001nnnnnddddd", fixed_point),
+    inst("FCVTZS_FCVTZU_fixed_vector_S", "0QU01111001iiiii111111nnnnnddddd", fixed_point),
+    inst("FCVTZS_FCVTZU_fixed_vector_D", "0QU0111101iiiiii111111nnnnnddddd", fixed_point),
+    inst("SCVTF_UCVTF_fixed_scalar_S", "01U11111001iiiii111001nnnnnddddd", fixed_point),
+    inst("SCVTF_UCVTF_fixed_scalar_D", "01U1111101iiiiii111001nnnnnddddd", fixed_point),
+    inst("FCVTZS_FCVTZU_fixed_scalar_S", "01U11111001iiiii111111nnnnnddddd", fixed_point),
+    inst("FCVTZS_FCVTZU_fixed_scalar_D", "01U1111101iiiiii111111nnnnnddddd", fixed_point),
     // Advanced SIMD modified immediate, cmode 1111 with o2 = 0.
-    inst("FMOV_vector_imm", "0qo0111100000iii111101iiiiiddddd", fmov_vector_imm),
+    inst("FMOV_vector_imm", "0Qo0111100000iii111101iiiiiddddd", fmov_vector_imm),
 ];
 
 /// Emit a call of `helper` with the instruction word, if `valid`; else undefined.
@@ -93,45 +94,55 @@ fn call_if(ctx: &mut Ctx, valid: bool, helper: &'static Helper, insn: u32) -> Fl
     Flow::Continue
 }
 
-fn dp1(ctx: &mut Ctx, insn: u32) -> Flow {
+fn dp1(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     call_if(ctx, scalar::decode_dp1(insn).is_some(), &scalar::FP_DP1, insn)
 }
 
-fn dp2(ctx: &mut Ctx, insn: u32) -> Flow {
+fn dp2(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     call_if(ctx, scalar::decode_dp2(insn).is_some(), &scalar::FP_DP2, insn)
 }
 
-fn dp3(ctx: &mut Ctx, insn: u32) -> Flow {
-    call_if(ctx, arith_fmt(insn).is_some(), &scalar::FP_DP3, insn)
+fn dp3(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
+    call_if(ctx, arith_fmt(f.get('p')).is_some(), &scalar::FP_DP3, insn)
 }
 
-fn gpr_conversion(ctx: &mut Ctx, insn: u32) -> Flow {
+fn gpr_conversion(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     call_if(ctx, scalar::decode_gpr_conversion(insn).is_some(), &scalar::FP_GPR_CONVERSION, insn)
 }
 
-fn three_same(ctx: &mut Ctx, insn: u32) -> Flow {
+fn three_same(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     call_if(ctx, vector::decode_three_same(insn).is_some(), &vector::FP_THREE_SAME, insn)
 }
 
-fn misc(ctx: &mut Ctx, insn: u32) -> Flow {
+fn misc(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     call_if(ctx, vector::decode_misc(insn).is_some(), &vector::FP_MISC, insn)
 }
 
-fn by_element(ctx: &mut Ctx, insn: u32) -> Flow {
+fn by_element(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     call_if(ctx, vector::decode_by_element(insn).is_some(), &vector::FP_BY_ELEMENT, insn)
 }
 
-fn reduce(ctx: &mut Ctx, insn: u32) -> Flow {
+fn reduce(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     call_if(ctx, vector::decode_reduce(insn).is_some(), &vector::FP_REDUCE, insn)
 }
 
-fn fixed_point(ctx: &mut Ctx, insn: u32) -> Flow {
+fn fixed_point(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     call_if(ctx, vector::decode_fixed_point(insn).is_some(), &vector::FP_FIXED_POINT, insn)
 }
 
 /// FCMP, FCMPE: the helper's condition argument is simply true.
-fn compare(ctx: &mut Ctx, insn: u32) -> Flow {
-    if arith_fmt(insn).is_none() {
+fn compare(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
+    if arith_fmt(f.get('p')).is_none() {
         return Flow::Undefined;
     }
     let (word, holds) = (ctx.k64(insn as u64), ctx.k64(1));
@@ -141,12 +152,13 @@ fn compare(ctx: &mut Ctx, insn: u32) -> Flow {
 
 /// FCCMP, FCCMPE: the condition is evaluated in IR and passed to the helper, which
 /// compares (raising FP exceptions) only when it holds.
-fn cond_compare(ctx: &mut Ctx, insn: u32) -> Flow {
-    if arith_fmt(insn).is_none() {
+fn cond_compare(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
+    if arith_fmt(f.get('p')).is_none() {
         return Flow::Undefined;
     }
     let nzcv = ctx.nzcv();
-    let holds = ctx.b.cond_holds(bits(insn, 15, 12) as u8, nzcv);
+    let holds = ctx.b.cond_holds(f.get('c') as u8, nzcv);
     let holds = ctx.b.zext_or_trunc(Type::I64, holds);
     let word = ctx.k64(insn as u64);
     ctx.b.call_void(&scalar::FP_COMPARE, &[word, holds]);
@@ -171,32 +183,42 @@ fn bin_k(ctx: &mut Ctx, op: BinOp, a: Value, k: u64) -> Value {
     ctx.b.bin(op, a, k)
 }
 
-/// FMOV, FABS, FNEG (scalar register, by opcode bits 16:15): sign bit kept, cleared
-/// or flipped.
-fn scalar_move(ctx: &mut Ctx, insn: u32) -> Flow {
-    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
-    let v = v_lo(ctx, rn(insn));
-    let v = match bits(insn, 16, 15) {
-        0 => bin_k(ctx, BinOp::And, v, fmt.mask()),
-        1 => bin_k(ctx, BinOp::And, v, fmt.mask() >> 1),
-        _ => {
-            let v = bin_k(ctx, BinOp::And, v, fmt.mask());
-            bin_k(ctx, BinOp::Xor, v, fmt.sign_bit())
-        }
-    };
-    set_scalar(ctx, rd(insn), v);
+/// Keep the sign bit (FMOV, register).
+fn scalar_move(ctx: &mut Ctx, f: Fields) -> Flow {
+    scalar_sign(ctx, f, |ctx, fmt, v| bin_k(ctx, BinOp::And, v, fmt.mask()))
+}
+
+/// Clear the sign bit (FABS, scalar).
+fn scalar_abs(ctx: &mut Ctx, f: Fields) -> Flow {
+    scalar_sign(ctx, f, |ctx, fmt, v| bin_k(ctx, BinOp::And, v, fmt.mask() >> 1))
+}
+
+/// Flip the sign bit (FNEG, scalar).
+fn scalar_neg(ctx: &mut Ctx, f: Fields) -> Flow {
+    scalar_sign(ctx, f, |ctx, fmt, v| {
+        let v = bin_k(ctx, BinOp::And, v, fmt.mask());
+        bin_k(ctx, BinOp::Xor, v, fmt.sign_bit())
+    })
+}
+
+/// FMOV, FABS, FNEG (scalar register): `Vd = sign(Vn)` of the row's format.
+fn scalar_sign(ctx: &mut Ctx, f: Fields, sign: impl Fn(&mut Ctx, Fmt, Value) -> Value) -> Flow {
+    let Some(fmt) = arith_fmt(f.get('p')) else { return Flow::Undefined };
+    let v = v_lo(ctx, f.reg('n'));
+    let v = sign(ctx, fmt, v);
+    set_scalar(ctx, f.reg('d'), v);
     Flow::Continue
 }
 
 /// FCSEL: `Vd = cond ? Vn : Vm`.
-fn fcsel(ctx: &mut Ctx, insn: u32) -> Flow {
-    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
+fn fcsel(ctx: &mut Ctx, f: Fields) -> Flow {
+    let Some(fmt) = arith_fmt(f.get('p')) else { return Flow::Undefined };
     let nzcv = ctx.nzcv();
-    let holds = ctx.b.cond_holds(bits(insn, 15, 12) as u8, nzcv);
-    let (n, m) = (v_lo(ctx, rn(insn)), v_lo(ctx, super::field::rm(insn)));
+    let holds = ctx.b.cond_holds(f.get('c') as u8, nzcv);
+    let (n, m) = (v_lo(ctx, f.reg('n')), v_lo(ctx, f.reg('m')));
     let v = ctx.b.select(holds, n, m);
     let v = bin_k(ctx, BinOp::And, v, fmt.mask());
-    set_scalar(ctx, rd(insn), v);
+    set_scalar(ctx, f.reg('d'), v);
     Flow::Continue
 }
 
@@ -214,44 +236,44 @@ pub fn expand_imm8(fmt: Fmt, imm8: u32) -> u64 {
 }
 
 /// FMOV (scalar, immediate).
-fn fmov_imm(ctx: &mut Ctx, insn: u32) -> Flow {
-    let Some(fmt) = arith_fmt(insn) else { return Flow::Undefined };
-    let v = ctx.k64(expand_imm8(fmt, bits(insn, 20, 13)));
-    set_scalar(ctx, rd(insn), v);
+fn fmov_imm(ctx: &mut Ctx, f: Fields) -> Flow {
+    let Some(fmt) = arith_fmt(f.get('p')) else { return Flow::Undefined };
+    let v = ctx.k64(expand_imm8(fmt, f.get('i')));
+    set_scalar(ctx, f.reg('d'), v);
     Flow::Continue
 }
 
 /// FMOV between a general register and the low lanes: `Wd <-> Sn` (sf 0, ftype 00)
 /// or `Xd <-> Dn` (sf 1, ftype 01); opcode bit 16 set moves into the FP register.
-fn fmov_gpr(ctx: &mut Ctx, insn: u32) -> Flow {
-    let sf = bit(insn, 31);
-    if bits(insn, 23, 22) != sf as u32 {
+fn fmov_gpr(ctx: &mut Ctx, f: Fields) -> Flow {
+    let sf = f.bit('f');
+    if f.get('p') != sf as u32 {
         return Flow::Undefined;
     }
-    if bit(insn, 16) {
-        let x = ctx.reg(sf, rn(insn));
+    if f.bit('o') {
+        let x = ctx.reg(sf, f.reg('n'));
         let x = ctx.b.zext_or_trunc(Type::I64, x);
-        set_scalar(ctx, rd(insn), x);
+        set_scalar(ctx, f.reg('d'), x);
     } else {
-        let v = v_lo(ctx, rn(insn));
+        let v = v_lo(ctx, f.reg('n'));
         let v = if sf { v } else { ctx.b.zext_or_trunc(Type::I32, v) };
-        ctx.set_x(rd(insn), v);
+        ctx.set_x(f.reg('d'), v);
     }
     Flow::Continue
 }
 
 /// FMOV between X registers and the top half of a V register (`Vd.D[1]`; sf 1,
 /// ftype 10 only). Writing the top half keeps the bottom one.
-fn fmov_gpr_top(ctx: &mut Ctx, insn: u32) -> Flow {
-    if !bit(insn, 31) || bits(insn, 23, 22) != 0b10 {
+fn fmov_gpr_top(ctx: &mut Ctx, f: Fields) -> Flow {
+    if !f.bit('f') || f.get('p') != 0b10 {
         return Flow::Undefined;
     }
-    if bit(insn, 16) {
-        let x = ctx.x(rn(insn));
-        ctx.b.set_state(off::v_hi(rd(insn)), x);
+    if f.bit('o') {
+        let x = ctx.x(f.reg('n'));
+        ctx.b.set_state(off::v_hi(f.reg('d')), x);
     } else {
-        let v = ctx.b.get_state(Type::I64, off::v_hi(rn(insn)));
-        ctx.set_x(rd(insn), v);
+        let v = ctx.b.get_state(Type::I64, off::v_hi(f.reg('n')));
+        ctx.set_x(f.reg('d'), v);
     }
     Flow::Continue
 }
@@ -264,24 +286,24 @@ fn set_vector(ctx: &mut Ctx, d: u32, lo: Value, hi: Option<Value>) {
 }
 
 /// FABS, FNEG (vector): clear or flip every lane's sign bit.
-fn vector_abs_neg(ctx: &mut Ctx, insn: u32) -> Flow {
-    let Some((fmt, lanes)) = vector::shape(insn) else { return Flow::Undefined };
+fn vector_abs_neg(ctx: &mut Ctx, f: Fields) -> Flow {
+    let Some((fmt, lanes)) = vector::vector_shape(f.bit('Q'), f.bit('z')) else { return Flow::Undefined };
     let signs = crate::fp::lanes::from_lanes(fmt, 64 / fmt.width(), |_| fmt.sign_bit()) as u64;
-    let (op, k) = if bit(insn, 29) { (BinOp::Xor, signs) } else { (BinOp::And, !signs) };
+    let (op, k) = if f.bit('U') { (BinOp::Xor, signs) } else { (BinOp::And, !signs) };
     let half = |ctx: &mut Ctx, offset: u32| {
         let v = ctx.b.get_state(Type::I64, offset);
         bin_k(ctx, op, v, k)
     };
-    let lo = half(ctx, off::v_lo(rn(insn)));
-    let hi = (lanes * fmt.width() == 128).then(|| half(ctx, off::v_hi(rn(insn))));
-    set_vector(ctx, rd(insn), lo, hi);
+    let lo = half(ctx, off::v_lo(f.reg('n')));
+    let hi = (lanes * fmt.width() == 128).then(|| half(ctx, off::v_hi(f.reg('n'))));
+    set_vector(ctx, f.reg('d'), lo, hi);
     Flow::Continue
 }
 
 /// FMOV (vector, immediate): single lanes (op 0) or double lanes (op 1, Q = 1 only).
-fn fmov_vector_imm(ctx: &mut Ctx, insn: u32) -> Flow {
-    let imm8 = bits(insn, 18, 16) << 5 | bits(insn, 9, 5);
-    let (q, double) = (bit(insn, 30), bit(insn, 29));
+fn fmov_vector_imm(ctx: &mut Ctx, f: Fields) -> Flow {
+    let imm8 = f.get('i');
+    let (q, double) = (f.bit('Q'), f.bit('o'));
     let half = match (double, q) {
         (true, false) => return Flow::Undefined,
         (true, true) => expand_imm8(Fmt::D, imm8),
@@ -289,7 +311,7 @@ fn fmov_vector_imm(ctx: &mut Ctx, insn: u32) -> Flow {
     };
     let lo = ctx.k64(half);
     let hi = q.then(|| ctx.k64(half));
-    set_vector(ctx, rd(insn), lo, hi);
+    set_vector(ctx, f.reg('d'), lo, hi);
     Flow::Continue
 }
 

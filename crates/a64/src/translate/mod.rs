@@ -164,7 +164,7 @@ pub fn translate_block(pc: u64, fetch: &dyn Fn(u64) -> Option<u32>) -> Block {
         }
         ctx.b.begin_guest_insn(ctx.pc, word);
         let flow = match decode::lookup(word) {
-            Some(entry) => (entry.handler)(&mut ctx, word),
+            Some(entry) => entry.translate(&mut ctx, word),
             None => Flow::Undefined,
         };
         match flow {
@@ -177,42 +177,5 @@ pub fn translate_block(pc: u64, fetch: &dyn Fn(u64) -> Option<u32>) -> Block {
                 return ctx.b.finish(Terminal::Trap { signal: SIGILL, pc: ctx.pc });
             }
         }
-    }
-}
-
-/// Field extraction shared by the handlers.
-pub mod field {
-    /// Bits `hi..=lo` of `insn`.
-    pub const fn bits(insn: u32, hi: u32, lo: u32) -> u32 {
-        (insn >> lo) & ((1u32 << (hi - lo + 1)) - 1)
-    }
-    pub const fn bit(insn: u32, n: u32) -> bool {
-        (insn >> n) & 1 != 0
-    }
-    pub const fn rd(insn: u32) -> u32 {
-        insn & 31
-    }
-    pub const fn rt(insn: u32) -> u32 {
-        insn & 31
-    }
-    pub const fn rn(insn: u32) -> u32 {
-        (insn >> 5) & 31
-    }
-    pub const fn rm(insn: u32) -> u32 {
-        (insn >> 16) & 31
-    }
-    pub const fn rt2(insn: u32) -> u32 {
-        (insn >> 10) & 31
-    }
-    pub const fn ra(insn: u32) -> u32 {
-        (insn >> 10) & 31
-    }
-    /// The `sf` bit (31): 64-bit operation.
-    pub const fn sf(insn: u32) -> bool {
-        bit(insn, 31)
-    }
-    /// Sign-extend the low `bits` bits of `v`.
-    pub const fn sext(v: u64, bits: u32) -> i64 {
-        ((v << (64 - bits)) as i64) >> (64 - bits)
     }
 }

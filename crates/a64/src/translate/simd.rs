@@ -9,6 +9,14 @@
 //! the helper, whose argument is the instruction word and which does the lane work on
 //! the guest state.
 //!
+//! The word is what the helper (and `vector`'s lowering, keyed by helper) decodes,
+//! so every handler passes [`Fields::insn`] on. Handlers whose decisions need only
+//! their row's letters read those; the op-table handlers (three same, three different,
+//! two-register miscellaneous, across lanes, shift by immediate, by element, permute)
+//! still index their tables by the word's `U:opcode`, Q and `size` bits, because their
+//! rows are encoding classes split around the FP opcodes: the row fixes part of the
+//! opcode (and U, Q or the scalar bit), so no letter holds the whole key.
+//!
 //! Integer opcodes claimed per class (FP ones are the rest):
 //! - three same: `0xxxx`, `10xxx` (FP: `11xxx`);
 //! - two-register miscellaneous: `00xxx`, `010xx`, `10010`, `10011`, `10100`, and
@@ -24,7 +32,7 @@ mod moves;
 mod vector;
 
 use super::{Ctx, Flow};
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::simd::lanes::{bit, bits};
 use crate::simd::shift::immediate_size;
 use crate::simd::structure::{multiple_layout, single_target};
@@ -33,55 +41,55 @@ use archway_ir::Helper;
 
 pub const TABLE: &[Entry] = &[
     // Vector forms.
-    inst("SIMD_TBL_TBX", "0Q001110000mmmmm0llo00nnnnnddddd", table_lookup),
-    inst("SIMD_ZIP_UZP_TRN", "0Q001110ss0mmmmm0ooo10nnnnnddddd", permute),
+    inst("SIMD_TBL_TBX", "0Q001110000mmmmm0iio00nnnnnddddd", table_lookup),
+    inst("SIMD_ZIP_UZP_TRN", "0Q001110zz0mmmmm0ooo10nnnnnddddd", permute),
     inst("SIMD_EXT", "0Q101110000mmmmm0iiii0nnnnnddddd", extract),
-    inst("SIMD_COPY", "0Qo01110000iiiii0iiii1nnnnnddddd", copy),
-    inst("SIMD_THREE_SAME", "0QU01110ss1mmmmm0oooo1nnnnnddddd", three_same),
-    inst("SIMD_THREE_SAME", "0QU01110ss1mmmmm10ooo1nnnnnddddd", three_same),
-    inst("SIMD_THREE_DIFFERENT", "0QU01110ss1mmmmmoooo00nnnnnddddd", three_different),
-    inst("SIMD_TWO_REG_MISC", "0QU01110ss1000000ooo10nnnnnddddd", two_reg_misc),
-    inst("SIMD_TWO_REG_MISC", "0QU01110ss10000010oo10nnnnnddddd", two_reg_misc),
-    inst("SIMD_TWO_REG_MISC", "0QU01110ss100001001o10nnnnnddddd", two_reg_misc),
-    inst("SIMD_TWO_REG_MISC", "0QU01110ss100001010010nnnnnddddd", two_reg_misc),
+    inst("SIMD_COPY", "0Qo01110000iiiii0jjjj1nnnnnddddd", copy),
+    inst("SIMD_THREE_SAME", "0QU01110zz1mmmmm0oooo1nnnnnddddd", three_same),
+    inst("SIMD_THREE_SAME", "0QU01110zz1mmmmm10ooo1nnnnnddddd", three_same),
+    inst("SIMD_THREE_DIFFERENT", "0QU01110zz1mmmmmoooo00nnnnnddddd", three_different),
+    inst("SIMD_TWO_REG_MISC", "0QU01110zz1000000ooo10nnnnnddddd", two_reg_misc),
+    inst("SIMD_TWO_REG_MISC", "0QU01110zz10000010oo10nnnnnddddd", two_reg_misc),
+    inst("SIMD_TWO_REG_MISC", "0QU01110zz100001001o10nnnnnddddd", two_reg_misc),
+    inst("SIMD_TWO_REG_MISC", "0QU01110zz100001010010nnnnnddddd", two_reg_misc),
     inst("SIMD_URECPE_URSQRTE", "0QU0111010100001110010nnnnnddddd", two_reg_misc),
-    inst("SIMD_ACROSS_LANES", "0QU01110ss110000001110nnnnnddddd", across_lanes),
-    inst("SIMD_ACROSS_LANES", "0QU01110ss110000101010nnnnnddddd", across_lanes),
-    inst("SIMD_ACROSS_LANES", "0QU01110ss110001101o10nnnnnddddd", across_lanes),
-    inst("SIMD_MODIFIED_IMM", "0Qo0111100000abc0ccc01defghddddd", modified_immediate),
-    inst("SIMD_MODIFIED_IMM", "0Qo0111100000abc10cc01defghddddd", modified_immediate),
-    inst("SIMD_MODIFIED_IMM", "0Qo0111100000abc110c01defghddddd", modified_immediate),
-    inst("SIMD_MODIFIED_IMM", "0Qo0111100000abc111001defghddddd", modified_immediate),
+    inst("SIMD_ACROSS_LANES", "0QU01110zz110000001110nnnnnddddd", across_lanes),
+    inst("SIMD_ACROSS_LANES", "0QU01110zz110000101010nnnnnddddd", across_lanes),
+    inst("SIMD_ACROSS_LANES", "0QU01110zz110001101o10nnnnnddddd", across_lanes),
+    inst("SIMD_MODIFIED_IMM", "0Qo0111100000iii0ccc01iiiiiddddd", modified_immediate),
+    inst("SIMD_MODIFIED_IMM", "0Qo0111100000iii10cc01iiiiiddddd", modified_immediate),
+    inst("SIMD_MODIFIED_IMM", "0Qo0111100000iii110c01iiiiiddddd", modified_immediate),
+    inst("SIMD_MODIFIED_IMM", "0Qo0111100000iii111001iiiiiddddd", modified_immediate),
     inst("SIMD_SHIFT_IMM", "0QU011110hhhhbbb0oooo1nnnnnddddd", shift_by_immediate),
     inst("SIMD_SHIFT_IMM", "0QU011110hhhhbbb10ooo1nnnnnddddd", shift_by_immediate),
-    inst("SIMD_MLA_ELEMENT", "0Q101111ssLMmmmm0000H0nnnnnddddd", by_element),
-    inst("SIMD_MLS_ELEMENT", "0Q101111ssLMmmmm0100H0nnnnnddddd", by_element),
-    inst("SIMD_MUL_ELEMENT", "0Q001111ssLMmmmm1000H0nnnnnddddd", by_element),
-    inst("SIMD_LONG_ELEMENT", "0QU01111ssLMmmmmoo10H0nnnnnddddd", by_element),
-    inst("SIMD_SQDML_ELEMENT", "0Q001111ssLMmmmm0o11H0nnnnnddddd", by_element),
-    inst("SIMD_SQDMULL_ELEMENT", "0Q001111ssLMmmmm1011H0nnnnnddddd", by_element),
-    inst("SIMD_SQDMULH_ELEMENT", "0Q001111ssLMmmmm110oH0nnnnnddddd", by_element),
+    inst("SIMD_MLA_ELEMENT", "0Q101111zzLMmmmm0000H0nnnnnddddd", by_element),
+    inst("SIMD_MLS_ELEMENT", "0Q101111zzLMmmmm0100H0nnnnnddddd", by_element),
+    inst("SIMD_MUL_ELEMENT", "0Q001111zzLMmmmm1000H0nnnnnddddd", by_element),
+    inst("SIMD_LONG_ELEMENT", "0QU01111zzLMmmmmoo10H0nnnnnddddd", by_element),
+    inst("SIMD_SQDML_ELEMENT", "0Q001111zzLMmmmm0o11H0nnnnnddddd", by_element),
+    inst("SIMD_SQDMULL_ELEMENT", "0Q001111zzLMmmmm1011H0nnnnnddddd", by_element),
+    inst("SIMD_SQDMULH_ELEMENT", "0Q001111zzLMmmmm110oH0nnnnnddddd", by_element),
     // Scalar forms.
     inst("SIMD_DUP_SCALAR", "01011110000iiiii000001nnnnnddddd", dup_scalar),
-    inst("SIMD_ADDP_SCALAR", "01011110ss110001101110nnnnnddddd", addp_scalar),
-    inst("SIMD_SCALAR_THREE_SAME", "01U11110ss1mmmmm0oooo1nnnnnddddd", three_same),
-    inst("SIMD_SCALAR_THREE_SAME", "01U11110ss1mmmmm10ooo1nnnnnddddd", three_same),
-    inst("SIMD_SCALAR_THREE_DIFFERENT", "01011110ss1mmmmm10o100nnnnnddddd", three_different),
-    inst("SIMD_SCALAR_THREE_DIFFERENT", "01011110ss1mmmmm110100nnnnnddddd", three_different),
-    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110ss1000000o1110nnnnnddddd", two_reg_misc),
-    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110ss10000010oo10nnnnnddddd", two_reg_misc),
-    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110ss100001001010nnnnnddddd", two_reg_misc),
-    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110ss100001010010nnnnnddddd", two_reg_misc),
+    inst("SIMD_ADDP_SCALAR", "01011110zz110001101110nnnnnddddd", addp_scalar),
+    inst("SIMD_SCALAR_THREE_SAME", "01U11110zz1mmmmm0oooo1nnnnnddddd", three_same),
+    inst("SIMD_SCALAR_THREE_SAME", "01U11110zz1mmmmm10ooo1nnnnnddddd", three_same),
+    inst("SIMD_SCALAR_THREE_DIFFERENT", "01011110zz1mmmmm10o100nnnnnddddd", three_different),
+    inst("SIMD_SCALAR_THREE_DIFFERENT", "01011110zz1mmmmm110100nnnnnddddd", three_different),
+    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110zz1000000o1110nnnnnddddd", two_reg_misc),
+    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110zz10000010oo10nnnnnddddd", two_reg_misc),
+    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110zz100001001010nnnnnddddd", two_reg_misc),
+    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110zz100001010010nnnnnddddd", two_reg_misc),
     inst("SIMD_SCALAR_SHIFT_IMM", "01U111110hhhhbbb0oooo1nnnnnddddd", shift_by_immediate),
     inst("SIMD_SCALAR_SHIFT_IMM", "01U111110hhhhbbb10ooo1nnnnnddddd", shift_by_immediate),
-    inst("SIMD_SCALAR_SQDML_ELEMENT", "01011111ssLMmmmm0o11H0nnnnnddddd", by_element),
-    inst("SIMD_SCALAR_SQDMULL_ELEMENT", "01011111ssLMmmmm1011H0nnnnnddddd", by_element),
-    inst("SIMD_SCALAR_SQDMULH_ELEMENT", "01011111ssLMmmmm110oH0nnnnnddddd", by_element),
+    inst("SIMD_SCALAR_SQDML_ELEMENT", "01011111zzLMmmmm0o11H0nnnnnddddd", by_element),
+    inst("SIMD_SCALAR_SQDMULL_ELEMENT", "01011111zzLMmmmm1011H0nnnnnddddd", by_element),
+    inst("SIMD_SCALAR_SQDMULH_ELEMENT", "01011111zzLMmmmm110oH0nnnnnddddd", by_element),
     // Structure loads and stores.
-    inst("SIMD_LDST_MULTIPLE", "0Q0011000L000000oooossnnnnnttttt", multiple_structures),
-    inst("SIMD_LDST_MULTIPLE_POST", "0Q0011001L0mmmmmoooossnnnnnttttt", multiple_structures),
-    inst("SIMD_LDST_SINGLE", "0Q0011010LR00000oooSssnnnnnttttt", single_structure),
-    inst("SIMD_LDST_SINGLE_POST", "0Q0011011LRmmmmmoooSssnnnnnttttt", single_structure),
+    inst("SIMD_LDST_MULTIPLE", "0Q0011000L000000oooozznnnnnttttt", multiple_structures),
+    inst("SIMD_LDST_MULTIPLE_POST", "0Q0011001L0mmmmmoooozznnnnnttttt", multiple_structures),
+    inst("SIMD_LDST_SINGLE", "0Q0011010LR00000oooSzznnnnnttttt", single_structure),
+    inst("SIMD_LDST_SINGLE_POST", "0Q0011011LRmmmmmoooSzznnnnnttttt", single_structure),
 ];
 
 /// Arrangements an operation is allocated for: bit `Q * 4 + size` is set for each
@@ -248,7 +256,8 @@ static LOGICAL: [&Helper; 8] = [
     &bitwise::BIF,
 ];
 
-fn three_same(ctx: &mut Ctx, insn: u32) -> Flow {
+fn three_same(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let opcode = bits(insn, 15, 11);
     if opcode == 0b00011 {
         if bit(insn, 28) {
@@ -295,7 +304,8 @@ static SCALAR_THREE_DIFFERENT: OpTable<32> = op_table(&[
     (0b0_1101, &widen::SQDMULL, SCALAR_HS),
 ]);
 
-fn three_different(ctx: &mut Ctx, insn: u32) -> Flow {
+fn three_different(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let table = pick(insn, &THREE_DIFFERENT, &SCALAR_THREE_DIFFERENT);
     emit_op(ctx, insn, table[key(insn, 15, 12)], bits(insn, 23, 22))
 }
@@ -348,7 +358,8 @@ static SCALAR_TWO_REG_MISC: OpTable<64> = op_table(&[
     (0b1_10100, &widen::UQXTN, SCALAR_BHS),
 ]);
 
-fn two_reg_misc(ctx: &mut Ctx, insn: u32) -> Flow {
+fn two_reg_misc(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let size = bits(insn, 23, 22);
     if key(insn, 16, 12) == 0b1_00101 && !bit(insn, 28) {
         // NOT and RBIT share the opcode; `size` tells them apart.
@@ -372,15 +383,16 @@ static ACROSS_LANES: OpTable<64> = op_table(&[
     (0b1_11010, &reduce::UMINV, ACROSS),
 ]);
 
-fn across_lanes(ctx: &mut Ctx, insn: u32) -> Flow {
+fn across_lanes(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     emit_op(ctx, insn, ACROSS_LANES[key(insn, 16, 12)], bits(insn, 23, 22))
 }
 
-fn addp_scalar(ctx: &mut Ctx, insn: u32) -> Flow {
-    if bits(insn, 23, 22) != 0b11 {
+fn addp_scalar(ctx: &mut Ctx, f: Fields) -> Flow {
+    if f.get('z') != 0b11 {
         return Flow::Undefined;
     }
-    emit(ctx, &reduce::ADDP_SCALAR, insn)
+    emit(ctx, &reduce::ADDP_SCALAR, f.insn())
 }
 
 static SHIFT_BY_IMMEDIATE: OpTable<64> = op_table(&[
@@ -433,7 +445,8 @@ static SCALAR_SHIFT_BY_IMMEDIATE: OpTable<64> = op_table(&[
     (0b1_10011, &widen::UQRSHRN, SCALAR_BHS),
 ]);
 
-fn shift_by_immediate(ctx: &mut Ctx, insn: u32) -> Flow {
+fn shift_by_immediate(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     if bits(insn, 22, 19) == 0 {
         // immh = 0 is the modified-immediate class.
         return Flow::Undefined;
@@ -467,23 +480,24 @@ static SCALAR_BY_ELEMENT: OpTable<32> = op_table(&[
     (0b0_1101, &arith::SQRDMULH_ELEMENT, SCALAR_HS),
 ]);
 
-fn by_element(ctx: &mut Ctx, insn: u32) -> Flow {
+fn by_element(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let table = pick(insn, &BY_ELEMENT, &SCALAR_BY_ELEMENT);
     emit_op(ctx, insn, table[key(insn, 15, 12)], bits(insn, 23, 22))
 }
 
-fn modified_immediate(ctx: &mut Ctx, insn: u32) -> Flow {
-    emit(ctx, &copy::MODIFIED_IMMEDIATE, insn)
+fn modified_immediate(ctx: &mut Ctx, f: Fields) -> Flow {
+    emit(ctx, &copy::MODIFIED_IMMEDIATE, f.insn())
 }
 
-fn copy(ctx: &mut Ctx, insn: u32) -> Flow {
-    let imm5 = bits(insn, 20, 16);
+fn copy(ctx: &mut Ctx, f: Fields) -> Flow {
+    let imm5 = f.get('i');
     if imm5 & 0b1111 == 0 {
         return Flow::Undefined;
     }
     let size = imm5.trailing_zeros();
-    let q = bit(insn, 30);
-    let helper: &'static Helper = match (bit(insn, 29), bits(insn, 14, 11)) {
+    let q = f.bit('Q');
+    let helper: &'static Helper = match (f.bit('o'), f.get('j')) {
         (true, _) if q => &copy::INS_ELEMENT,
         (false, 0b0000) if q || size < 3 => &copy::DUP_ELEMENT,
         (false, 0b0001) if q || size < 3 => &copy::DUP_GENERAL,
@@ -494,14 +508,14 @@ fn copy(ctx: &mut Ctx, insn: u32) -> Flow {
         (false, 0b0111) if (size == 3) == q => &copy::UMOV,
         _ => return Flow::Undefined,
     };
-    emit(ctx, helper, insn)
+    emit(ctx, helper, f.insn())
 }
 
-fn dup_scalar(ctx: &mut Ctx, insn: u32) -> Flow {
-    if bits(insn, 19, 16) == 0 {
+fn dup_scalar(ctx: &mut Ctx, f: Fields) -> Flow {
+    if f.get('i') & 0b1111 == 0 {
         return Flow::Undefined;
     }
-    emit(ctx, &copy::DUP_ELEMENT, insn)
+    emit(ctx, &copy::DUP_ELEMENT, f.insn())
 }
 
 static PERMUTES: [Option<&Helper>; 8] = [
@@ -515,34 +529,36 @@ static PERMUTES: [Option<&Helper>; 8] = [
     Some(&permute::ZIP2),
 ];
 
-fn permute(ctx: &mut Ctx, insn: u32) -> Flow {
+fn permute(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     let op = PERMUTES[bits(insn, 14, 12) as usize].map(|helper| Op { helper, shapes: NO_1D });
     emit_op(ctx, insn, op, bits(insn, 23, 22))
 }
 
-fn extract(ctx: &mut Ctx, insn: u32) -> Flow {
-    if !bit(insn, 30) && bit(insn, 14) {
+fn extract(ctx: &mut Ctx, f: Fields) -> Flow {
+    if !f.bit('Q') && f.get('i') >= 8 {
         // A 64-bit EXT starts within the first 8 bytes.
         return Flow::Undefined;
     }
-    emit(ctx, &permute::EXT, insn)
+    emit(ctx, &permute::EXT, f.insn())
 }
 
-fn table_lookup(ctx: &mut Ctx, insn: u32) -> Flow {
-    emit(ctx, &permute::TABLE_LOOKUP, insn)
+fn table_lookup(ctx: &mut Ctx, f: Fields) -> Flow {
+    emit(ctx, &permute::TABLE_LOOKUP, f.insn())
 }
 
-fn multiple_structures(ctx: &mut Ctx, insn: u32) -> Flow {
-    match multiple_layout(bits(insn, 15, 12)) {
+fn multiple_structures(ctx: &mut Ctx, f: Fields) -> Flow {
+    match multiple_layout(f.get('o')) {
         // 1D arrangements exist only for LD1/ST1.
-        Some(layout) if layout.selem == 1 || bit(insn, 30) || bits(insn, 11, 10) != 0b11 => {
-            emit(ctx, &structure::MULTIPLE_STRUCTURES, insn)
+        Some(layout) if layout.selem == 1 || f.bit('Q') || f.get('z') != 0b11 => {
+            emit(ctx, &structure::MULTIPLE_STRUCTURES, f.insn())
         }
         _ => Flow::Undefined,
     }
 }
 
-fn single_structure(ctx: &mut Ctx, insn: u32) -> Flow {
+fn single_structure(ctx: &mut Ctx, f: Fields) -> Flow {
+    let insn = f.insn();
     match single_target(insn) {
         Some(_) => emit(ctx, &structure::SINGLE_STRUCTURE, insn),
         None => Flow::Undefined,
@@ -686,7 +702,7 @@ mod tests {
             for _ in 0..3000 {
                 let word = random_word(entry, &mut seed);
                 let mut ctx = Ctx { b: BlockBuilder::new(0), pc: 0 };
-                if !matches!((entry.handler)(&mut ctx, word), Flow::Continue) {
+                if !matches!(entry.translate(&mut ctx, word), Flow::Continue) {
                     continue;
                 }
                 let mut state = CpuState::default();

@@ -45,9 +45,9 @@ pub(super) enum Access {
 }
 
 impl Access {
-    /// The access of the single-register forms from `size` (bits 31..30), `V` (bit 26)
-    /// and `opc` (bits 23..22); `None` when unallocated. `prefetch` says whether
-    /// `size`=11, `opc`=10 is `PRFM` in this form (it is unallocated in the others).
+    /// The access of the single-register forms from `size`, `V` and `opc`; `None`
+    /// when unallocated. `prefetch` says whether `size`=11, `opc`=10 is `PRFM` in this
+    /// form (it is unallocated in the others).
     pub(super) fn single(size: u32, vector: bool, opc: u32, prefetch: bool) -> Option<Access> {
         let mem = Type::from_bytes(1 << size)?;
         if vector {

@@ -3,7 +3,7 @@
 //! literal. Address arithmetic is 64-bit and wraps; the base register 31 is SP.
 
 use super::access::{offset_by, Loaded};
-use crate::translate::{field, Ctx};
+use crate::translate::Ctx;
 use archway_ir::{BinOp, Type, Value};
 
 /// How an immediate-offset access uses its offset.
@@ -78,9 +78,9 @@ pub(super) fn base_plus_register(ctx: &mut Ctx, rn: u32, rm: u32, option: u32, s
     Some(Address { addr, writeback: None })
 }
 
-/// The address of a PC-relative literal: `pc + imm19 * 4` (imm19 in bits 23..5).
-pub(super) fn literal(ctx: &mut Ctx, insn: u32) -> Address {
-    let offset = field::sext(field::bits(insn, 23, 5).into(), 19) * 4;
+/// The address of a PC-relative literal: `pc + imm19 * 4`.
+pub(super) fn literal(ctx: &mut Ctx, imm19: i64) -> Address {
+    let offset = imm19 * 4;
     let addr = ctx.k64(ctx.pc.wrapping_add(offset as u64));
     Address { addr, writeback: None }
 }

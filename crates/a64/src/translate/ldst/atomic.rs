@@ -8,22 +8,21 @@
 
 use super::host_cas::compare_exchange_128;
 use super::mem_type;
-use crate::decode::{inst, Entry};
+use crate::decode::{inst, Entry, Fields};
 use crate::state::CpuState;
-use crate::translate::field::{bit, bits, rm, rn, rt};
 use crate::translate::{Ctx, Flow};
 use archway_ir::{BinOp, Helper, MemOrder, RmwOp, Type, Value};
 
 pub(super) const TABLE: &[Entry] = &[
-    inst("LDop", "zz111000ar1sssss0ooo00nnnnnttttt", load_op),
-    inst("SWP", "zz111000ar1sssss100000nnnnnttttt", swap),
-    inst("CAS", "zz0010001a1sssssr11111nnnnnttttt", compare_and_swap),
-    inst("CASP", "0z0010000a1sssssr11111nnnnnttttt", compare_and_swap_pair),
+    inst("LDop", "zz111000AR1sssss0ooo00nnnnnttttt", load_op),
+    inst("SWP", "zz111000AR1sssss100000nnnnnttttt", swap),
+    inst("CAS", "zz0010001A1sssssR11111nnnnnttttt", compare_and_swap),
+    inst("CASP", "0z0010000A1sssssR11111nnnnnttttt", compare_and_swap_pair),
 ];
 
-/// The ordering of acquire bit `a` and release bit `r`.
-fn order(insn: u32, a: u32, r: u32) -> MemOrder {
-    match (bit(insn, a), bit(insn, r)) {
+/// The ordering the row's acquire (`A`) and release (`R`) bits give.
+fn order(f: Fields) -> MemOrder {
+    match (f.bit('A'), f.bit('R')) {
         (false, false) => MemOrder::Plain,
         (true, false) => MemOrder::Acquire,
         (false, true) => MemOrder::Release,
@@ -32,50 +31,50 @@ fn order(insn: u32, a: u32, r: u32) -> MemOrder {
 }
 
 /// `op` with value Rs at `[Xn|SP]`; Rt receives the old value.
-fn rmw(ctx: &mut Ctx, insn: u32, op: RmwOp) -> Flow {
-    let ty = mem_type(insn);
-    let addr = ctx.x_or_sp(rn(insn));
-    let rs = ctx.x(rm(insn));
+fn rmw(ctx: &mut Ctx, f: Fields, op: RmwOp) -> Flow {
+    let ty = mem_type(f.get('z'));
+    let addr = ctx.x_or_sp(f.reg('n'));
+    let rs = ctx.x(f.reg('s'));
     let value = ctx.b.zext_or_trunc(ty, rs);
-    let old = ctx.b.atomic_rmw(op, addr, value, order(insn, 23, 22));
-    ctx.set_x(rt(insn), old);
+    let old = ctx.b.atomic_rmw(op, addr, value, order(f));
+    ctx.set_x(f.reg('t'), old);
     Flow::Continue
 }
 
-/// `LD<op>{A}{L}{B,H}` by opc (bits 14..12).
-fn load_op(ctx: &mut Ctx, insn: u32) -> Flow {
+/// `LD<op>{A}{L}{B,H}` by opc (field `o`).
+fn load_op(ctx: &mut Ctx, f: Fields) -> Flow {
     const OPS: [RmwOp; 8] =
         [RmwOp::Add, RmwOp::AndNot, RmwOp::Xor, RmwOp::Or, RmwOp::Smax, RmwOp::Smin, RmwOp::Umax, RmwOp::Umin];
-    rmw(ctx, insn, OPS[bits(insn, 14, 12) as usize])
+    rmw(ctx, f, OPS[f.get('o') as usize])
 }
 
 /// `SWP{A}{L}{B,H}`
-fn swap(ctx: &mut Ctx, insn: u32) -> Flow {
-    rmw(ctx, insn, RmwOp::Swap)
+fn swap(ctx: &mut Ctx, f: Fields) -> Flow {
+    rmw(ctx, f, RmwOp::Swap)
 }
 
 /// `CAS{A}{L}{B,H}` `Rs, Rt, [Xn|SP]`: Rs receives the old value.
-fn compare_and_swap(ctx: &mut Ctx, insn: u32) -> Flow {
-    let ty = mem_type(insn);
-    let addr = ctx.x_or_sp(rn(insn));
-    let rs = ctx.x(rm(insn));
+fn compare_and_swap(ctx: &mut Ctx, f: Fields) -> Flow {
+    let ty = mem_type(f.get('z'));
+    let addr = ctx.x_or_sp(f.reg('n'));
+    let rs = ctx.x(f.reg('s'));
     let expected = ctx.b.zext_or_trunc(ty, rs);
-    let rt = ctx.x(rt(insn));
+    let rt = ctx.x(f.reg('t'));
     let new = ctx.b.zext_or_trunc(ty, rt);
-    let old = ctx.b.cmpxchg(addr, expected, new, order(insn, 22, 15));
-    ctx.set_x(rm(insn), old);
+    let old = ctx.b.cmpxchg(addr, expected, new, order(f));
+    ctx.set_x(f.reg('s'), old);
     Flow::Continue
 }
 
 /// `CASP{A}{L}` `Rs, Rs+1, Rt, Rt+1, [Xn|SP]` (Rs and Rt even): W pairs as one 8-byte
 /// `CmpXchg` (Rs/Rt at the lower address), X pairs through [`COMPARE_AND_SWAP_PAIR`].
-fn compare_and_swap_pair(ctx: &mut Ctx, insn: u32) -> Flow {
-    let (rs, rt) = (rm(insn), rt(insn));
+fn compare_and_swap_pair(ctx: &mut Ctx, f: Fields) -> Flow {
+    let (rs, rt) = (f.reg('s'), f.reg('t'));
     if rs % 2 == 1 || rt % 2 == 1 {
         return Flow::Undefined;
     }
-    let addr = ctx.x_or_sp(rn(insn));
-    if bit(insn, 30) {
+    let addr = ctx.x_or_sp(f.reg('n'));
+    if f.bit('z') {
         let rs = ctx.k64(rs.into());
         let rt = ctx.k64(rt.into());
         ctx.b.call_void(&COMPARE_AND_SWAP_PAIR, &[addr, rs, rt]);
@@ -83,7 +82,7 @@ fn compare_and_swap_pair(ctx: &mut Ctx, insn: u32) -> Flow {
     }
     let expected = w_pair(ctx, rs);
     let new = w_pair(ctx, rt);
-    let old = ctx.b.cmpxchg(addr, expected, new, order(insn, 22, 15));
+    let old = ctx.b.cmpxchg(addr, expected, new, order(f));
     let first = ctx.b.zext_or_trunc(Type::I32, old);
     let thirty_two = ctx.k64(32);
     let second = ctx.b.bin(BinOp::LShr, old, thirty_two);

@@ -32,7 +32,6 @@ mod single;
 mod tests;
 
 use crate::decode::Entry;
-use crate::translate::field::bits;
 use archway_ir::{MemOrder, Type};
 
 /// The submodules' tables.
@@ -73,9 +72,9 @@ const fn concat<const N: usize>(tables: &[&[Entry]]) -> [Entry; N] {
 /// [`MemOrder::Acquire`] is the RCpc `LDAPR`).
 const RCSC_ACQUIRE: MemOrder = MemOrder::AcqRel;
 
-/// The access size of bits 31..30 (`size`) of the exclusive, ordered and atomic forms.
-fn mem_type(insn: u32) -> Type {
-    match bits(insn, 31, 30) {
+/// The access size given by the `size` field of the exclusive, ordered and atomic forms.
+fn mem_type(size: u32) -> Type {
+    match size {
         0b00 => Type::I8,
         0b01 => Type::I16,
         0b10 => Type::I32,

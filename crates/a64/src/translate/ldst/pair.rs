@@ -7,19 +7,18 @@
 
 use super::access::{offset_by, transfer, Access, Extend, VecWidth};
 use super::address::{base_plus_imm, Index};
-use crate::decode::{inst, Entry};
-use crate::translate::field::{bit, bits, rn, rt, rt2, sext};
+use crate::decode::{inst, Entry, Fields};
 use crate::translate::{Ctx, Flow};
 use archway_ir::{MemOrder, Type};
 
 pub(super) const TABLE: &[Entry] = &[
-    inst("LDNP_STNP", "oo101v000liiiiiiiuuuuunnnnnttttt", no_allocate),
-    inst("LDP_STP_post", "oo101v001liiiiiiiuuuuunnnnnttttt", post_index),
-    inst("LDP_STP_offset", "oo101v010liiiiiiiuuuuunnnnnttttt", signed_offset),
-    inst("LDP_STP_pre", "oo101v011liiiiiiiuuuuunnnnnttttt", pre_index),
+    inst("LDNP_STNP", "oo101v000Liiiiiiiaaaaannnnnttttt", no_allocate),
+    inst("LDP_STP_post", "oo101v001Liiiiiiiaaaaannnnnttttt", post_index),
+    inst("LDP_STP_offset", "oo101v010Liiiiiiiaaaaannnnnttttt", signed_offset),
+    inst("LDP_STP_pre", "oo101v011Liiiiiiiaaaaannnnnttttt", pre_index),
 ];
 
-/// What each register of the pair transfers, from `opc` (bits 31..30), `V` and `L`;
+/// What each register of the pair transfers, from `opc`, `V` and `L`;
 /// `None` when unallocated (`opc`=11, and `opc`=01 except `LDPSW`, which has no
 /// non-temporal form; `STGP` of the memory tagging extension is not implemented).
 fn element(opc: u32, vector: bool, load: bool, non_temporal: bool) -> Option<Access> {
@@ -45,35 +44,35 @@ fn element(opc: u32, vector: bool, load: bool, non_temporal: bool) -> Option<Acc
 }
 
 /// A pair access with indexing `index`: Rt at the address, Rt2 right after it.
-fn pair(ctx: &mut Ctx, insn: u32, index: Index, non_temporal: bool) -> Flow {
-    let Some(access) = element(bits(insn, 31, 30), bit(insn, 26), bit(insn, 22), non_temporal) else {
+fn pair(ctx: &mut Ctx, f: Fields, index: Index, non_temporal: bool) -> Flow {
+    let Some(access) = element(f.get('o'), f.bit('v'), f.bit('L'), non_temporal) else {
         return Flow::Undefined;
     };
-    let offset = sext(bits(insn, 21, 15).into(), 7) << access.scale();
-    let address = base_plus_imm(ctx, rn(insn), offset, index);
-    let first = transfer(ctx, access, rt(insn), address.addr, MemOrder::Plain);
+    let offset = f.signed('i') << access.scale();
+    let address = base_plus_imm(ctx, f.reg('n'), offset, index);
+    let first = transfer(ctx, access, f.reg('t'), address.addr, MemOrder::Plain);
     let second_addr = offset_by(ctx, address.addr, access.bytes().into());
-    let second = transfer(ctx, access, rt2(insn), second_addr, MemOrder::Plain);
+    let second = transfer(ctx, access, f.reg('a'), second_addr, MemOrder::Plain);
     address.finish(ctx, [first, second]);
     Flow::Continue
 }
 
 /// `LDNP`/`STNP` `[Xn|SP{, #imm}]`
-fn no_allocate(ctx: &mut Ctx, insn: u32) -> Flow {
-    pair(ctx, insn, Index::Offset, true)
+fn no_allocate(ctx: &mut Ctx, f: Fields) -> Flow {
+    pair(ctx, f, Index::Offset, true)
 }
 
 /// `[Xn|SP], #imm`
-fn post_index(ctx: &mut Ctx, insn: u32) -> Flow {
-    pair(ctx, insn, Index::Post, false)
+fn post_index(ctx: &mut Ctx, f: Fields) -> Flow {
+    pair(ctx, f, Index::Post, false)
 }
 
 /// `[Xn|SP{, #imm}]`
-fn signed_offset(ctx: &mut Ctx, insn: u32) -> Flow {
-    pair(ctx, insn, Index::Offset, false)
+fn signed_offset(ctx: &mut Ctx, f: Fields) -> Flow {
+    pair(ctx, f, Index::Offset, false)
 }
 
 /// `[Xn|SP, #imm]!`
-fn pre_index(ctx: &mut Ctx, insn: u32) -> Flow {
-    pair(ctx, insn, Index::Pre, false)
+fn pre_index(ctx: &mut Ctx, f: Fields) -> Flow {
+    pair(ctx, f, Index::Pre, false)
 }

@@ -6,8 +6,7 @@
 
 use super::access::{transfer, Access, Extend, VecWidth};
 use super::address::{base_plus_imm, base_plus_register, literal, Address, Index};
-use crate::decode::{inst, Entry};
-use crate::translate::field::{bit, bits, rn, rt, sext};
+use crate::decode::{inst, Entry, Fields};
 use crate::translate::{Ctx, Flow};
 use archway_ir::{MemOrder, Type};
 
@@ -23,74 +22,68 @@ pub(super) const TABLE: &[Entry] = &[
 ];
 
 /// The access selected by `size`, `V` and `opc` of a single-register form.
-fn decode_access(insn: u32, prefetch: bool) -> Option<Access> {
-    Access::single(bits(insn, 31, 30), bit(insn, 26), bits(insn, 23, 22), prefetch)
-}
-
-/// The signed 9-bit immediate (bits 20..12) of the unscaled and indexed forms.
-fn imm9(insn: u32) -> i64 {
-    sext(bits(insn, 20, 12).into(), 9)
+fn decode_access(f: Fields, prefetch: bool) -> Option<Access> {
+    Access::single(f.get('z'), f.bit('v'), f.get('o'), prefetch)
 }
 
 /// Do `access` for Rt at `address`, then the writeback and the register write.
-fn perform(ctx: &mut Ctx, insn: u32, access: Access, address: Address, order: MemOrder) -> Flow {
-    let loaded = transfer(ctx, access, rt(insn), address.addr, order);
+fn perform(ctx: &mut Ctx, rt: u32, access: Access, address: Address, order: MemOrder) -> Flow {
+    let loaded = transfer(ctx, access, rt, address.addr, order);
     address.finish(ctx, [loaded]);
     Flow::Continue
 }
 
 /// `[Xn|SP, #imm9]`, pre- or post-indexed or unscaled, of a plain access.
-fn imm9_form(ctx: &mut Ctx, insn: u32, index: Index, prefetch: bool) -> Flow {
-    let Some(access) = decode_access(insn, prefetch) else { return Flow::Undefined };
-    let address = base_plus_imm(ctx, rn(insn), imm9(insn), index);
-    perform(ctx, insn, access, address, MemOrder::Plain)
+fn imm9_form(ctx: &mut Ctx, f: Fields, index: Index, prefetch: bool) -> Flow {
+    let Some(access) = decode_access(f, prefetch) else { return Flow::Undefined };
+    let address = base_plus_imm(ctx, f.reg('n'), f.signed('i'), index);
+    perform(ctx, f.reg('t'), access, address, MemOrder::Plain)
 }
 
 /// `[Xn|SP{, #imm12 * size}]`
-fn unsigned_offset(ctx: &mut Ctx, insn: u32) -> Flow {
-    let Some(access) = decode_access(insn, true) else { return Flow::Undefined };
-    let offset = i64::from(bits(insn, 21, 10)) << access.scale();
-    let address = base_plus_imm(ctx, rn(insn), offset, Index::Offset);
-    perform(ctx, insn, access, address, MemOrder::Plain)
+fn unsigned_offset(ctx: &mut Ctx, f: Fields) -> Flow {
+    let Some(access) = decode_access(f, true) else { return Flow::Undefined };
+    let offset = i64::from(f.get('i')) << access.scale();
+    let address = base_plus_imm(ctx, f.reg('n'), offset, Index::Offset);
+    perform(ctx, f.reg('t'), access, address, MemOrder::Plain)
 }
 
 /// `[Xn|SP, #simm9]!`
-fn pre_index(ctx: &mut Ctx, insn: u32) -> Flow {
-    imm9_form(ctx, insn, Index::Pre, false)
+fn pre_index(ctx: &mut Ctx, f: Fields) -> Flow {
+    imm9_form(ctx, f, Index::Pre, false)
 }
 
 /// `[Xn|SP], #simm9`
-fn post_index(ctx: &mut Ctx, insn: u32) -> Flow {
-    imm9_form(ctx, insn, Index::Post, false)
+fn post_index(ctx: &mut Ctx, f: Fields) -> Flow {
+    imm9_form(ctx, f, Index::Post, false)
 }
 
 /// `LDUR`/`STUR`/`PRFUM` `[Xn|SP{, #simm9}]`
-fn unscaled(ctx: &mut Ctx, insn: u32) -> Flow {
-    imm9_form(ctx, insn, Index::Offset, true)
+fn unscaled(ctx: &mut Ctx, f: Fields) -> Flow {
+    imm9_form(ctx, f, Index::Offset, true)
 }
 
 /// `LDTR`/`STTR` and friends: general registers only; at EL0 an ordinary access.
-fn unprivileged(ctx: &mut Ctx, insn: u32) -> Flow {
-    if bit(insn, 26) {
+fn unprivileged(ctx: &mut Ctx, f: Fields) -> Flow {
+    if f.bit('v') {
         return Flow::Undefined;
     }
-    imm9_form(ctx, insn, Index::Offset, false)
+    imm9_form(ctx, f, Index::Offset, false)
 }
 
 /// `[Xn|SP, (Wm|Xm){, extend {#amount}}]`: the shift is log2(size) when S is set.
-fn register_offset(ctx: &mut Ctx, insn: u32) -> Flow {
-    let Some(access) = decode_access(insn, true) else { return Flow::Undefined };
-    let shift = if bit(insn, 12) { access.scale() } else { 0 };
-    let option = bits(insn, 15, 13);
-    let Some(address) = base_plus_register(ctx, rn(insn), bits(insn, 20, 16), option, shift) else {
+fn register_offset(ctx: &mut Ctx, f: Fields) -> Flow {
+    let Some(access) = decode_access(f, true) else { return Flow::Undefined };
+    let shift = if f.bit('S') { access.scale() } else { 0 };
+    let Some(address) = base_plus_register(ctx, f.reg('n'), f.reg('m'), f.get('x'), shift) else {
         return Flow::Undefined;
     };
-    perform(ctx, insn, access, address, MemOrder::Plain)
+    perform(ctx, f.reg('t'), access, address, MemOrder::Plain)
 }
 
 /// `LDR (literal)` of W, X, S, D, Q; `LDRSW (literal)`; `PRFM (literal)`.
-fn load_literal(ctx: &mut Ctx, insn: u32) -> Flow {
-    let access = match (bit(insn, 26), bits(insn, 31, 30)) {
+fn load_literal(ctx: &mut Ctx, f: Fields) -> Flow {
+    let access = match (f.bit('v'), f.get('o')) {
         (false, 0b00) => Access::LoadGpr { mem: Type::I32, extend: Extend::Zero },
         (false, 0b01) => Access::LoadGpr { mem: Type::I64, extend: Extend::Zero },
         (false, 0b10) => Access::LoadGpr { mem: Type::I32, extend: Extend::SignTo(Type::I64) },
@@ -100,14 +93,15 @@ fn load_literal(ctx: &mut Ctx, insn: u32) -> Flow {
         (true, 0b10) => Access::LoadVec(VecWidth::Quad),
         (true, _) => return Flow::Undefined,
     };
-    let address = literal(ctx, insn);
-    perform(ctx, insn, access, address, MemOrder::Plain)
+    let address = literal(ctx, f.signed('i'));
+    perform(ctx, f.reg('t'), access, address, MemOrder::Plain)
 }
 
 /// `LDAPUR*` (load-acquire, RCpc) and `STLUR*` (store-release) `[Xn|SP{, #simm9}]`.
-fn rcpc_unscaled(ctx: &mut Ctx, insn: u32) -> Flow {
-    let Some(access) = decode_access(insn, false) else { return Flow::Undefined };
+fn rcpc_unscaled(ctx: &mut Ctx, f: Fields) -> Flow {
+    // General registers only: the row fixes V at 0.
+    let Some(access) = Access::single(f.get('z'), false, f.get('o'), false) else { return Flow::Undefined };
     let order = if matches!(access, Access::StoreGpr { .. }) { MemOrder::Release } else { MemOrder::Acquire };
-    let address = base_plus_imm(ctx, rn(insn), imm9(insn), Index::Offset);
-    perform(ctx, insn, access, address, order)
+    let address = base_plus_imm(ctx, f.reg('n'), f.signed('i'), Index::Offset);
+    perform(ctx, f.reg('t'), access, address, order)
 }

@@ -106,7 +106,7 @@ fn random_operands_never_panic() {
             let word = entry.pattern.value | (seed as u32 & !entry.pattern.mask);
             let mut ctx = Ctx { b: BlockBuilder::new(0x1000), pc: 0x1000 };
             ctx.b.begin_guest_insn(0x1000, word);
-            match (entry.handler)(&mut ctx, word) {
+            match entry.translate(&mut ctx, word) {
                 Flow::Continue => {
                     let block = ctx.b.finish(Terminal::Link(0x1004));
                     if let Err(e) = verify(&block) {

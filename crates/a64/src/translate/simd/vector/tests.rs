@@ -2,6 +2,7 @@
 //! translated both ways and run on the same random states, must leave the same state.
 
 use super::super::TABLE;
+use crate::decode::Entry;
 use crate::simd::tests::run_ir;
 use crate::state::CpuState;
 use crate::translate::{Ctx, Flow};
@@ -36,10 +37,10 @@ impl Rng {
 }
 
 /// The IR of `word` (which must continue), with or without lowering.
-fn translate(word: u32, handler: fn(&mut Ctx, u32) -> Flow, helpers_only: bool) -> Option<Block> {
+fn translate(word: u32, entry: &'static Entry, helpers_only: bool) -> Option<Block> {
     HELPERS_ONLY.with(|h| h.set(helpers_only));
     let mut ctx = Ctx { b: BlockBuilder::new(0), pc: 0 };
-    let flow = handler(&mut ctx, word);
+    let flow = entry.translate(&mut ctx, word);
     HELPERS_ONLY.with(|h| h.set(false));
     matches!(flow, Flow::Continue).then(|| ctx.b.finish(Terminal::Link(4)))
 }
@@ -51,9 +52,7 @@ fn lowered_instructions_do_what_their_helpers_do() {
     for entry in TABLE.iter().filter(|e| !e.name.starts_with("SIMD_LDST")) {
         for _ in 0..4000 {
             let word = (rng.next() as u32 & !entry.pattern.mask) | entry.pattern.value;
-            let (Some(fast), Some(slow)) =
-                (translate(word, entry.handler, false), translate(word, entry.handler, true))
-            else {
+            let (Some(fast), Some(slow)) = (translate(word, entry, false), translate(word, entry, true)) else {
                 continue;
             };
             if fast == slow {

@@ -184,7 +184,7 @@ pub struct Rule {
     pub fixes: &'static [Fix],
 }
 
-const fn rule(pattern: &str, why: &'static str, fixes: &'static [Fix]) -> Rule {
+const fn rule(pattern: &'static str, why: &'static str, fixes: &'static [Fix]) -> Rule {
     Rule { pattern: Pattern::new(pattern), why, fixes }
 }
 

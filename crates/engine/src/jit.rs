@@ -1,4 +1,5 @@
-//! [`JitEngine`]: the dispatcher around the code cache.
+//! [`JitEngine`]: the dispatcher around the code cache, over a host back end
+//! ([`Backend`]).
 //!
 //! `run` looks the guest PC up in the cache (translating, optimising and compiling on
 //! a miss), enters the host code, and reads why it came back:
@@ -19,37 +20,41 @@
 //! into translated code; a range one engine must forget flushes its whole cache if
 //! any of its blocks overlaps it, as a local invalidation does.
 //!
-//! A block the back end cannot compile (more simultaneous spills than the frame holds)
-//! runs in the reference interpreter instead, so no verified IR stops the engine.
+//! A block the back end cannot compile (more simultaneous spills than its frame holds,
+//! say) runs in the reference interpreter instead, so no verified IR stops the engine.
+//!
+//! The engine is generic over its back end, not a trait object: each back end gets its
+//! own monomorphised engine, with direct calls into it.
 
-use super::code::CodeRegion;
-use super::disasm::listing;
-use super::emit::{assemble, AssembledBlock, CompileError};
-use super::features::HostFeatures;
+use crate::backend::{Backend, CompiledBlock};
+use crate::code_region::CodeRegion;
+use crate::fault_map::FaultMap;
 use crate::interp::prepare_block;
 use crate::invalidation::{CatchUp, InvalidationLog, LogCursor};
 use crate::{engine_in_process, Engine, EngineKind, Exit};
 use archway_ir::interp::BlockExit;
 use archway_ir::{Block, ExitReason, Frontend, StateHeader};
+use core::marker::PhantomData;
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 
-/// Knobs of the JIT engine.
+/// Knobs of the JIT engine; `F` is the back end's [`Backend::Features`].
 #[derive(Debug, Clone, Copy)]
-pub struct JitOptions {
+pub struct JitOptions<F> {
     /// Run the IR optimisation passes before compiling (tests of the back end turn
     /// this off to see their IR compiled as written).
     pub optimize: bool,
     /// Optional host instructions the emitted code may use.
-    pub features: HostFeatures,
+    pub features: F,
     /// Size of the code region in bytes.
     pub code_bytes: usize,
 }
 
-impl Default for JitOptions {
-    fn default() -> Self {
-        JitOptions { optimize: true, features: HostFeatures::detect(), code_bytes: 64 << 20 }
+impl<F> JitOptions<F> {
+    /// The options of a running guest: optimised IR, a 64 MiB region, and `features`.
+    pub fn with_features(features: F) -> Self {
+        JitOptions { optimize: true, features, code_bytes: 64 << 20 }
     }
 }
 
@@ -59,30 +64,23 @@ struct HostBlock {
     guest_range: (u64, u64),
 }
 
-/// Compiles guest blocks to x86_64 and runs them chained in host code.
-pub struct JitEngine {
+/// Compiles guest blocks with back end `B` and runs them chained in host code.
+pub struct JitEngine<B: Backend> {
     frontend: Arc<dyn Frontend>,
-    options: JitOptions,
+    options: JitOptions<B::Features>,
     code: CodeRegion,
     blocks: HashMap<u64, HostBlock>,
     /// Blocks the back end could not compile, run by the interpreter.
     interpreted: HashMap<u64, Block>,
-    /// Link sites waiting for their target: guest PC -> host addresses of `rel32` fields.
+    /// Link sites waiting for their target: guest PC -> host addresses of link fields.
     pending_links: HashMap<u64, Vec<usize>>,
     /// Invalidations made by the engines of the process's other threads.
     invalidations: LogCursor,
-    /// Placed blocks by host address (bump-allocated, so in address order).
-    host_ranges: Vec<HostRange>,
-    /// The `rsp` translated code runs with (written by the entry trampoline).
+    /// Host PC -> guest PC, for faults ([`crate::fault`]).
+    fault_map: FaultMap,
+    /// The stack pointer translated code runs with (written by the entry trampoline).
     frame_sp: usize,
-}
-
-/// A placed block's host code and where its guest instructions start in it (for
-/// faults, [`crate::fault`]).
-struct HostRange {
-    start: usize,
-    end: usize,
-    guest_pcs: Box<[(u32, u64)]>,
+    backend: PhantomData<fn() -> B>,
 }
 
 /// What to run for a guest PC.
@@ -91,9 +89,18 @@ enum Runnable {
     Interpreted,
 }
 
-impl JitEngine {
+/// Why a block was not compiled.
+#[derive(Debug)]
+enum NotCompiled<E> {
+    /// The back end refused it.
+    Backend(E),
+    /// Its code does not fit even in an empty code region.
+    TooLarge,
+}
+
+impl<B: Backend> JitEngine<B> {
     /// The engine of a single-threaded guest (its own invalidation log).
-    pub fn new(frontend: Arc<dyn Frontend>, options: JitOptions) -> io::Result<JitEngine> {
+    pub fn new(frontend: Arc<dyn Frontend>, options: JitOptions<B::Features>) -> io::Result<JitEngine<B>> {
         let cursor = LogCursor::new(Arc::new(InvalidationLog::default()));
         JitEngine::with_log(frontend, options, cursor).map_err(|(e, _)| e)
     }
@@ -102,10 +109,10 @@ impl JitEngine {
     /// the error and the cursor back.
     pub fn with_log(
         frontend: Arc<dyn Frontend>,
-        options: JitOptions,
+        options: JitOptions<B::Features>,
         invalidations: LogCursor,
-    ) -> Result<JitEngine, (io::Error, LogCursor)> {
-        let code = match CodeRegion::new(options.code_bytes) {
+    ) -> Result<JitEngine<B>, (io::Error, LogCursor)> {
+        let code = match CodeRegion::new::<B>(options.code_bytes) {
             Ok(code) => code,
             Err(e) => return Err((e, invalidations)),
         };
@@ -117,8 +124,9 @@ impl JitEngine {
             interpreted: HashMap::new(),
             pending_links: HashMap::new(),
             invalidations,
-            host_ranges: Vec::new(),
+            fault_map: FaultMap::default(),
             frame_sp: 0,
+            backend: PhantomData,
         })
     }
 
@@ -183,48 +191,48 @@ impl JitEngine {
     }
 
     /// Compile `block` into the code region (flushing it if full) and link it.
-    fn compile(&mut self, block: &Block) -> Result<usize, CompileError> {
-        let mut assembled = self.assemble_at_cursor(block)?;
-        let addr = match self.code.place(&assembled.code) {
+    fn compile(&mut self, block: &Block) -> Result<usize, NotCompiled<B::Error>> {
+        let mut compiled = self.compile_at_cursor(block)?;
+        let addr = match self.code.place(&compiled.code) {
             Some(addr) => addr,
             None => {
                 self.flush();
-                assembled = self.assemble_at_cursor(block)?;
-                self.code.place(&assembled.code).ok_or(CompileError::TooLarge)?
+                compiled = self.compile_at_cursor(block)?;
+                self.code.place(&compiled.code).ok_or(NotCompiled::TooLarge)?
             }
         };
-        Ok(self.install(block, addr, &assembled))
+        Ok(self.install(block, addr, &compiled))
     }
 
-    fn assemble_at_cursor(&self, block: &Block) -> Result<AssembledBlock, CompileError> {
-        assemble(block, self.code.next_block_addr(), self.code.env(), self.options.features)
+    fn compile_at_cursor(&self, block: &Block) -> Result<CompiledBlock, NotCompiled<B::Error>> {
+        B::compile(block, self.code.next_block_addr(), self.code.env(), self.options.features)
+            .map_err(NotCompiled::Backend)
     }
 
     /// Register a placed block: cache entry, indirect slot, links in and out.
-    fn install(&mut self, block: &Block, addr: usize, assembled: &AssembledBlock) -> usize {
+    fn install(&mut self, block: &Block, addr: usize, compiled: &CompiledBlock) -> usize {
         let pc = block.guest_pc;
         let insn_bytes = self.frontend.insn_bytes().max(1);
         self.blocks.insert(pc, HostBlock { addr, guest_range: block.guest_range(insn_bytes) });
-        let guest_pcs = assembled.guest_pcs.clone().into_boxed_slice();
-        self.host_ranges.push(HostRange { start: addr, end: addr + assembled.code.len(), guest_pcs });
+        self.fault_map.insert(addr, addr + compiled.code.len(), &compiled.guest_pcs);
         self.code.set_indirect(pc, addr);
         for field in self.pending_links.remove(&pc).unwrap_or_default() {
-            self.code.patch_rel32(field, addr);
+            self.code.patch_link::<B>(field, addr);
         }
-        for site in &assembled.link_sites {
+        for site in &compiled.link_sites {
             let field = addr + site.field;
             match self.blocks.get(&site.target) {
-                Some(target) => self.code.patch_rel32(field, target.addr),
+                Some(target) => self.code.patch_link::<B>(field, target.addr),
                 None => self.pending_links.entry(site.target).or_default().push(field),
             }
         }
         if tracing::enabled!(target: "archway::jit", tracing::Level::DEBUG) {
-            self.log_block(block, addr, assembled);
+            self.log_block(block, addr, compiled);
         }
         addr
     }
 
-    fn log_block(&self, block: &Block, addr: usize, assembled: &AssembledBlock) {
+    fn log_block(&self, block: &Block, addr: usize, compiled: &CompiledBlock) {
         let guest: String = block
             .guest_insns
             .iter()
@@ -235,8 +243,8 @@ impl JitEngine {
             "compiled block {:#x} ({} guest instructions) at {addr:#x}, {} bytes\n{guest}{}",
             block.guest_pc,
             block.guest_insns.len(),
-            assembled.code.len(),
-            listing(&assembled.code, assembled.data_offset, addr as u64)
+            compiled.code.len(),
+            B::listing(&compiled.code, compiled.data_offset, addr as u64)
         );
     }
 
@@ -246,43 +254,31 @@ impl JitEngine {
         self.blocks.clear();
         self.interpreted.clear();
         self.pending_links.clear();
-        self.host_ranges.clear();
+        self.fault_map.clear();
         self.code.flush_blocks();
     }
 
-    /// The guest PC of the guest instruction whose host code contains `host_pc`.
-    fn guest_pc_at(&self, host_pc: usize) -> Option<u64> {
-        let k = self.host_ranges.partition_point(|r| r.start <= host_pc).checked_sub(1)?;
-        let range = &self.host_ranges[k];
-        if host_pc >= range.end {
-            return None;
-        }
-        let offset = (host_pc - range.start) as u32;
-        let i = range.guest_pcs.partition_point(|&(o, _)| o <= offset).checked_sub(1)?;
-        Some(range.guest_pcs[i].1)
-    }
-
-    /// [`Self::guest_pc_at`] for the fault handler.
+    /// The fault map's lookup for the fault handler.
     ///
     /// # Safety
-    /// `engine` must point to a live `JitEngine` that is not being modified.
+    /// `engine` must point to a live `JitEngine<B>` that is not being modified.
     unsafe fn lookup_for_fault(engine: *const (), host_pc: usize) -> Option<u64> {
-        (*(engine as *const JitEngine)).guest_pc_at(host_pc)
+        (*(engine as *const JitEngine<B>)).fault_map.guest_pc_at(host_pc)
     }
 
     /// Run translated code at `addr` on `state` with fault recovery.
     unsafe fn enter(&mut self, state: *mut u8, addr: usize) {
         let frame_sp = core::ptr::addr_of_mut!(self.frame_sp);
-        let engine = self as *const JitEngine as *const ();
+        let engine = self as *const JitEngine<B> as *const ();
         let exit_trap = self.code.env().exit_trap;
         let code = &self.code;
-        crate::fault::in_translated_code(Self::lookup_for_fault, engine, frame_sp, state, exit_trap, || {
+        crate::fault::in_translated_code::<B, _>(Self::lookup_for_fault, engine, frame_sp, state, exit_trap, || {
             code.enter(state, addr, frame_sp)
         });
     }
 }
 
-impl Engine for JitEngine {
+impl<B: Backend> Engine for JitEngine<B> {
     unsafe fn run(&mut self, state: *mut u8) -> Exit {
         let header = state as *mut StateHeader;
         loop {
@@ -321,6 +317,6 @@ impl Engine for JitEngine {
     }
 
     fn new_thread_engine(&self) -> Box<dyn Engine> {
-        engine_in_process(EngineKind::Jit, self.frontend.clone(), self.options, self.invalidations.log().clone())
+        engine_in_process::<B>(EngineKind::Jit, self.frontend.clone(), self.options, self.invalidations.log().clone())
     }
 }

@@ -5,7 +5,7 @@
 //! above it only pick a row.
 
 use super::Emitter;
-use crate::x64::regs::{Reg, RSP};
+use crate::regs::{Reg, RSP};
 use archway_ir::Type;
 use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi};
 
@@ -174,13 +174,13 @@ macro_rules! x64 {
 /// displacements where they fit (a dynamic base register always costs a SIB byte).
 macro_rules! with_mem {
     ($ops:expr, $m:expr, [$($pre:tt)*], [$($post:tt)*]) => {{
-        let mem: $crate::x64::emit::asm::Mem = $m;
+        let mem: $crate::emit::asm::Mem = $m;
         let (base, disp) = (mem.base, mem.disp);
         match (base, i8::try_from(disp)) {
-            ($crate::x64::regs::STATE, Ok(d8)) => x64!($ops; $($pre)* [BYTE r15 + d8] $($post)*),
-            ($crate::x64::regs::STATE, Err(_)) => x64!($ops; $($pre)* [r15 + disp] $($post)*),
-            ($crate::x64::regs::RSP, Ok(d8)) => x64!($ops; $($pre)* [BYTE rsp + d8] $($post)*),
-            ($crate::x64::regs::RSP, Err(_)) => x64!($ops; $($pre)* [rsp + disp] $($post)*),
+            ($crate::regs::STATE, Ok(d8)) => x64!($ops; $($pre)* [BYTE r15 + d8] $($post)*),
+            ($crate::regs::STATE, Err(_)) => x64!($ops; $($pre)* [r15 + disp] $($post)*),
+            ($crate::regs::RSP, Ok(d8)) => x64!($ops; $($pre)* [BYTE rsp + d8] $($post)*),
+            ($crate::regs::RSP, Err(_)) => x64!($ops; $($pre)* [rsp + disp] $($post)*),
             (b, _) if disp == 0 => x64!($ops; $($pre)* [Rq(b)] $($post)*),
             (b, _) => x64!($ops; $($pre)* [Rq(b) + disp] $($post)*),
         }

@@ -10,7 +10,7 @@
 
 use super::asm::{with_mem, x64, Mem, Src, W};
 use super::Emitter;
-use crate::x64::regs::{ARG_REGS, RAX};
+use crate::regs::{ARG_REGS, RAX};
 use archway_ir::{Type, Value};
 use dynasmrt::DynasmApi;
 

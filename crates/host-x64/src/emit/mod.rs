@@ -1,6 +1,6 @@
 //! IR block -> x86_64 machine code.
 //!
-//! [`assemble`] allocates registers for a verified block ([`super::regalloc`]), then
+//! [`assemble`] allocates registers for a verified block ([`crate::regalloc`]), then
 //! walks its instructions once, emitting each with the op family's module:
 //! `alu` (binary and unary arithmetic, extensions), `flags` (comparisons, NZCV,
 //! conditions, select), `mem` (guest state, loads, stores, atomics, fences),
@@ -30,51 +30,13 @@ mod vector;
 
 use asm::{Alu, Cc, Rm, Src, W};
 
-use super::features::HostFeatures;
-use super::regalloc::{allocate, Liveness, Loc, TooManySpills};
-use super::regs::{slot_offset, Reg, ARG_REGS, RAX};
+use crate::features::HostFeatures;
+use crate::regalloc::{allocate, Liveness, Loc, TooManySpills};
+use crate::regs::{slot_offset, Reg, ARG_REGS, RAX};
+use archway_engine::backend::{CodeEnv, CompiledBlock, LinkSite};
 use archway_ir::{Block, Op, Type, Value};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{DynamicLabel, DynasmApi, DynasmError, VecAssembler};
-
-/// Host addresses of the shared routines and tables emitted code jumps to.
-#[derive(Debug, Clone, Copy)]
-pub struct CodeEnv {
-    /// Exit with `ExitReason::Lookup`, target PC in `rax`.
-    pub exit_lookup: usize,
-    /// Exit with `ExitReason::Syscall`, next PC in `rax`.
-    pub exit_syscall: usize,
-    /// Exit with `ExitReason::Requested`, PC in `rax`.
-    pub exit_requested: usize,
-    /// Exit with `ExitReason::Trap`, PC in `rax`, signal in `rcx`.
-    pub exit_trap: usize,
-    /// Exit with `ExitReason::Synchronize`, next PC in `rax`.
-    pub exit_synchronize: usize,
-    /// The indirect-branch table (see [`super::code::IndirectEntry`]).
-    pub indirect_table: usize,
-}
-
-/// A direct branch to another guest block: the `rel32` field at `field` (offset in
-/// the block's code) initially targets a stub that exits with `Lookup`; the cache
-/// patches it to the target's host code once that is compiled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LinkSite {
-    pub field: usize,
-    pub target: u64,
-}
-
-/// The host code of one block, assembled for a fixed base address.
-#[derive(Debug)]
-pub struct AssembledBlock {
-    /// Instructions, then the constant pool.
-    pub code: Vec<u8>,
-    /// Where the constant pool starts in `code` (`code.len()` when there is none).
-    pub data_offset: usize,
-    pub link_sites: Vec<LinkSite>,
-    /// Where each guest instruction's code starts: (offset in `code`, guest PC), in
-    /// order. A host fault at an offset belongs to the last entry at or before it.
-    pub guest_pcs: Vec<(u32, u64)>,
-}
 
 /// Whether `op` leaves host code for a function call on a host with `features`: a
 /// helper, or a vector op without SSE code there. Values live across such an op get
@@ -95,8 +57,7 @@ pub enum CompileError {
     /// A helper call with more arguments than the helper ABI has (the verifier
     /// rejects these too).
     TooManyArguments,
-    /// The block's code does not fit even in an empty code region.
-    TooLarge,
+    /// dynasmrt failed (an undefined label: a bug of the emitter).
     Assembler(DynasmError),
 }
 
@@ -120,7 +81,7 @@ pub fn assemble(
     base: usize,
     env: &CodeEnv,
     features: HostFeatures,
-) -> Result<AssembledBlock, CompileError> {
+) -> Result<CompiledBlock, CompileError> {
     let too_many_args = |op: &Op| matches!(op, Op::Call { args, .. } if args.len() > ARG_REGS.len());
     if block.insts.iter().any(|inst| too_many_args(&inst.op)) {
         return Err(CompileError::TooManyArguments);
@@ -158,7 +119,7 @@ pub fn assemble(
     let data_offset = e.emit_constants();
     let link_sites = e.link_sites;
     let code = e.ops.finalize().map_err(CompileError::Assembler)?;
-    Ok(AssembledBlock { code, data_offset, link_sites, guest_pcs })
+    Ok(CompiledBlock { code, data_offset, link_sites, guest_pcs })
 }
 
 /// Emission state for one block.

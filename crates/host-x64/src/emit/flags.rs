@@ -16,13 +16,13 @@
 //! something else reads it).
 //!
 //! A comparison whose only user is the next `Select` or the `If` terminal is left
-//! in the host flags ([`Loc::Flags`](crate::x64::regalloc::Loc)); its user reads
+//! in the host flags ([`Loc::Flags`](crate::regalloc::Loc)); its user reads
 //! the condition code from `pending_cc`.
 
 use super::asm::{with_mem, x64, Alu, Cc, Mem, Rm, Shift, Size, Src, W};
 use super::{Emitter, Loc};
-use crate::x64::regalloc::compare_behind;
-use crate::x64::regs::{RAX, RCX, RDX};
+use crate::regalloc::compare_behind;
+use crate::regs::{RAX, RCX, RDX};
 use archway_ir::{CmpOp, Value};
 use dynasmrt::DynasmApi;
 
@@ -62,7 +62,7 @@ impl Emitter<'_> {
                 Truth::When(Cc::Ne)
             }
             Loc::Slot(s) => {
-                let o = crate::x64::regs::slot_offset(s);
+                let o = crate::regs::slot_offset(s);
                 with_mem!(self.ops, Mem::slot(o), [test BYTE], [, 1]);
                 Truth::When(Cc::Ne)
             }

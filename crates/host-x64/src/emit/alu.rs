@@ -10,7 +10,7 @@
 
 use super::asm::{with_mem, x64, Alu, Mem, Rm, Shift, Size, Src, Unary, W};
 use super::Emitter;
-use crate::x64::regs::{Reg, RAX, RCX, RDX};
+use crate::regs::{Reg, RAX, RCX, RDX};
 use archway_ir::{BinOp, Type, UnOp, Value};
 use dynasmrt::{DynasmApi, DynasmLabelApi};
 

@@ -30,8 +30,8 @@ use super::sse::{
     PUNPCKH, PUNPCKL, X0, X1, X2, X3,
 };
 use super::Emitter;
-use crate::x64::features::HostFeatures;
-use crate::x64::regs::ARG_REGS;
+use crate::features::HostFeatures;
+use crate::regs::ARG_REGS;
 use archway_ir::vector::{exec_packed, VecInst, VecOp, VecOp::*};
 
 /// The SSE level an op's code needs.

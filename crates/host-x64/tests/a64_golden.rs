@@ -2,12 +2,12 @@
 //! short sequences), the optimised IR they translate to and the x86_64 code the JIT
 //! makes of it, disassembled with capstone. A change in the front end, the passes or
 //! the back end shows up as a diff in `tests/golden/a64.txt`, to be reviewed.
-//! `UPDATE_GOLDEN=1 cargo test -p archway-jit --test a64_golden` rewrites it.
+//! `UPDATE_GOLDEN=1 cargo test -p archway-host-x64 --test a64_golden` rewrites it.
 
 use archway_a64::translate::translate_block;
 use archway_a64::A64Frontend;
+use archway_host_x64::{host_listing, HostFeatures};
 use archway_ir::Frontend;
-use archway_jit::x64::{host_listing, HostFeatures};
 use std::fmt::Write;
 use std::path::PathBuf;
 

@@ -18,7 +18,7 @@
 
 use super::asm::{x64, Alu, Mem, Size, W};
 use super::{Emitter, Stub};
-use crate::x64::regs::{RAX, RCX, RDX, STATE};
+use crate::regs::{RAX, RCX, RDX, STATE};
 use archway_ir::{FenceKind, MemOrder, RmwOp, StateHeader, Type, Value};
 use dynasmrt::{DynasmApi, DynasmLabelApi};
 

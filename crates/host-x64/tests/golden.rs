@@ -2,16 +2,16 @@
 //!
 //! Each file in `tests/golden/` holds a family of cases: the IR as text, then the
 //! listing. A change in generated code shows up as a diff here, to be reviewed.
-//! `UPDATE_GOLDEN=1 cargo test -p archway-jit --test golden` rewrites the files.
+//! `UPDATE_GOLDEN=1 cargo test -p archway-host-x64 --test golden` rewrites the files.
 //!
-//! Listings use fixed illustrative addresses (see `archway_jit::x64::host_listing`)
+//! Listings use fixed illustrative addresses (see `archway_engine::host_listing`)
 //! and a fixed host feature set, so they do not depend on the machine.
 
+use archway_host_x64::{host_listing, HostFeatures};
 use archway_ir::{
     BinOp, Block, BlockBuilder, CmpOp, FenceKind, Helper, MemOrder, Op, RmwOp, Terminal, Type, UnOp, Value, VecInst,
     VecOp,
 };
-use archway_jit::x64::{host_listing, HostFeatures};
 use std::fmt::Write;
 use std::path::PathBuf;
 

@@ -2,7 +2,6 @@
 //! kernel's `sigcontext` (`arch/arm64/include/uapi/asm/sigcontext.h`).
 
 use super::CatchBuf;
-use crate::fault::{GuestFault, Translated};
 
 /// This host's architecture name, as Rust spells it.
 pub const NAME: &str = "aarch64";
@@ -121,13 +120,4 @@ pub(crate) unsafe fn resume_at_catch_landing(uc: *mut libc::ucontext_t, buf: *co
         (*uc).uc_mcontext.sp = (*buf).sp as u64;
         (*uc).uc_mcontext.pc = super::archway_catch_landing as *const () as usize as u64;
     }
-}
-
-/// Translated code is x86_64 code (the only back end so far), which never runs on
-/// this host: no fault here comes from it.
-///
-/// # Safety
-/// Nothing to uphold; `unsafe` to match the x86_64 host's signature.
-pub(crate) unsafe fn redirect_translated(_: *mut libc::ucontext_t, _: Translated, _: GuestFault) -> bool {
-    false
 }

@@ -1,4 +1,4 @@
-//! The executable code region: runtime routines, the indirect-branch table, blocks.
+//! The executable code region: the back end's routines, the indirect-branch table, blocks.
 //!
 //! One anonymous mapping, readable, writable and executable at once (simple, and what
 //! most JITs start with; W^X with a second mapping is a later hardening step — a
@@ -6,27 +6,23 @@
 //! back to the interpreter). Layout:
 //!
 //! ```text
-//! [0, 4 KiB)            routines: enter, exit, one exit routine per ExitReason
+//! [0, 4 KiB)            routines: enter, one exit routine per ExitReason
 //! [4 KiB, 4 KiB + 64 KiB) indirect-branch table: 4096 x (guest_pc, host address)
 //! [68 KiB, size)        translated blocks, bump-allocated, 16-byte aligned
 //! ```
 //!
-//! Everything within 2 GiB of everything else, so every branch is a `rel32`. When the
-//! block area is full the cache flushes it whole ([`CodeRegion::flush_blocks`]).
+//! Everything within 2 GiB of everything else, so a back end may reach every routine,
+//! the table and every block with a 32-bit displacement. When the block area is full
+//! the cache flushes it whole ([`CodeRegion::flush_blocks`]).
 //!
-//! The routines: `enter(state, code, frame_sp)` saves the callee-saved registers,
-//! reserves the spill frame, stores its `rsp` at `frame_sp` (so a fault in a helper
-//! can find the block that called it, see [`crate::fault`]), pins `r15 = state` and
-//! jumps to `code`; `exit` undoes that and returns
-//! to Rust. Each exit routine stores `pc = rax` and its `ExitReason` into the
-//! [`archway_ir::StateHeader`] first (the trap routine also `exit_arg = rcx`).
+//! The routines come from the back end ([`Backend::assemble_routines`]): `enter(state,
+//! code, frame_sp)` saves what the host ABI wants saved, reserves the back end's spill
+//! frame, stores the stack pointer translated code runs with at `frame_sp` (so a fault
+//! in a helper can find the block that called it, see [`crate::fault`]), pins the
+//! state pointer and jumps to `code`; each exit routine stores the PC and its
+//! `ExitReason` into the [`archway_ir::StateHeader`] and returns from `enter`.
 
-use super::emit::CodeEnv;
-use super::regs::{FRAME_BYTES, SAVED_BY_TRAMPOLINE};
-use archway_ir::state::{EXIT_ARG_OFFSET, EXIT_REASON_OFFSET, PC_OFFSET};
-use archway_ir::ExitReason;
-use dynasmrt::x64::X64Relocation;
-use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
+use crate::backend::{Backend, CodeEnv};
 use std::io;
 
 /// Entries of the indirect-branch table (a power of two).
@@ -34,7 +30,8 @@ pub const INDIRECT_ENTRIES: usize = 4096;
 /// Mask of the table index `(pc >> 2) & INDIRECT_INDEX_MASK`.
 pub const INDIRECT_INDEX_MASK: u64 = INDIRECT_ENTRIES as u64 - 1;
 
-const ROUTINES_BYTES: usize = 4096;
+/// Size of the routine area at the start of the region.
+pub const ROUTINES_BYTES: usize = 4096;
 const TABLE_OFFSET: usize = ROUTINES_BYTES;
 const TABLE_BYTES: usize = INDIRECT_ENTRIES * core::mem::size_of::<IndirectEntry>();
 const BLOCKS_OFFSET: usize = TABLE_OFFSET + TABLE_BYTES;
@@ -46,7 +43,9 @@ const BLOCK_ALIGN: usize = 16;
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct IndirectEntry {
+    /// The guest PC the slot holds, or `u64::MAX`.
     pub guest_pc: u64,
+    /// The host code of `guest_pc` (the lookup exit for an empty slot).
     pub host: u64,
 }
 
@@ -58,7 +57,7 @@ pub fn indirect_index(pc: u64) -> usize {
 type EnterFn = unsafe extern "C" fn(state: *mut u8, code: usize, frame_sp: *mut usize);
 
 /// The mapping and the bump allocator over its block area.
-pub struct CodeRegion {
+pub(crate) struct CodeRegion {
     base: *mut u8,
     size: usize,
     env: CodeEnv,
@@ -69,8 +68,8 @@ pub struct CodeRegion {
 
 impl CodeRegion {
     /// Map `size` bytes (rounded up to hold at least the routines and the table) and
-    /// emit the routines.
-    pub fn new(size: usize) -> io::Result<CodeRegion> {
+    /// place back end `B`'s routines in it.
+    pub(crate) fn new<B: Backend>(size: usize) -> io::Result<CodeRegion> {
         let size = size.clamp(BLOCKS_OFFSET + 4096, 1 << 30);
         // SAFETY: a fresh anonymous private mapping; no existing memory is affected.
         let base = unsafe {
@@ -87,14 +86,14 @@ impl CodeRegion {
             return Err(io::Error::last_os_error());
         }
         let base = base as *mut u8;
-        let (routines, enter_offset, env) = assemble_routines(base as usize)
-            .map_err(|e| io::Error::other(format!("assembling the JIT routines: {e}")))?;
-        // SAFETY: `routines` fits the routines area (checked by `assemble_routines`) of
-        // the mapping just created; `enter` is the entry of code that follows the SysV
-        // ABI for `extern "C" fn(*mut u8, usize)`.
-        let enter = unsafe {
-            core::ptr::copy_nonoverlapping(routines.as_ptr(), base, routines.len());
-            core::mem::transmute::<usize, EnterFn>(base as usize + enter_offset)
+        let placed = place_routines::<B>(base);
+        let (env, enter) = match placed {
+            Ok(placed) => placed,
+            Err(e) => {
+                // SAFETY: unmapping exactly the mapping just created, which nothing uses.
+                unsafe { libc::munmap(base as *mut libc::c_void, size) };
+                return Err(e);
+            }
         };
         let mut region = CodeRegion { base, size, env, enter, cursor: BLOCKS_OFFSET };
         region.clear_indirect_table();
@@ -102,18 +101,18 @@ impl CodeRegion {
     }
 
     /// The addresses blocks are compiled against.
-    pub fn env(&self) -> &CodeEnv {
+    pub(crate) fn env(&self) -> &CodeEnv {
         &self.env
     }
 
     /// Where the next block will be placed.
-    pub fn next_block_addr(&self) -> usize {
+    pub(crate) fn next_block_addr(&self) -> usize {
         self.base as usize + self.cursor.next_multiple_of(BLOCK_ALIGN)
     }
 
     /// Copy a block assembled for [`Self::next_block_addr`] into place; `None` if it
     /// does not fit in what is left.
-    pub fn place(&mut self, code: &[u8]) -> Option<usize> {
+    pub(crate) fn place(&mut self, code: &[u8]) -> Option<usize> {
         let start = self.cursor.next_multiple_of(BLOCK_ALIGN);
         let end = start.checked_add(code.len()).filter(|&end| end <= self.size)?;
         // SAFETY: `[start, end)` lies in the block area of our mapping, which no
@@ -123,24 +122,23 @@ impl CodeRegion {
         Some(self.base as usize + start)
     }
 
-    /// Aim the `rel32` field at host address `field` at host address `target`.
-    pub fn patch_rel32(&mut self, field: usize, target: usize) {
-        let start = self.base as usize + BLOCKS_OFFSET;
-        assert!(field >= start && field + 4 <= self.base as usize + self.cursor && field.is_multiple_of(4));
-        let rel = (target as i64 - (field as i64 + 4)) as i32;
-        // SAFETY: checked above that the field is an aligned word of placed code; the
-        // aligned 4-byte store is atomic, so code running concurrently (a later shared
-        // cache) sees the old or the new target, never a mix.
-        unsafe { (field as *mut i32).write_volatile(rel) };
+    /// Aim the link site whose field is at host address `field` at the block at host
+    /// address `target` (back end `B` writes the branch).
+    pub fn patch_link<B: Backend>(&mut self, field: usize, target: usize) {
+        let placed = self.base as usize + BLOCKS_OFFSET..self.base as usize + self.cursor;
+        assert!(placed.contains(&field) && placed.contains(&target));
+        // SAFETY: checked above that the field and the target lie in placed code of
+        // this live region; the engine passes fields of its blocks' link sites.
+        unsafe { B::patch_link(field, target) };
     }
 
     /// Make the indirect-branch table send guest `pc` to host `host`.
-    pub fn set_indirect(&mut self, pc: u64, host: usize) {
+    pub(crate) fn set_indirect(&mut self, pc: u64, host: usize) {
         self.write_indirect(indirect_index(pc), pc, host as u64);
     }
 
     /// Forget every block: reset the allocator and empty the indirect table.
-    pub fn flush_blocks(&mut self) {
+    pub(crate) fn flush_blocks(&mut self) {
         self.cursor = BLOCKS_OFFSET;
         self.clear_indirect_table();
     }
@@ -164,18 +162,13 @@ impl CodeRegion {
     }
 
     /// Run translated code at `code` on `state` until it exits; the reason is in the
-    /// state header. `frame_sp` receives the `rsp` translated code runs with.
+    /// state header. `frame_sp` receives the stack pointer translated code runs with.
     ///
     /// # Safety
     /// `code` must be the entry of a block placed in this region (or a routine), and
     /// `state` a live guest state whose layout the block was compiled for.
-    pub unsafe fn enter(&self, state: *mut u8, code: usize, frame_sp: *mut usize) {
+    pub(crate) unsafe fn enter(&self, state: *mut u8, code: usize, frame_sp: *mut usize) {
         (self.enter)(state, code, frame_sp)
-    }
-
-    /// Whether host address `addr` lies in this region.
-    pub fn contains(&self, addr: usize) -> bool {
-        (self.base as usize..self.base as usize + self.size).contains(&addr)
     }
 }
 
@@ -190,64 +183,19 @@ impl Drop for CodeRegion {
     }
 }
 
-/// Assemble the routines for a region at `base`: the code, the offset of `enter`, and
-/// the addresses blocks jump to.
-fn assemble_routines(base: usize) -> Result<(Vec<u8>, usize, CodeEnv), dynasmrt::DynasmError> {
-    let mut ops = VecAssembler::<X64Relocation>::new(base);
-    let exit = ops.new_dynamic_label();
-    let pc = PC_OFFSET as i32;
-    let reason = EXIT_REASON_OFFSET as i32;
-    let arg = EXIT_ARG_OFFSET as i32;
-
-    let enter = ops.offset().0;
-    for &r in &SAVED_BY_TRAMPOLINE {
-        dynasm!(ops; .arch x64; push Rq(r));
+/// Assemble back end `B`'s routines for the region at `base` and copy them into its
+/// routine area: the addresses blocks jump to, and the entry trampoline.
+fn place_routines<B: Backend>(base: *mut u8) -> io::Result<(CodeEnv, EnterFn)> {
+    let routines = B::assemble_routines(base as usize, base as usize + TABLE_OFFSET)
+        .map_err(|e| io::Error::other(format!("assembling the JIT routines: {e:?}")))?;
+    if routines.code.len() > ROUTINES_BYTES || routines.enter >= routines.code.len() {
+        return Err(io::Error::other("the JIT routines do not fit their area"));
     }
-    dynasm!(ops
-        ; .arch x64
-        ; sub rsp, FRAME_BYTES
-        ; mov [rdx], rsp
-        ; mov r15, rdi
-        ; jmp rsi
-        ; =>exit
-        ; add rsp, FRAME_BYTES
-    );
-    for &r in SAVED_BY_TRAMPOLINE.iter().rev() {
-        dynasm!(ops; .arch x64; pop Rq(r));
+    // SAFETY: the routines fit the routine area (checked above) of the region at
+    // `base`; `enter` is the entry of code that follows the host's C ABI for `EnterFn`
+    // (the back end's contract, `Routines::enter`).
+    unsafe {
+        core::ptr::copy_nonoverlapping(routines.code.as_ptr(), base, routines.code.len());
+        Ok((routines.env, core::mem::transmute::<usize, EnterFn>(base as usize + routines.enter)))
     }
-    dynasm!(ops; .arch x64; ret);
-
-    let mut exit_with = |why: ExitReason| {
-        let at = base + ops.offset().0;
-        dynasm!(ops
-            ; .arch x64
-            ; mov QWORD [r15 + pc], rax
-            ; mov DWORD [r15 + reason], why as i32
-            ; jmp =>exit
-        );
-        at
-    };
-    let exit_lookup = exit_with(ExitReason::Lookup);
-    let exit_syscall = exit_with(ExitReason::Syscall);
-    let exit_requested = exit_with(ExitReason::Requested);
-    let exit_synchronize = exit_with(ExitReason::Synchronize);
-    let exit_trap = base + ops.offset().0;
-    dynasm!(ops
-        ; .arch x64
-        ; mov QWORD [r15 + pc], rax
-        ; mov DWORD [r15 + reason], ExitReason::Trap as i32
-        ; mov QWORD [r15 + arg], rcx
-        ; jmp =>exit
-    );
-    let code = ops.finalize()?;
-    assert!(code.len() <= ROUTINES_BYTES);
-    let env = CodeEnv {
-        exit_lookup,
-        exit_syscall,
-        exit_requested,
-        exit_trap,
-        exit_synchronize,
-        indirect_table: base + TABLE_OFFSET,
-    };
-    Ok((code, enter, env))
 }

@@ -20,9 +20,9 @@
 //! implementation, see [`calls_out`]) get callee-saved registers (or a stack slot), so
 //! calls need no saving and restoring around them.
 
-use super::emit::calls_out;
-use super::features::HostFeatures;
-use super::regs::{is_callee_saved, Reg, ALLOCATABLE, SPILL_SLOTS};
+use crate::emit::calls_out;
+use crate::features::HostFeatures;
+use crate::regs::{is_callee_saved, Reg, ALLOCATABLE, SPILL_SLOTS};
 use archway_ir::{Block, Op, Terminal, Type, Value};
 
 /// Where a value lives from its definition to its last use.

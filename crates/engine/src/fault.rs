@@ -9,13 +9,14 @@
 //! archway's own bug and the handler crashes loudly.
 //!
 //! Where guest code runs, per thread ([`Context`]):
-//! - translated code ([`crate::x64::JitEngine`]): each block keeps a side table from
-//!   host code offsets to guest instruction PCs (built at emit time). A fault in a
-//!   block resumes at the region's trap exit routine with `rax` = guest PC and `rcx` =
-//!   signal, as a `Trap` terminal would. A fault in a helper called from a block (SIMD
-//!   structure loads) is found through the call's return address, just below the
-//!   frame `rsp` the entry trampoline recorded; it resumes at the same routine with
-//!   `rsp` and `r15` put back.
+//! - translated code ([`crate::jit::JitEngine`]): each block keeps a side table from
+//!   host code offsets to guest instruction PCs (built at emit time, kept in the
+//!   engine's [`crate::fault_map`]). The back end's [`Backend::redirect_fault`] finds
+//!   the faulting block (directly, or for a fault in a helper called from a block,
+//!   through the call's return address, which the frame stack pointer the entry
+//!   trampoline recorded leads to) and resumes at the region's trap exit routine with
+//!   the guest PC and the signal, as a `Trap` terminal would. [`TranslatedCode`] is
+//!   what it is told about the code.
 //! - the reference interpreter (the interpreter engine, and blocks the JIT could not
 //!   compile): runs under [`catching`], a setjmp-like asm routine; a fault returns
 //!   there (the interpreter's frames are abandoned: they own nothing but the block's
@@ -31,12 +32,14 @@
 //! access would show the new base). A helper that faults half-way (a structure load)
 //! may have written some of its destination registers.
 
+use crate::backend::Backend;
 use crate::host::{self, CatchBuf};
 use core::cell::Cell;
 
 /// A guest fault taken from the host: what the guest's siginfo says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GuestFault {
+    /// The host signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGTRAP).
     pub signal: i32,
     /// The host `si_code` (SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR...: the same values on arm64).
     pub code: i32,
@@ -50,22 +53,56 @@ pub struct GuestFault {
 #[derive(Clone, Copy)]
 enum Context {
     Idle,
-    /// Translated code of one JIT engine.
-    Translated(Translated),
+    /// Translated code of one JIT engine, and its back end's [`Backend::redirect_fault`].
+    Translated(TranslatedCode, Redirect),
     /// Code run under [`catching`].
     Catching(*const CatchBuf),
 }
 
+/// A back end's [`Backend::redirect_fault`].
+type Redirect = unsafe fn(*mut libc::ucontext_t, &TranslatedCode, i32) -> bool;
+
+/// The translated code a thread is running, as a back end's
+/// [`Backend::redirect_fault`] sees it.
 #[derive(Clone, Copy)]
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // read by the x86_64 host's redirect only
-pub(crate) struct Translated {
-    /// Maps a host PC to a guest PC (the engine's side tables).
-    pub(crate) lookup: unsafe fn(*const (), usize) -> Option<u64>,
-    pub(crate) engine: *const (),
-    /// Where the entry trampoline wrote the frame `rsp`.
-    pub(crate) frame_sp: *const usize,
-    pub(crate) state: *mut u8,
-    pub(crate) exit_trap: usize,
+pub struct TranslatedCode {
+    /// Maps a host PC to a guest PC (the engine's fault map).
+    lookup: unsafe fn(*const (), usize) -> Option<u64>,
+    engine: *const (),
+    frame_sp: *const usize,
+    state: *mut u8,
+    exit_trap: usize,
+}
+
+impl TranslatedCode {
+    /// The guest PC of the guest instruction whose host code contains `host_pc`;
+    /// `None` if no block of the running engine holds it.
+    ///
+    /// # Safety
+    /// Only while the thread runs the code this describes (in the fault handler).
+    pub unsafe fn guest_pc_at(&self, host_pc: usize) -> Option<u64> {
+        // SAFETY: the engine is alive and unchanged while its code runs.
+        unsafe { (self.lookup)(self.engine, host_pc) }
+    }
+
+    /// The stack pointer translated code runs with, as the entry trampoline recorded it.
+    ///
+    /// # Safety
+    /// Only while the thread runs the code this describes (in the fault handler).
+    pub unsafe fn frame_sp(&self) -> usize {
+        // SAFETY: the engine's field, written by the trampoline before any block ran.
+        unsafe { *self.frame_sp }
+    }
+
+    /// The guest state the code runs on (the pinned state pointer).
+    pub fn state(&self) -> *mut u8 {
+        self.state
+    }
+
+    /// The region's trap exit routine ([`crate::backend::CodeEnv::exit_trap`]).
+    pub fn exit_trap(&self) -> usize {
+        self.exit_trap
+    }
 }
 
 thread_local! {
@@ -88,12 +125,13 @@ pub fn clear_fault() {
     LAST_FAULT.with(|f| f.set(None));
 }
 
-/// Run `run` with translated-code fault recovery set up (see the module docs).
+/// Run `run`, translated code of an engine with back end `B`, with fault recovery set
+/// up (see the module docs).
 ///
 /// # Safety
 /// `lookup(engine, host_pc)` must be callable from a signal handler while `run` runs;
 /// `frame_sp` must be written by the entry trampoline before translated code runs.
-pub(crate) unsafe fn in_translated_code<R>(
+pub(crate) unsafe fn in_translated_code<B: Backend, R>(
     lookup: unsafe fn(*const (), usize) -> Option<u64>,
     engine: *const (),
     frame_sp: *const usize,
@@ -101,8 +139,8 @@ pub(crate) unsafe fn in_translated_code<R>(
     exit_trap: usize,
     run: impl FnOnce() -> R,
 ) -> R {
-    let context = Context::Translated(Translated { lookup, engine, frame_sp, state, exit_trap });
-    let previous = CONTEXT.with(|c| c.replace(context));
+    let code = TranslatedCode { lookup, engine, frame_sp, state, exit_trap };
+    let previous = CONTEXT.with(|c| c.replace(Context::Translated(code, B::redirect_fault)));
     let result = run();
     CONTEXT.with(|c| c.set(previous));
     result
@@ -150,8 +188,8 @@ pub unsafe fn on_host_fault(fault: GuestFault, uc: *mut libc::ucontext_t) -> boo
             host::resume_at_catch_landing(uc, buf);
             true
         },
-        // SAFETY: the thread was running the translated code `t` describes.
-        Context::Translated(t) => unsafe { host::redirect_translated(uc, t, fault) },
+        // SAFETY: the thread was running the translated code `code` describes.
+        Context::Translated(code, redirect) => unsafe { redirect(uc, &code, fault.signal) },
     };
     if redirected {
         LAST_FAULT.with(|f| f.set(Some(fault)));

@@ -1,14 +1,14 @@
 //! What running guest code needs from the host CPU, one file per host architecture:
 //! the setjmp-like routine behind [`crate::fault::catching`], and access to the context
-//! a signal handler interrupted (its PC, whether a fault was a write, and the redirects
-//! of [`crate::fault::on_host_fault`]).
+//! a signal handler interrupted (its PC, whether a fault was a write, and the resumption
+//! at the catch landing of [`crate::fault::on_host_fault`]).
 //!
 //! - `x86_64`: the SysV ABI and glibc's `gregs`.
 //! - `aarch64`: AAPCS64 and the kernel's `sigcontext` (PC, SP, and the `esr_context`
 //!   record for the write bit).
 //!
-//! Everything else in this crate is host-neutral, except the x86_64 back end's code,
-//! which is generated on any host but runs only on x86_64.
+//! Everything else in this crate is host-neutral. Redirecting a fault inside translated
+//! code needs the back end's register conventions: [`crate::Backend::redirect_fault`].
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
@@ -23,8 +23,8 @@ use x86_64 as this_host;
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("archway runs on x86_64 and aarch64 hosts only");
 
+pub(crate) use this_host::resume_at_catch_landing;
 pub use this_host::{fault_was_write, interrupted_pc, set_interrupted_pc, NAME};
-pub(crate) use this_host::{redirect_translated, resume_at_catch_landing};
 
 /// Saved stack pointer of [`crate::fault::catching`]'s asm frame, written by
 /// `archway_catch_call` before it calls the closure.

@@ -12,13 +12,14 @@
 //! and its golden listings, but use the interpreter).
 #![cfg(target_arch = "x86_64")]
 
+use archway_engine::jit::{JitEngine, JitOptions};
+use archway_engine::{Engine, Exit};
+use archway_host_x64::{host_listing, HostFeatures, X64Backend};
 use archway_ir::interp::{run_block, BlockExit};
 use archway_ir::{
     BinOp, Block, BlockBuilder, CmpOp, FenceKind, Frontend, Helper, MemOrder, RmwOp, StateHeader, Terminal, Type, UnOp,
     Value,
 };
-use archway_jit::x64::{host_listing, HostFeatures, JitEngine, JitOptions};
-use archway_jit::{Engine, Exit};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -93,7 +94,7 @@ fn run_interp(blocks: &HashMap<u64, Block>, state: &mut State) -> Exit {
     panic!("interpreter did not finish");
 }
 
-fn jit(blocks: &HashMap<u64, Block>, features: HostFeatures) -> (JitEngine, Arc<Blocks>) {
+fn jit(blocks: &HashMap<u64, Block>, features: HostFeatures) -> (JitEngine<X64Backend>, Arc<Blocks>) {
     let frontend = Arc::new(Blocks(Mutex::new(blocks.clone())));
     let options = JitOptions { optimize: false, features, code_bytes: 1 << 20 };
     (JitEngine::new(frontend.clone(), options).expect("code region"), frontend)
@@ -750,7 +751,7 @@ fn a_full_code_region_is_flushed_and_refilled() {
     blocks.insert(0x1000, syscall_block(0x1000));
     let frontend = Arc::new(Blocks(Mutex::new(blocks)));
     let options = JitOptions { optimize: false, features: HostFeatures::detect(), code_bytes: 0 };
-    let mut engine = JitEngine::new(frontend, options).unwrap();
+    let mut engine = JitEngine::<X64Backend>::new(frontend, options).unwrap();
     let mut st = State::new();
     st.header.pc = 0x10_0000;
     assert_eq!(unsafe { engine.run(&mut *st as *mut State as *mut u8) }, Exit::Syscall);

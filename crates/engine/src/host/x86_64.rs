@@ -2,7 +2,6 @@
 //! glibc's `gregs`.
 
 use super::CatchBuf;
-use crate::fault::{GuestFault, Translated};
 
 /// This host's architecture name, as Rust spells it.
 pub const NAME: &str = "x86_64";
@@ -83,41 +82,4 @@ pub(crate) unsafe fn resume_at_catch_landing(uc: *mut libc::ucontext_t, buf: *co
         gregs[libc::REG_RSP as usize] = (*buf).sp as i64;
         gregs[libc::REG_RIP as usize] = super::archway_catch_landing as *const () as usize as i64;
     }
-}
-
-/// A fault in translated code (or in a helper it called): resume at the region's trap
-/// exit with `rax` = guest PC and `rcx` = signal, as a `Trap` terminal would; false if
-/// the PC belongs to no block (the fault is not the guest's).
-///
-/// A helper's return address is just below the frame `rsp` the entry trampoline
-/// recorded; then `rsp` and `r15` (the state) are put back too.
-///
-/// # Safety
-/// `uc` must be a signal handler's `ucontext_t`, interrupted while `t` was the thread's
-/// context.
-pub(crate) unsafe fn redirect_translated(uc: *mut libc::ucontext_t, t: Translated, fault: GuestFault) -> bool {
-    // SAFETY: the caller guarantees `uc`; `t`'s pointers are live while its code runs.
-    unsafe {
-        let gregs = &mut (*uc).uc_mcontext.gregs;
-        let rip = gregs[libc::REG_RIP as usize] as usize;
-        let (guest_pc, helper) = match (t.lookup)(t.engine, rip) {
-            Some(pc) => (pc, false),
-            None => {
-                let frame_sp = *t.frame_sp;
-                let ret = *((frame_sp - 8) as *const usize);
-                match (t.lookup)(t.engine, ret.wrapping_sub(1)) {
-                    Some(pc) => (pc, true),
-                    None => return false,
-                }
-            }
-        };
-        if helper {
-            gregs[libc::REG_RSP as usize] = *t.frame_sp as i64;
-            gregs[libc::REG_R15 as usize] = t.state as i64;
-        }
-        gregs[libc::REG_RAX as usize] = guest_pc as i64;
-        gregs[libc::REG_RCX as usize] = i64::from(fault.signal);
-        gregs[libc::REG_RIP as usize] = t.exit_trap as i64;
-    }
-    true
 }

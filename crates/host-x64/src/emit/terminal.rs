@@ -9,7 +9,7 @@
 //!   field is 4-byte aligned so that re-aiming is one aligned store. A branch to the
 //!   block itself goes straight to its entry.
 //! - `Indirect`/`Return`: an inline probe of the direct-mapped indirect-branch table
-//!   (see [`crate::x64::code`]); a miss exits with `Lookup`. Returns use the same
+//!   (see [`archway_engine::code_region`]); a miss exits with `Lookup`. Returns use the same
 //!   probe for now: a return-address prediction stack is a later step.
 //! - `Syscall`/`Trap`/`Synchronize`: exit with the reason, `pc` (and the signal for a
 //!   trap).
@@ -20,8 +20,8 @@
 use super::asm::{x64, Cc};
 use super::flags::Truth;
 use super::{Emitter, LinkSite, Stub};
-use crate::x64::code::INDIRECT_INDEX_MASK;
-use crate::x64::regs::RAX;
+use crate::regs::RAX;
+use archway_engine::code_region::INDIRECT_INDEX_MASK;
 use archway_ir::state::EXIT_REQUEST_OFFSET;
 use archway_ir::Terminal;
 use dynasmrt::{DynasmApi, DynasmLabelApi};

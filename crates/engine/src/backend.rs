@@ -17,7 +17,6 @@
 //! A back end is a type without values: the engine is generic over it
 //! (`JitEngine<B>`), so every call into it is a direct, inlinable call.
 
-use crate::fault::TranslatedCode;
 use archway_ir::Block;
 use core::fmt::Debug;
 
@@ -130,4 +129,49 @@ pub trait Backend: 'static {
     /// `uc` must be a signal handler's `ucontext_t`, interrupted while `code` described
     /// the thread's translated code. Must be async-signal-safe.
     unsafe fn redirect_fault(uc: *mut libc::ucontext_t, code: &TranslatedCode, signal: i32) -> bool;
+}
+
+/// The translated code a thread is running, as [`Backend::redirect_fault`] sees it
+/// (made by [`crate::fault`] when the engine enters its code).
+#[derive(Clone, Copy)]
+pub struct TranslatedCode {
+    /// Maps a host PC to a guest PC (the engine's fault map).
+    pub(crate) lookup: unsafe fn(*const (), usize) -> Option<u64>,
+    /// The running engine, `lookup`'s first argument.
+    pub(crate) engine: *const (),
+    /// Where the entry trampoline wrote the frame stack pointer.
+    pub(crate) frame_sp: *const usize,
+    pub(crate) state: *mut u8,
+    pub(crate) exit_trap: usize,
+}
+
+impl TranslatedCode {
+    /// The guest PC of the guest instruction whose host code contains `host_pc`;
+    /// `None` if no block of the running engine holds it.
+    ///
+    /// # Safety
+    /// Only while the thread runs the code this describes (in the fault handler).
+    pub unsafe fn guest_pc_at(&self, host_pc: usize) -> Option<u64> {
+        // SAFETY: the engine is alive and unchanged while its code runs.
+        unsafe { (self.lookup)(self.engine, host_pc) }
+    }
+
+    /// The stack pointer translated code runs with, as the entry trampoline recorded it.
+    ///
+    /// # Safety
+    /// Only while the thread runs the code this describes (in the fault handler).
+    pub unsafe fn frame_sp(&self) -> usize {
+        // SAFETY: the engine's field, written by the trampoline before any block ran.
+        unsafe { *self.frame_sp }
+    }
+
+    /// The guest state the code runs on (the pinned state pointer).
+    pub fn state(&self) -> *mut u8 {
+        self.state
+    }
+
+    /// The region's trap exit routine ([`CodeEnv::exit_trap`]).
+    pub fn exit_trap(&self) -> usize {
+        self.exit_trap
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! One anonymous mapping, readable, writable and executable at once (simple, and what
 //! most JITs start with; W^X with a second mapping is a later hardening step — a
-//! kernel that forbids RWX mappings makes [`CodeRegion::new`] fail and the engine fall
+//! kernel that forbids RWX mappings makes `CodeRegion::new` fail and the engine fall
 //! back to the interpreter). Layout:
 //!
 //! ```text
@@ -13,7 +13,7 @@
 //!
 //! Everything within 2 GiB of everything else, so a back end may reach every routine,
 //! the table and every block with a 32-bit displacement. When the block area is full
-//! the cache flushes it whole ([`CodeRegion::flush_blocks`]).
+//! the cache flushes it whole (`CodeRegion::flush_blocks`).
 //!
 //! The routines come from the back end ([`Backend::assemble_routines`]): `enter(state,
 //! code, frame_sp)` saves what the host ABI wants saved, reserves the back end's spill

@@ -8,10 +8,10 @@
 //! instruction, and the fault itself waits in [`take_fault`]. Any other fault is
 //! archway's own bug and the handler crashes loudly.
 //!
-//! Where guest code runs, per thread ([`Context`]):
+//! Where guest code runs, per thread (`Context`):
 //! - translated code ([`crate::jit::JitEngine`]): each block keeps a side table from
 //!   host code offsets to guest instruction PCs (built at emit time, kept in the
-//!   engine's [`crate::fault_map`]). The back end's [`Backend::redirect_fault`] finds
+//!   engine's `fault_map`). The back end's [`Backend::redirect_fault`] finds
 //!   the faulting block (directly, or for a fault in a helper called from a block,
 //!   through the call's return address, which the frame stack pointer the entry
 //!   trampoline recorded leads to) and resumes at the region's trap exit routine with
@@ -32,7 +32,7 @@
 //! access would show the new base). A helper that faults half-way (a structure load)
 //! may have written some of its destination registers.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, TranslatedCode};
 use crate::host::{self, CatchBuf};
 use core::cell::Cell;
 
@@ -61,49 +61,6 @@ enum Context {
 
 /// A back end's [`Backend::redirect_fault`].
 type Redirect = unsafe fn(*mut libc::ucontext_t, &TranslatedCode, i32) -> bool;
-
-/// The translated code a thread is running, as a back end's
-/// [`Backend::redirect_fault`] sees it.
-#[derive(Clone, Copy)]
-pub struct TranslatedCode {
-    /// Maps a host PC to a guest PC (the engine's fault map).
-    lookup: unsafe fn(*const (), usize) -> Option<u64>,
-    engine: *const (),
-    frame_sp: *const usize,
-    state: *mut u8,
-    exit_trap: usize,
-}
-
-impl TranslatedCode {
-    /// The guest PC of the guest instruction whose host code contains `host_pc`;
-    /// `None` if no block of the running engine holds it.
-    ///
-    /// # Safety
-    /// Only while the thread runs the code this describes (in the fault handler).
-    pub unsafe fn guest_pc_at(&self, host_pc: usize) -> Option<u64> {
-        // SAFETY: the engine is alive and unchanged while its code runs.
-        unsafe { (self.lookup)(self.engine, host_pc) }
-    }
-
-    /// The stack pointer translated code runs with, as the entry trampoline recorded it.
-    ///
-    /// # Safety
-    /// Only while the thread runs the code this describes (in the fault handler).
-    pub unsafe fn frame_sp(&self) -> usize {
-        // SAFETY: the engine's field, written by the trampoline before any block ran.
-        unsafe { *self.frame_sp }
-    }
-
-    /// The guest state the code runs on (the pinned state pointer).
-    pub fn state(&self) -> *mut u8 {
-        self.state
-    }
-
-    /// The region's trap exit routine ([`crate::backend::CodeEnv::exit_trap`]).
-    pub fn exit_trap(&self) -> usize {
-        self.exit_trap
-    }
-}
 
 thread_local! {
     static CONTEXT: Cell<Context> = const { Cell::new(Context::Idle) };

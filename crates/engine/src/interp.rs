@@ -3,8 +3,8 @@
 //! Slow but simple and independent of any host back end: `--engine interp` and
 //! `ARCHWAY_ENGINE=interp` use it, and tests compare the JIT against it.
 
+use crate::engine::{Engine, Exit};
 use crate::invalidation::{CatchUp, InvalidationLog, LogCursor};
-use crate::{Engine, Exit};
 use archway_ir::interp::{run_block_with, BlockExit};
 use archway_ir::{Block, Frontend, StateHeader};
 use core::cell::Cell;

@@ -28,10 +28,10 @@
 
 use crate::backend::{Backend, CompiledBlock};
 use crate::code_region::CodeRegion;
+use crate::engine::{Engine, Exit};
 use crate::fault_map::FaultMap;
-use crate::interp::prepare_block;
+use crate::interp::{prepare_block, InterpEngine};
 use crate::invalidation::{CatchUp, InvalidationLog, LogCursor};
-use crate::{engine_in_process, Engine, EngineKind, Exit};
 use archway_ir::interp::BlockExit;
 use archway_ir::{Block, ExitReason, Frontend, StateHeader};
 use core::marker::PhantomData;
@@ -317,6 +317,22 @@ impl<B: Backend> Engine for JitEngine<B> {
     }
 
     fn new_thread_engine(&self) -> Box<dyn Engine> {
-        engine_in_process::<B>(EngineKind::Jit, self.frontend.clone(), self.options, self.invalidations.log().clone())
+        jit_or_interpreter::<B>(self.frontend.clone(), self.options, self.invalidations.log().clone())
+    }
+}
+
+/// A JIT engine that follows the invalidations in `log`, or the interpreter (which
+/// keeps following them) if the JIT's code region cannot be set up.
+pub(crate) fn jit_or_interpreter<B: Backend>(
+    frontend: Arc<dyn Frontend>,
+    options: JitOptions<B::Features>,
+    log: Arc<InvalidationLog>,
+) -> Box<dyn Engine> {
+    match JitEngine::<B>::with_log(frontend.clone(), options, LogCursor::new(log)) {
+        Ok(jit) => Box::new(jit),
+        Err((e, cursor)) => {
+            tracing::warn!("cannot map JIT code memory ({e}); using the interpreter");
+            Box::new(InterpEngine::with_log(frontend, cursor))
+        }
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! Only x86_64 hosts run this code; on another host nothing faults in it.
 
-use archway_engine::fault::TranslatedCode;
+use archway_engine::backend::TranslatedCode;
 
 /// See the module docs; false if the PC belongs to no block (the fault is not the
 /// guest's).

@@ -30,8 +30,7 @@ pub mod routines;
 pub use emit::CompileError;
 pub use features::HostFeatures;
 
-use archway_engine::backend::{Backend, CodeEnv, CompiledBlock, Routines};
-use archway_engine::fault::TranslatedCode;
+use archway_engine::backend::{Backend, CodeEnv, CompiledBlock, Routines, TranslatedCode};
 use archway_ir::Block;
 
 /// The x86_64 back end.

@@ -7,7 +7,7 @@
 //! command line is never taken from an argv that binfmt_misc built.
 
 use crate::interpreter;
-use archway_jit::EngineKind;
+use archway_engine::EngineKind;
 use archway_linux::credentials::secure_execution;
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
 //! Logging: `ARCHWAY_LOG` takes a tracing filter (`warn`, `debug`,
-//! `archway_jit=debug`, ...). Logs go to stderr; the default shows only errors so a
+//! `archway::jit=debug`, ...). Logs go to stderr; the default shows only errors so a
 //! guest's own output is never mixed with ours. In secure mode (a setuid guest)
 //! `ARCHWAY_LOG` is ignored: the invoking user does not get to see a privileged
 //! program's code and addresses.

@@ -1,7 +1,7 @@
 //! `archway`: run foreign-architecture Linux programs.
 
 use archway_cli::{binfmt, build, check, launch, logging, manifest};
-use archway_jit::EngineKind;
+use archway_engine::EngineKind;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;

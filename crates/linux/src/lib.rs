@@ -26,7 +26,7 @@
 //!   view of `/proc` (`exe`, `maps`, `auxv`, `cmdline`, `cpuinfo`).
 //! - [`relaunch`]: the private command line that runs archway again for a foreign
 //!   `execve`.
-//! - [`host`]: what differs between x86_64 and aarch64 hosts (safe-syscall and
+//! - [`host`]: what differs between x86_64 and aarch64 hosts (the engine, safe-syscall and
 //!   restorer assembly, raw `clone` order, alternate stack size).
 //! - [`signal`]: guest signal delivery: host handlers, the arm64 signal frame,
 //!   synchronous faults, restarts of interrupted system calls.

@@ -15,7 +15,7 @@
 //! to run as the guest named it, `ARGV0` and `ARGS` the guest's argv. The guest's
 //! environment is archway's environment. The marker is not meant for users.
 
-use archway_jit::EngineKind;
+use archway_engine::EngineKind;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 

@@ -15,6 +15,7 @@
 //! interpreter and the guest's absolute paths ([`crate::guest_root`]).
 
 use crate::guest_root;
+use crate::host::new_engine;
 use crate::host_maps::HostRegions;
 use crate::image::ProcessImage;
 use crate::loader::{self, LoadError, LoadProblem};
@@ -23,8 +24,8 @@ use crate::relaunch::Launcher;
 use crate::stack::{self, StackError};
 use crate::threads::{self, GuestThread, ThreadEnd};
 use archway_a64::CpuState;
+use archway_engine::{Engine, EngineKind};
 use archway_ir::Frontend;
-use archway_jit::{new_engine, Engine, EngineKind};
 use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! Guest threads: one host thread per guest thread.
 //!
 //! Each guest thread has its own [`CpuState`], its own engine (code cache, see
-//! [`archway_jit::Engine::new_thread_engine`]) and its own [`GuestThread`]
+//! [`archway_engine::Engine::new_thread_engine`]) and its own [`GuestThread`]
 //! bookkeeping; they share the [`GuestProcess`]. The host thread's TID is the guest
 //! thread's TID, so `gettid`, `tgkill` and the futex calls pass straight through.
 //!
@@ -42,8 +42,8 @@ use crate::syscall::signal::AltStack;
 use crate::syscall::{self, host_syscall, Outcome, SyscallContext};
 use archway_a64::state::NO_EXCLUSIVE;
 use archway_a64::CpuState;
+use archway_engine::{Engine, Exit};
 use archway_ir::StateHeader;
-use archway_jit::{Engine, Exit};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -191,7 +191,7 @@ pub fn run_thread(
                 }
             }
             Exit::Trap { signal, .. } => {
-                let fault = archway_jit::fault::take_fault();
+                let fault = archway_engine::fault::take_fault();
                 deliver::synchronous(process, thread, cpu, signal, fault);
             }
             Exit::Interrupted => exit_request.store(0, Ordering::Release),

@@ -8,7 +8,8 @@
 //! implements the two system calls the program makes: `write` and `exit_group`.
 
 use archway_a64::{A64Frontend, CpuState};
-use archway_jit::{new_engine, EngineKind, Exit};
+use archway_engine::{EngineKind, Exit};
+use archway_linux::host::new_engine;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;

@@ -21,6 +21,15 @@ pub fn raw_clone_args(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, t
     [flags, stack, parent_tid, tls, child_tid, 0]
 }
 
+/// The first engine of a guest process: the interpreter (no JIT back end for arm64
+/// hosts yet; `EngineKind::Jit` gets the interpreter with a warning).
+pub fn new_engine(
+    kind: archway_engine::EngineKind,
+    frontend: std::sync::Arc<dyn archway_ir::Frontend>,
+) -> Box<dyn archway_engine::Engine> {
+    archway_engine::new_engine_without_jit(kind, frontend)
+}
+
 core::arch::global_asm!(
     ".text",
     ".globl archway_safe_syscall",

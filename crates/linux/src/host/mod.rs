@@ -1,11 +1,13 @@
 //! What the Linux personality needs from the host CPU and its kernel ABI, one file per
 //! host architecture; the rest of the crate is host-neutral. (Reading and rewriting a
-//! signal handler's interrupted context is the engine's: [`archway_jit::host`].)
+//! signal handler's interrupted context is the engine's: [`archway_engine::host`].)
 //!
 //! - `x86_64`, `aarch64`: the safe-syscall routine ([`crate::signal::safe_syscall`])
 //!   and the host handler's `rt_sigreturn` restorer in assembly, the raw `clone`
-//!   argument order, the host kernel's `O_LARGEFILE`, and the size of the alternate
-//!   signal stack.
+//!   argument order, the host kernel's `O_LARGEFILE`, the size of the alternate
+//!   signal stack, and the engine the host runs guests with ([`new_engine`]: the JIT
+//!   with the host's back end, `archway_host_x64` on x86_64; the interpreter on
+//!   aarch64 until it has one).
 //!
 //! Host structure layouts that differ from the guest's (`epoll_event`, `semid64_ds`,
 //! `stat`) come from the `libc` crate's definitions for the host, so their converters
@@ -17,9 +19,9 @@ mod aarch64;
 mod x86_64;
 
 #[cfg(target_arch = "aarch64")]
-pub use aarch64::{alt_stack_bytes, raw_clone_args, O_LARGEFILE};
+pub use aarch64::{alt_stack_bytes, new_engine, raw_clone_args, O_LARGEFILE};
 #[cfg(target_arch = "x86_64")]
-pub use x86_64::{alt_stack_bytes, raw_clone_args, O_LARGEFILE};
+pub use x86_64::{alt_stack_bytes, new_engine, raw_clone_args, O_LARGEFILE};
 
 extern "C" {
     /// System call `nr` with six arguments, unless `*flag` is non-zero when checked (then

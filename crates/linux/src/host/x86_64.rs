@@ -16,6 +16,14 @@ pub fn raw_clone_args(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, t
     [flags, stack, parent_tid, child_tid, tls, 0]
 }
 
+/// The first engine of a guest process: `kind`'s, the JIT with the x86_64 back end.
+pub fn new_engine(
+    kind: archway_engine::EngineKind,
+    frontend: std::sync::Arc<dyn archway_ir::Frontend>,
+) -> Box<dyn archway_engine::Engine> {
+    archway_engine::new_engine::<archway_host_x64::X64Backend>(kind, frontend)
+}
+
 core::arch::global_asm!(
     ".text",
     ".globl archway_safe_syscall",

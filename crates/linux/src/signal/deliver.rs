@@ -24,7 +24,7 @@ use crate::run::die_by_signal;
 use crate::syscall::signal::{AltStack, GuestSigaction};
 use crate::threads::GuestThread;
 use archway_a64::CpuState;
-use archway_jit::fault::GuestFault;
+use archway_engine::fault::GuestFault;
 use std::sync::OnceLock;
 
 const SA_NODEFER: u64 = 0x4000_0000;

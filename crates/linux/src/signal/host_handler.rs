@@ -7,7 +7,7 @@
 //! interrupted context only.
 //!
 //! - A fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP with a kernel `si_code`) in
-//!   guest code is redirected to the engine ([`archway_jit::fault::on_host_fault`]);
+//!   guest code is redirected to the engine ([`archway_engine::fault::on_host_fault`]);
 //!   anywhere else it is archway's bug: a message on stderr, then the default action
 //!   when the instruction faults again (core dump).
 //! - Anything else is recorded for the guest ([`super::ThreadSignals`]) and stays
@@ -17,8 +17,8 @@
 
 use super::{bit, safe_syscall, with_signals, FAULT_SIGNALS, SIGINFO_SIZE};
 use crate::host::archway_signal_restorer;
-use archway_jit::fault::{on_host_fault, GuestFault};
-use archway_jit::host::{fault_was_write, interrupted_pc};
+use archway_engine::fault::{on_host_fault, GuestFault};
+use archway_engine::host::{fault_was_write, interrupted_pc};
 
 /// Offset of `si_code` in a siginfo.
 const SI_CODE: usize = 8;

@@ -19,7 +19,7 @@
 //!
 //! Synchronous signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) always run the host
 //! handler: a fault in guest code becomes a precise guest signal
-//! ([`archway_jit::fault`]); a fault anywhere else is archway's bug and crashes
+//! ([`archway_engine::fault`]); a fault anywhere else is archway's bug and crashes
 //! loudly. A guest trap (an undefined instruction, `BRK`) arrives as an engine exit.
 //!
 //! glibc's own signals 32 and 33 (SIGCANCEL, SIGSETXID): archway never cancels a

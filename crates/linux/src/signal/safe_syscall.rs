@@ -23,7 +23,7 @@ pub const NOT_STARTED: i64 = -513;
 use crate::host::{
     archway_safe_syscall, archway_safe_syscall_check, archway_safe_syscall_insn, archway_safe_syscall_not_started,
 };
-use archway_jit::host::{interrupted_pc, set_interrupted_pc};
+use archway_engine::host::{interrupted_pc, set_interrupted_pc};
 
 /// Host system call `nr` that a deliverable guest signal interrupts: the raw result,
 /// `-EINTR`, or [`NOT_STARTED`].

@@ -34,7 +34,7 @@ pub mod tasks;
 use crate::process::GuestProcess;
 use crate::threads::GuestThread;
 use archway_a64::CpuState;
-use archway_jit::Engine;
+use archway_engine::Engine;
 use std::sync::Arc;
 
 /// The six argument registers X0..X5.

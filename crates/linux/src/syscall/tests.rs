@@ -5,7 +5,7 @@ use crate::guest_memory;
 use crate::host_maps::HostRegions;
 use crate::process::{lock, Brk};
 use crate::threads::GuestThread;
-use archway_jit::Exit;
+use archway_engine::Exit;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;

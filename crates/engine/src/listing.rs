@@ -25,12 +25,12 @@ pub fn host_listing<B: Backend>(block: &Block, features: B::Features) -> String 
 
 /// Replace the addresses of the helpers `block` calls by their names.
 fn name_helpers(block: &Block, listing: String) -> String {
-    let vector = format!("{:#x}", archway_ir::vector::exec_packed as *const () as usize);
+    let lane_ops = format!("{:#x}", archway_ir::lane_ops::exec_packed as *const () as usize);
     block.insts.iter().fold(listing, |text, inst| match &inst.op {
         archway_ir::Op::Call { helper, .. } => {
             text.replace(&format!("{:#x}", helper.func as usize), &format!("<{}>", helper.name))
         }
-        archway_ir::Op::Vec(_) => text.replace(&vector, "<vector::exec_packed>"),
+        archway_ir::Op::Vec(_) => text.replace(&lane_ops, "<lane_ops::exec_packed>"),
         _ => text,
     })
 }

@@ -15,10 +15,10 @@
 use crate::block::Block;
 use crate::frontend::Frontend;
 use crate::helper::Helper;
+use crate::lane_ops::VecInst;
 use crate::op::Op;
 use crate::op::Terminal;
 use crate::types::{Type, Value};
-use crate::vector::VecInst;
 use core::fmt;
 
 impl fmt::Display for Type {

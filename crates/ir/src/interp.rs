@@ -6,10 +6,10 @@
 
 use crate::block::Block;
 use crate::eval;
+use crate::lane_ops;
 use crate::op::{FenceKind, MemOrder, Op, RmwOp, Terminal};
 use crate::state::StateHeader;
 use crate::types::{Type, Value};
-use crate::vector;
 use core::sync::atomic::{fence, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// SIGBUS, raised for a misaligned atomic access as AArch64 hardware does.
@@ -122,7 +122,7 @@ pub unsafe fn run_block_with(block: &Block, state: *mut u8, vals: &mut Vec<u64>)
                     (helper.func)(state, a[0], a[1], a[2], a[3]) & ty.mask()
                 }
                 Op::Vec(v) => {
-                    vector::exec(state, v);
+                    lane_ops::exec(state, v);
                     0
                 }
             };

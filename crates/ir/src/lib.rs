@@ -23,7 +23,8 @@
 //! - [`block`]: blocks and the builder front ends use to make them.
 //! - [`helper`]: out-of-line helper functions callable from IR.
 //! - [`state`]: the header every guest state struct starts with.
-//! - [`vector`]: 128-bit vector operations on state fields ([`Op::Vec`]) and their meaning.
+//! - [`lane_ops`]: lane-wise operations on the state's 16-byte vector fields
+//!   ([`Op::Vec`]) and their meaning.
 //! - [`verify`]: the verifier.
 //! - [`interp`]: the reference interpreter.
 //! - [`passes`]: optimisation passes (get/set elimination, constant folding, DCE).
@@ -42,18 +43,18 @@ pub mod eval;
 pub mod frontend;
 pub mod helper;
 pub mod interp;
+pub mod lane_ops;
 pub mod op;
 mod op_macro;
 pub mod passes;
 pub mod state;
 pub mod types;
-pub mod vector;
 pub mod verify;
 
 pub use block::{Block, BlockBuilder, GuestInsn, Inst};
 pub use frontend::Frontend;
 pub use helper::{Helper, HelperFn};
+pub use lane_ops::{VecInst, VecOp};
 pub use op::{BinOp, CmpOp, FenceKind, MemOrder, Op, RmwOp, Terminal, UnOp};
 pub use state::{ExitReason, StateHeader};
 pub use types::{Type, Value};
-pub use vector::{VecInst, VecOp};

@@ -9,10 +9,10 @@
 //!   layout); all other bits are zero.
 
 use crate::helper::Helper;
+use crate::lane_ops::VecInst;
 use crate::op_macro::{ir_ops, need};
 use crate::types::Type::{Void, I1, I32, I64};
 use crate::types::Value;
-use crate::vector::VecInst;
 
 /// Two-operand integer operations; both operands and the result have the same type.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Hash)]
@@ -328,7 +328,7 @@ ir_ops! {
             },
         },
         /// A 128-bit vector operation from state fields to a state field (Void; see
-        /// [`crate::vector`]).
+        /// [`crate::lane_ops`]).
         Vec(inst: VecInst) => {
             text: "{inst}",
             side_effects: true,

@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn checks_vector_ops() {
-        use crate::vector::{VecInst, VecOp};
+        use crate::lane_ops::{VecInst, VecOp};
         let add = VecInst { op: VecOp::Add, esize: 32, full: true, dst: 32, a: 48, b: 64, imm: 0 };
         let with = |ty, v| {
             let mut b = BlockBuilder::new(0);

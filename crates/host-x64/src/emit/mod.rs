@@ -4,7 +4,7 @@
 //! walks its instructions once, emitting each with the op family's module:
 //! `alu` (binary and unary arithmetic, extensions), `flags` (comparisons, NZCV,
 //! conditions, select), `mem` (guest state, loads, stores, atomics, fences),
-//! `call` (helpers), `vector` (vector ops in SSE, over the `sse` wrappers) and
+//! `call` (helpers), `sse_ops` (vector ops in SSE, over the `sse` wrappers) and
 //! `terminal` (block exits, links, the indirect lookup). Cold exit stubs go after the
 //! terminal, then the constant pool (16-byte aligned vector masks).
 //!
@@ -25,8 +25,8 @@ mod call;
 mod flags;
 mod mem;
 mod sse;
+mod sse_ops;
 mod terminal;
-mod vector;
 
 use asm::{Alu, Cc, Rm, Src, W};
 
@@ -44,7 +44,7 @@ use dynasmrt::{DynamicLabel, DynasmApi, DynasmError, VecAssembler};
 pub fn calls_out(op: &Op, features: HostFeatures) -> bool {
     match op {
         Op::Call { .. } => true,
-        Op::Vec(v) => !vector::native(v, features),
+        Op::Vec(v) => !sse_ops::native(v, features),
         _ => false,
     }
 }

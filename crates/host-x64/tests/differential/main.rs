@@ -6,7 +6,7 @@
 //! mix everything. The interpreter runs the same blocks through a minimal dispatcher
 //! of its own, so the IR passes are not involved: both engines see identical IR.
 //! State (PC and guest area) and the memory buffer the blocks touch must match.
-//! Vector ops, which work on 16-byte state fields, have their own module ([`vector`]).
+//! Vector ops, which work on 16-byte state fields, have their own module ([`lane_ops`]).
 //!
 //! x86_64 hosts only: the JIT's code runs there alone (other hosts build this crate,
 //! and its golden listings, but use the interpreter).
@@ -23,7 +23,7 @@ use archway_ir::{
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-mod vector;
+mod lane_ops;
 
 // ---------------------------------------------------------------------------------
 // Guest state, memory and a front end serving prepared blocks.

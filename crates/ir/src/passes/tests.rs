@@ -3,10 +3,10 @@
 use super::optimize;
 use crate::block::BlockBuilder;
 use crate::interp::run_block;
+use crate::lane_ops::{VecInst, VecOp};
 use crate::op::{BinOp, Op, Terminal};
 use crate::state::StateHeader;
 use crate::types::Type;
-use crate::vector::{VecInst, VecOp};
 use crate::verify::verify;
 
 #[repr(C)]

@@ -1,4 +1,4 @@
-//! Vector operations on guest state: what [`Op::Vec`](crate::Op::Vec) means.
+//! Lane operations on guest state: what [`Op::Vec`](crate::Op::Vec) means.
 //!
 //! The IR has no vector values. A [`VecInst`] works from state to state: it reads the
 //! 16-byte fields at byte offsets `a`, `b` (when its op has a second operand) and `dst`

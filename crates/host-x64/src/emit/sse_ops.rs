@@ -21,7 +21,7 @@
 //!
 //! What needs SSE4.1 or SSE4.2 (32-bit multiply, most 16/32-bit maxima and minima,
 //! 64-bit compares) is used when the host has it ([`native`]); otherwise the op calls
-//! the reference implementation, [`archway_ir::vector::exec_packed`], like a helper, and
+//! the reference implementation, [`archway_ir::lane_ops::exec_packed`], like a helper, and
 //! the register allocator treats it as a call. SSE4.1's `pmovzx`/`pmovsx` also shorten
 //! UXTL/SXTL when present. Masks and sign biases come from the block's constant pool.
 
@@ -32,7 +32,7 @@ use super::sse::{
 use super::Emitter;
 use crate::features::HostFeatures;
 use crate::regs::ARG_REGS;
-use archway_ir::vector::{exec_packed, VecInst, VecOp, VecOp::*};
+use archway_ir::lane_ops::{exec_packed, VecInst, VecOp, VecOp::*};
 
 /// The SSE level an op's code needs.
 enum Level {

@@ -168,7 +168,8 @@ impl CodeRegion {
     /// `code` must be the entry of a block placed in this region (or a routine), and
     /// `state` a live guest state whose layout the block was compiled for.
     pub(crate) unsafe fn enter(&self, state: *mut u8, code: usize, frame_sp: *mut usize) {
-        (self.enter)(state, code, frame_sp)
+        // SAFETY: the caller passes a live state and a placed block's address; the trampoline is this region's.
+        unsafe { (self.enter)(state, code, frame_sp) }
     }
 }
 

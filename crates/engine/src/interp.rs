@@ -45,20 +45,23 @@ impl InterpEngine {
 /// # Safety
 /// As [`archway_ir::interp::run_block`].
 pub unsafe fn run_interpreted(block: &Block, state: *mut u8) -> BlockExit {
-    thread_local! {
-        /// The values of the block being interpreted, one allocation per thread.
-        static VALUES: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
-    }
-    let mut values = VALUES.take();
-    let outcome = crate::fault::catching(|| run_block_with(block, state, &mut values));
-    VALUES.set(values);
-    match outcome {
-        Some(exit) => exit,
-        None => {
-            let pc = archway_ir::interp::faulting_pc(block, state);
-            let signal = crate::fault::peek_signal().unwrap_or(libc::SIGSEGV);
-            (*(state as *mut archway_ir::StateHeader)).pc = pc;
-            BlockExit::Trap { signal, pc }
+    // SAFETY: the caller's contract is run_block's: a live state of the front end's layout, guest memory mapped as the guest expects.
+    unsafe {
+        thread_local! {
+            /// The values of the block being interpreted, one allocation per thread.
+            static VALUES: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+        }
+        let mut values = VALUES.take();
+        let outcome = crate::fault::catching(|| run_block_with(block, state, &mut values));
+        VALUES.set(values);
+        match outcome {
+            Some(exit) => exit,
+            None => {
+                let pc = archway_ir::interp::faulting_pc(block, state);
+                let signal = crate::fault::peek_signal().unwrap_or(libc::SIGSEGV);
+                (*(state as *mut archway_ir::StateHeader)).pc = pc;
+                BlockExit::Trap { signal, pc }
+            }
         }
     }
 }
@@ -73,26 +76,31 @@ pub fn prepare_block(frontend: &dyn Frontend, pc: u64) -> Block {
 
 impl Engine for InterpEngine {
     unsafe fn run(&mut self, state: *mut u8) -> Exit {
-        let header = state as *mut StateHeader;
-        loop {
-            if (*header).exit_request != 0 {
-                return Exit::Interrupted;
-            }
-            if let Some((start, end)) = (*header).take_code_dirty() {
-                self.invalidate(start, end);
-            }
-            match self.invalidations.catch_up() {
-                None => {}
-                Some(CatchUp::Everything) => self.blocks.clear(),
-                Some(CatchUp::Ranges(ranges)) => ranges.into_iter().for_each(|(lo, hi)| self.invalidate_here(lo, hi)),
-            }
-            let pc = (*header).pc;
-            let frontend = &self.frontend;
-            let block = self.blocks.entry(pc).or_insert_with(|| prepare_block(frontend.as_ref(), pc));
-            match run_interpreted(block, state) {
-                BlockExit::Jump(_) => {}
-                BlockExit::Syscall { .. } => return Exit::Syscall,
-                BlockExit::Trap { signal, pc } => return Exit::Trap { signal, pc },
+        // SAFETY: Engine::run's contract: a live state of the front end's layout, guest memory as the guest expects.
+        unsafe {
+            let header = state as *mut StateHeader;
+            loop {
+                if (*header).exit_request != 0 {
+                    return Exit::Interrupted;
+                }
+                if let Some((start, end)) = (*header).take_code_dirty() {
+                    self.invalidate(start, end);
+                }
+                match self.invalidations.catch_up() {
+                    None => {}
+                    Some(CatchUp::Everything) => self.blocks.clear(),
+                    Some(CatchUp::Ranges(ranges)) => {
+                        ranges.into_iter().for_each(|(lo, hi)| self.invalidate_here(lo, hi))
+                    }
+                }
+                let pc = (*header).pc;
+                let frontend = &self.frontend;
+                let block = self.blocks.entry(pc).or_insert_with(|| prepare_block(frontend.as_ref(), pc));
+                match run_interpreted(block, state) {
+                    BlockExit::Jump(_) => {}
+                    BlockExit::Syscall { .. } => return Exit::Syscall,
+                    BlockExit::Trap { signal, pc } => return Exit::Trap { signal, pc },
+                }
             }
         }
     }

@@ -263,50 +263,62 @@ impl<B: Backend> JitEngine<B> {
     /// # Safety
     /// `engine` must point to a live `JitEngine<B>` that is not being modified.
     unsafe fn lookup_for_fault(engine: *const (), host_pc: usize) -> Option<u64> {
-        (*(engine as *const JitEngine<B>)).fault_map.guest_pc_at(host_pc)
+        // SAFETY: the fault context passes the engine it was set up with, alive while its code runs.
+        unsafe { (*(engine as *const JitEngine<B>)).fault_map.guest_pc_at(host_pc) }
     }
 
     /// Run translated code at `addr` on `state` with fault recovery.
     unsafe fn enter(&mut self, state: *mut u8, addr: usize) {
-        let frame_sp = core::ptr::addr_of_mut!(self.frame_sp);
-        let engine = self as *const JitEngine<B> as *const ();
-        let exit_trap = self.code.env().exit_trap;
-        let code = &self.code;
-        crate::fault::in_translated_code::<B, _>(Self::lookup_for_fault, engine, frame_sp, state, exit_trap, || {
-            code.enter(state, addr, frame_sp)
-        });
+        // SAFETY: the caller passes a live state and the address of a block placed in this engine's region.
+        unsafe {
+            let frame_sp = core::ptr::addr_of_mut!(self.frame_sp);
+            let engine = self as *const JitEngine<B> as *const ();
+            let exit_trap = self.code.env().exit_trap;
+            let code = &self.code;
+            crate::fault::in_translated_code::<B, _>(
+                Self::lookup_for_fault,
+                engine,
+                frame_sp,
+                state,
+                exit_trap,
+                || code.enter(state, addr, frame_sp),
+            );
+        }
     }
 }
 
 impl<B: Backend> Engine for JitEngine<B> {
     unsafe fn run(&mut self, state: *mut u8) -> Exit {
-        let header = state as *mut StateHeader;
-        loop {
-            self.catch_up(header);
-            let pc = (*header).pc;
-            match self.runnable(pc) {
-                // SAFETY (caller's contract): `state` is a live guest state of the
-                // front end's layout, which the block was compiled for.
-                Runnable::Host(addr) => self.enter(state, addr),
-                Runnable::Interpreted => {
-                    if (*header).exit_request != 0 {
-                        return Exit::Interrupted;
-                    }
-                    let block = &self.interpreted[&pc];
-                    match crate::interp::run_interpreted(block, state) {
-                        BlockExit::Jump(_) => continue,
-                        BlockExit::Syscall { .. } => return Exit::Syscall,
-                        BlockExit::Trap { signal, pc } => return Exit::Trap { signal, pc },
+        // SAFETY: Engine::run's contract: a live state of the front end's layout, guest memory as the guest expects.
+        unsafe {
+            let header = state as *mut StateHeader;
+            loop {
+                self.catch_up(header);
+                let pc = (*header).pc;
+                match self.runnable(pc) {
+                    // SAFETY (caller's contract): `state` is a live guest state of the
+                    // front end's layout, which the block was compiled for.
+                    Runnable::Host(addr) => self.enter(state, addr),
+                    Runnable::Interpreted => {
+                        if (*header).exit_request != 0 {
+                            return Exit::Interrupted;
+                        }
+                        let block = &self.interpreted[&pc];
+                        match crate::interp::run_interpreted(block, state) {
+                            BlockExit::Jump(_) => continue,
+                            BlockExit::Syscall { .. } => return Exit::Syscall,
+                            BlockExit::Trap { signal, pc } => return Exit::Trap { signal, pc },
+                        }
                     }
                 }
-            }
-            match ExitReason::from_u32((*header).exit_reason) {
-                Some(ExitReason::Lookup | ExitReason::Synchronize) => continue,
-                Some(ExitReason::Syscall) => return Exit::Syscall,
-                Some(ExitReason::Trap) => {
-                    return Exit::Trap { signal: (*header).exit_arg as i32, pc: (*header).pc };
+                match ExitReason::from_u32((*header).exit_reason) {
+                    Some(ExitReason::Lookup | ExitReason::Synchronize) => continue,
+                    Some(ExitReason::Syscall) => return Exit::Syscall,
+                    Some(ExitReason::Trap) => {
+                        return Exit::Trap { signal: (*header).exit_arg as i32, pc: (*header).pc };
+                    }
+                    Some(ExitReason::Requested) | None => return Exit::Interrupted,
                 }
-                Some(ExitReason::Requested) | None => return Exit::Interrupted,
             }
         }
     }

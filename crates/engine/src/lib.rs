@@ -33,6 +33,9 @@
 //! caches of all (see that module for how running code is stopped). A code cache
 //! shared between threads is a later step.
 
+// The lint gate of issue 12 (see crates/ir/src/lib.rs).
+#![warn(missing_docs, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
 pub mod backend;
 pub mod code_region;
 mod engine;

@@ -40,6 +40,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
 
@@ -91,6 +92,7 @@ fn full_tree(root: &Path) -> bool {
     std::fs::hard_link(root.join("data/hard-a"), root.join("data/hard-b")).unwrap();
     std::os::unix::fs::symlink("hard-a", root.join("data/link")).unwrap();
     std::os::unix::fs::symlink(long_target(), root.join("data/long-link")).unwrap();
+    // SAFETY: mkfifo with a C string path.
     assert_eq!(unsafe { libc::mkfifo(c_path(&root.join("data/fifo")).as_ptr(), 0o644) }, 0);
     std::fs::write(root.join("var/cache/new"), "made after the opaque marker\n").unwrap();
     let _ = std::os::unix::net::UnixListener::bind(root.join("run/socket")).unwrap();
@@ -102,11 +104,13 @@ fn full_tree(root: &Path) -> bool {
     if is_root() {
         let device = libc::makedev(1, 3);
         let node = c_path(&root.join("dev/null"));
+        // SAFETY: mknod with a C string path.
         assert_eq!(unsafe { libc::mknod(node.as_ptr(), libc::S_IFCHR | 0o666, device) }, 0);
         std::fs::write(root.join("data/owned"), "by 1234:5678\n").unwrap();
         std::os::unix::fs::chown(root.join("data/owned"), Some(1234), Some(5678)).unwrap();
     }
     let (name, value) = (CString::new("user.test").unwrap(), b"xattr value");
+    // SAFETY: setxattr with C strings and a value buffer with its length.
     let set = unsafe {
         libc::setxattr(
             c_path(&root.join("etc/hostname")).as_ptr(),
@@ -263,6 +267,7 @@ fn check_unpacked(rootfs: &Path, xattr: bool) {
     if xattr {
         let mut value = [0u8; 64];
         let name = CString::new("user.test").unwrap();
+        // SAFETY: lgetxattr with C strings and a 64-byte buffer of ours.
         let n = unsafe {
             libc::lgetxattr(c_path(&rootfs.join("etc/hostname")).as_ptr(), name.as_ptr(), value.as_mut_ptr().cast(), 64)
         };

@@ -113,7 +113,8 @@ impl ThreadRegistry {
     /// # Safety
     /// `cpu` must stay valid at that address until [`Self::leave`] for `tid`.
     pub unsafe fn enter(&self, tid: i32, cpu: *mut CpuState) {
-        let field = core::ptr::addr_of_mut!((*cpu).header.exit_request);
+        // SAFETY: the caller guarantees `cpu` is a live state; only the field's address is taken.
+        let field = unsafe { core::ptr::addr_of_mut!((*cpu).header.exit_request) };
         lock(&self.inner).live.insert(tid, ExitRequest(field));
     }
 

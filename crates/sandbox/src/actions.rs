@@ -151,7 +151,7 @@ fn optional(s: &Option<CString>) -> *const c_char {
 impl Action {
     /// Make the system calls. Only system calls: this runs in the cloned child.
     pub(crate) fn perform(&self) -> Result<(), c_int> {
-        // SAFETY (the whole match): every pointer passed is a NUL-terminated string or
+        // SAFETY: (the whole match) every pointer passed is a NUL-terminated string or
         // array owned by `self`, a structure on this stack, or null where the call
         // allows it; the calls allocate nothing in this process.
         unsafe {

@@ -104,6 +104,7 @@ fn remove_one(root: &Root, point: &MountPoint) -> Result<(), String> {
     let name = CString::new(name).map_err(|_| "a NUL byte in its name".to_string())?;
     // SAFETY: stat is plain data; fstatat fills it for a name in our directory.
     let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatat with an open directory descriptor, a C string and a stat buffer of ours.
     if unsafe { libc::fstatat(parent.as_raw_fd(), name.as_ptr(), &mut stat, libc::AT_SYMLINK_NOFOLLOW) } < 0 {
         let error = io::Error::last_os_error();
         return if error.raw_os_error() == Some(libc::ENOENT) { Ok(()) } else { Err(error.to_string()) };

@@ -228,6 +228,7 @@ pub(crate) fn reap(child: &Child) -> io::Result<()> {
         // SAFETY: siginfo_t is plain data; waitid fills it for our own child.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let result =
+            // SAFETY: waitid on the child's pidfd, which we own, into a siginfo of ours.
             unsafe { libc::waitid(libc::P_PIDFD, child.pidfd.as_raw_fd() as libc::id_t, &mut info, libc::WEXITED) };
         if result == 0 {
             return Ok(());

@@ -85,6 +85,7 @@ fn run_interp(blocks: &HashMap<u64, Block>, state: &mut State) -> Exit {
         let Some(block) = blocks.get(&pc) else {
             return Exit::Trap { signal: 4, pc };
         };
+        // SAFETY: the state is a live State of the layout the test blocks use.
         match unsafe { run_block(block, state as *mut State as *mut u8) } {
             BlockExit::Jump(_) => {}
             BlockExit::Syscall { .. } => return Exit::Syscall,
@@ -116,6 +117,7 @@ fn check(blocks: &HashMap<u64, Block>, init: &State, mem: &mut [u64], mem_init: 
     let mut got = Box::new(init.clone());
     mem.copy_from_slice(mem_init);
     let (mut engine, _) = jit(blocks, features);
+    // SAFETY: the state is a live State of the layout the test blocks use.
     let got_exit = unsafe { engine.run(&mut *got as *mut State as *mut u8) };
 
     let same = want_exit == got_exit && want.header.pc == got.header.pc && want.regs == got.regs && want_mem == mem;
@@ -524,7 +526,8 @@ fn misaligned_atomics_raise_sigbus() {
 }
 
 unsafe extern "C" fn mix(state: *mut u8, a0: u64, a1: u64, a2: u64, a3: u64) -> u64 {
-    let st = &mut *(state as *mut State);
+    // SAFETY: blocks call this helper with the live test state.
+    let st = unsafe { &mut *(state as *mut State) };
     st.regs[OUT + 100] = st.regs[OUT + 100].wrapping_add(1);
     a0.wrapping_mul(3) ^ a1.rotate_left(7) ^ a2.wrapping_sub(a3)
 }
@@ -658,6 +661,7 @@ fn traps_and_syscalls_report_their_pc() {
     init.header.pc = 0x1000;
     let (mut engine, _) = jit(&blocks, HostFeatures::detect());
     let mut st = init.clone();
+    // SAFETY: the state is a live State of the layout the test blocks use.
     let exit = unsafe { engine.run(&mut *st as *mut State as *mut u8) };
     assert_eq!(exit, Exit::Trap { signal: 4, pc: 0x1004 });
     assert_eq!(st.header.pc, 0x1004);
@@ -665,6 +669,7 @@ fn traps_and_syscalls_report_their_pc() {
     blocks.insert(0x1004, syscall_block(0x1004));
     let (mut engine, _) = jit(&blocks, HostFeatures::detect());
     let mut st = init.clone();
+    // SAFETY: the state is a live State of the layout the test blocks use.
     assert_eq!(unsafe { engine.run(&mut *st as *mut State as *mut u8) }, Exit::Syscall);
     assert_eq!(st.header.pc, 0x1008);
 }
@@ -690,6 +695,7 @@ fn exit_request_stops_a_chained_loop() {
         // thread's plain loads (x86 stores become visible without a barrier).
         unsafe { core::ptr::addr_of_mut!((*header).exit_request).write_volatile(1) };
     });
+    // SAFETY: the state is a live State of the layout the test blocks use.
     let exit = unsafe { engine.run(state as *mut u8) };
     request.join().unwrap();
     assert_eq!(exit, Exit::Interrupted);
@@ -697,6 +703,7 @@ fn exit_request_stops_a_chained_loop() {
     assert!(st.regs[1] > 0);
     // Entering with the request still set stops before running anything.
     let before = st.regs[1];
+    // SAFETY: the state is a live State of the layout the test blocks use.
     assert_eq!(unsafe { engine.run(state as *mut u8) }, Exit::Interrupted);
     assert_eq!(st.regs[1], before);
 }
@@ -713,6 +720,7 @@ fn invalidation_retranslates() {
     let (mut engine, frontend) = jit(&blocks, HostFeatures::detect());
     let mut st = State::new();
     st.header.pc = 0x1000;
+    // SAFETY: the state is a live State of the layout the test blocks use.
     assert_eq!(unsafe { engine.run(&mut *st as *mut State as *mut u8) }, Exit::Syscall);
     assert_eq!(st.regs[0], 1);
 
@@ -724,11 +732,13 @@ fn invalidation_retranslates() {
     // Outside the block: the old translation stays.
     engine.invalidate(0x2000, 0x3000);
     st.header.pc = 0x1000;
+    // SAFETY: the state is a live State of the layout the test blocks use.
     unsafe { engine.run(&mut *st as *mut State as *mut u8) };
     assert_eq!(st.regs[0], 1);
     // Overlapping it: retranslated.
     engine.invalidate(0x1000, 0x1004);
     st.header.pc = 0x1000;
+    // SAFETY: the state is a live State of the layout the test blocks use.
     unsafe { engine.run(&mut *st as *mut State as *mut u8) };
     assert_eq!(st.regs[0], 2);
 }
@@ -754,6 +764,7 @@ fn a_full_code_region_is_flushed_and_refilled() {
     let mut engine = JitEngine::<X64Backend>::new(frontend, options).unwrap();
     let mut st = State::new();
     st.header.pc = 0x10_0000;
+    // SAFETY: the state is a live State of the layout the test blocks use.
     assert_eq!(unsafe { engine.run(&mut *st as *mut State as *mut u8) }, Exit::Syscall);
     assert_eq!(st.regs[0], count * (count - 1) / 2);
 }

@@ -109,6 +109,7 @@ fn kept(name: &[u8]) -> bool {
 fn xattrs(path: &Path) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let c_path = CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
+    // SAFETY: read_sized hands a buffer of its own with its length; the path is a C string.
     let names = match read_sized(|buf, len| unsafe { libc::llistxattr(c_path.as_ptr(), buf, len) }) {
         Ok(names) => names,
         Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => return Ok(Vec::new()),
@@ -117,6 +118,7 @@ fn xattrs(path: &Path) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut out = Vec::new();
     for name in names.split(|b| *b == 0).filter(|n| !n.is_empty() && kept(n)) {
         let c_name = CString::new(name).expect("split at NUL bytes");
+        // SAFETY: read_sized hands a buffer of its own with its length; path and name are C strings.
         match read_sized(|buf, len| unsafe { libc::lgetxattr(c_path.as_ptr(), c_name.as_ptr(), buf.cast(), len) }) {
             Ok(value) => out.push((name.to_vec(), value)),
             // Not readable by this caller, or removed since it was listed.

@@ -286,6 +286,7 @@ fn replace_directory(staging: TempPath, dest: &Path) -> Result<(), Error> {
 /// An exclusive `flock` on directory `dir`, released when dropped.
 fn lock(dir: &Path) -> Result<std::fs::File, Error> {
     let handle = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+    // SAFETY: flock on a descriptor this function owns.
     if unsafe { libc::flock(handle.as_raw_fd(), libc::LOCK_EX) } != 0 {
         return Err(Error::io(dir, std::io::Error::last_os_error()));
     }

@@ -1,5 +1,5 @@
 //! Support for archway's end-to-end tests: finding the binaries under test and the
-//! oracle, running programs with a time limit, and describing how they ended; container
+//! oracle, the guest fixtures' manifest ([`fixtures`]), running programs with a time limit, and describing how they ended; container
 //! engines ([`engines`]) and the host's binfmt_misc table ([`host_binfmt`]) for the
 //! container tests; test images for the readiness check ([`images`]), the Debian base
 //! images of the build tests ([`debian_bases`]), their validation against the OCI

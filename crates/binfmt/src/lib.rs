@@ -10,6 +10,8 @@
 //! - [`probe`]: tiny embedded programs that exit 0, one per architecture; executing
 //!   them tells which platforms the kernel can run now.
 //!
+//! - `error`: the errors of registration, each saying what to do about it.
+//!
 //! The kernel's rules are in ../shared/reference/machine.md ("binfmt_misc").
 
 pub mod arch;

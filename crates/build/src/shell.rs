@@ -23,6 +23,9 @@
 //!   `${name//pattern/replacement}`. Anything else after the name is an error: `${name=word}`, `${name:#...}`,
 //!   `${name:%...}`, and also `${#name}` (BuildKit reads `#` as the special parameter, then fails on `name`).
 //! - `<<` and the blanks after it stay together as one word (a heredoc marker).
+//!
+//! Submodules: `env` (where expansion reads variables), `error` (why a word could not be
+//! expanded).
 
 mod env;
 mod error;

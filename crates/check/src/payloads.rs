@@ -12,7 +12,8 @@
 //!
 //! Every answer is a [`Payload`]: where it is, what it is, and what it is [`Built`] for,
 //! each claim with its [`Evidence`] (an ELF header, a wheel tag, or a path when the
-//! bytes are not ELF), ready to become a finding of the check.
+//! bytes are not ELF), ready to become a finding of the check. Zip archives are read
+//! from memory, bounded, by `archive`.
 
 mod archive;
 pub mod java;

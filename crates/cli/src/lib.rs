@@ -3,6 +3,10 @@
 //! binaries (`archway-aarch64`) that binfmt_misc runs; `archway binfmt`, which
 //! registers them; `archway check`, the image readiness check; `archway build`; and
 //! `archway manifest`.
+//!
+//! Modules: [`launch`] (start a guest program), [`interpreter`] (the per-guest
+//! interpreter binaries' entry), [`binfmt`], [`check`], [`build`], [`manifest`] (the
+//! subcommands), [`registry_args`] (the registry flags they share), [`logging`].
 
 pub mod binfmt;
 pub mod build;

@@ -12,7 +12,7 @@
 //! outputs at the end ([`output`]); progress goes to standard error ([`progress`]).
 //! `COPY --from`, bind mounts and named contexts find their trees through [`sources`];
 //! secrets and ssh agents reach a step through [`secret_mounts`]; a base's `ONBUILD`
-//! triggers run first ([`triggers`]).
+//! triggers run first ([`triggers`]). Ctrl-C and `kill` cancel the build ([`interrupt`]).
 //!
 //! State lives in one directory (default `$XDG_CACHE_HOME/archway/build`): `store/`
 //! (blobs by digest: pulled bases, built layers, configs, manifests), `steps/` (the step

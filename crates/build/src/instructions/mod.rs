@@ -4,7 +4,9 @@
 //! mounts ([`mount`]) and network, `HEALTHCHECK`'s test and durations ([`duration`])),
 //! `ARG`s before the first `FROM` kept as the file's global arguments, and every error
 //! naming the instruction's line. Nothing is expanded here: variables are the build's
-//! business, per platform ([`Command::expand`] says which words expand).
+//! business, per platform ([`Command::expand`] says which words expand). The commands
+//! and their parts are in `command`; `suggest` proposes the closest known name for a
+//! misspelt one.
 
 mod command;
 mod duration;

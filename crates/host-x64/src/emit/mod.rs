@@ -17,7 +17,8 @@
 //! - `rax`, `rcx`, `rdx` are free scratch at every op; materialising constants uses
 //!   `mov` only, so host flags survive between a fused comparison and its user.
 //!
-//! The block's code starts with the `exit_request` check (see `terminal`).
+//! The block's code starts with the `exit_request` check (see `terminal`). The
+//! instruction forms themselves are typed `dynasm!` wrappers in `asm`.
 
 mod alu;
 mod asm;

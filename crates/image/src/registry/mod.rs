@@ -51,7 +51,8 @@
 //! One job per module: `push.rs` pushing, `client.rs` the requests (scheme, challenges,
 //! tokens), `auth.rs` credentials and `WWW-Authenticate`, `auth_file.rs` the auth files,
 //! `tls.rs` the unverified TLS configuration and telling TLS failures apart, `body.rs`
-//! bounded and labelled bodies, `failure.rs` the error texts.
+//! bounded and labelled bodies, `failure.rs` the error texts. Tests: `scripted.rs` a
+//! scripted HTTP server on 127.0.0.1, `push_tests.rs` pushes against it.
 
 mod auth;
 mod auth_file;

@@ -15,7 +15,7 @@
 //! [`memory`] (`brk`, `mmap`...), [`tasks`] (exit, clone, uname, prctl,
 //! `set_tid_address`), [`exec`] (`execve`, `execveat`),
 //! [`signal`] (signal calls), [`ioctl`] (terminal ioctls), [`epoll`] (`epoll_event`),
-//! [`ptrace`] (the architecture-neutral requests);
+//! [`ptrace`] (the architecture-neutral requests), [`sysv_ipc`] (`semid64_ds`);
 //! [`paths`] resolves path arguments under the guest root.
 
 pub mod epoll;

@@ -1,6 +1,7 @@
 //! Tests of the load/store translation: A64 words are translated with
 //! [`translate_block`], verified, and run by the IR reference interpreter on a
-//! [`CpuState`] whose registers point into a 16-byte-aligned buffer.
+//! [`CpuState`] whose registers point into a 16-byte-aligned buffer. One module per
+//! family: `single`, `pair`, `exclusive`, `atomic`.
 
 mod atomic;
 mod exclusive;

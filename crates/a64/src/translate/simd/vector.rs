@@ -9,8 +9,7 @@
 
 use super::{moves, Form};
 use crate::decode::Fields;
-use crate::simd::copy::element_of_imm5;
-use crate::simd::lanes::{bit, bits};
+use crate::simd::copy::element_of;
 use crate::simd::{arith, bitwise, copy, permute, reduce, shift, unary, widen};
 use crate::state::off;
 use crate::translate::Ctx;
@@ -40,9 +39,9 @@ enum Operands {
 #[derive(Clone, Copy)]
 enum Lowering {
     Vec(VecOp, Operands),
-    /// Reads and writes of state, emitted by the function (false: it emitted nothing,
-    /// call the helper).
-    Moves(fn(&mut Ctx, u32) -> bool),
+    /// Reads and writes of state, emitted by the function from the row's fields
+    /// (false: it emitted nothing, call the helper).
+    Moves(fn(&mut Ctx, Fields) -> bool),
 }
 
 use Lowering::{Moves, Vec};
@@ -127,7 +126,7 @@ pub(super) fn lower(ctx: &mut Ctx, helper: &'static Helper, f: Fields, form: For
     };
     match lowering {
         Vec(op, operands) => vec_inst(op, operands, f, form).map(|v| ctx.b.push(Type::Void, Op::Vec(v))).is_some(),
-        Moves(emit) => emit(ctx, f.insn()),
+        Moves(emit) => emit(ctx, f),
     }
 }
 
@@ -163,21 +162,23 @@ fn shift_immediate(f: Fields) -> u32 {
     (f.get('h') << f.width('b')) | f.get('b')
 }
 
-/// DUP (element): a vector op for the vector form, moves for the scalar one.
-fn dup_element(ctx: &mut Ctx, insn: u32) -> bool {
-    let (size, index) = element_of_imm5(insn);
+/// DUP (element): a vector op for the vector form, moves for the scalar one (whose
+/// row has no `Q`).
+fn dup_element(ctx: &mut Ctx, f: Fields) -> bool {
+    if f.width('Q') == 0 {
+        return moves::dup_scalar(ctx, f);
+    }
+    let (size, index) = element_of(f.get('i'));
     let v = VecInst {
         op: Dup,
         esize: 8 << size,
-        full: bit(insn, 30),
-        dst: off::v_lo(bits(insn, 4, 0)),
-        a: off::v_lo(bits(insn, 9, 5)),
+        full: f.bit('Q'),
+        dst: off::v_lo(f.reg('d')),
+        a: off::v_lo(f.reg('n')),
         b: 0,
         imm: index as u32,
     };
-    if bit(insn, 28) {
-        moves::dup_scalar(ctx, insn)
-    } else if v.check().is_ok() {
+    if v.check().is_ok() {
         ctx.b.push(Type::Void, Op::Vec(v));
         true
     } else {

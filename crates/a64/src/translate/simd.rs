@@ -29,7 +29,7 @@ mod vector;
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry, Fields};
 use crate::simd::shift::size_of_immh;
-use crate::simd::structure::{multiple_layout, single_target};
+use crate::simd::structure::{multiple_layout, single_element};
 use crate::simd::{arith, bitwise, copy, permute, reduce, shift, structure, unary, widen};
 use archway_ir::Helper;
 use Form::*;
@@ -478,7 +478,7 @@ fn multiple_structures(ctx: &mut Ctx, f: Fields) -> Flow {
 }
 
 fn single_structure(ctx: &mut Ctx, f: Fields) -> Flow {
-    match single_target(f.insn()) {
+    match single_element(f.get('o') >> 1, f.bit('L'), f.get('Q'), f.get('S'), f.get('z')) {
         Some(_) => emit(ctx, f, Vector, &structure::SINGLE_STRUCTURE),
         None => Flow::Undefined,
     }

@@ -10,7 +10,12 @@ use crate::state::CpuState;
 /// Element size (0..=3, as log2 bytes) and index from the `imm5` field (bits 20..16).
 #[inline(always)]
 pub fn element_of_imm5(insn: u32) -> (u32, usize) {
-    let imm5 = bits(insn, 20, 16);
+    element_of(bits(insn, 20, 16))
+}
+
+/// Element size (0..=3, as log2 bytes) and index given by an `imm5` field.
+#[inline(always)]
+pub fn element_of(imm5: u32) -> (u32, usize) {
     let size = imm5.trailing_zeros().min(3);
     (size, (imm5 >> (size + 1)) as usize)
 }

@@ -75,8 +75,14 @@ pub trait ShiftOp {
 /// Element size (0..=3) of a shift-by-immediate word: the highest set bit of `immh`.
 #[inline(always)]
 pub fn immediate_size(insn: u32) -> u32 {
-    let immh = bits(insn, 22, 19);
-    31u32.saturating_sub(immh.leading_zeros()) & 3
+    size_of_immh(bits(insn, 22, 19)).unwrap_or(0)
+}
+
+/// Element size (0..=3) given by a 4-bit `immh`: its highest set bit; `None` for 0
+/// (the modified-immediate class).
+#[inline(always)]
+pub fn size_of_immh(immh: u32) -> Option<u32> {
+    immh.checked_ilog2()
 }
 
 /// `immh:immb` of a shift-by-immediate word.

@@ -52,11 +52,13 @@ pub const fn single_selem(insn: u32) -> usize {
 
 /// Decode the element of a single-structure word, or `None` when unallocated.
 pub const fn single_target(insn: u32) -> Option<SingleTarget> {
-    let q = bits(insn, 30, 30);
-    let s = bits(insn, 12, 12);
-    let size = bits(insn, 11, 10);
-    let load = bit(insn, 22);
-    match bits(insn, 15, 14) {
+    single_element(bits(insn, 15, 14), bit(insn, 22), bits(insn, 30, 30), bits(insn, 12, 12), bits(insn, 11, 10))
+}
+
+/// The element of a single-structure access from its fields: `opcode<2:1>`, L, Q, S
+/// and `size`; `None` when unallocated.
+pub const fn single_element(opcode_high: u32, load: bool, q: u32, s: u32, size: u32) -> Option<SingleTarget> {
+    match opcode_high {
         0b00 => Some(SingleTarget::Lane { size: 0, index: (q << 3 | s << 2 | size) as usize }),
         0b01 if size & 1 == 0 => Some(SingleTarget::Lane { size: 1, index: (q << 2 | s << 1 | size >> 1) as usize }),
         0b10 if size == 0 => Some(SingleTarget::Lane { size: 2, index: (q << 1 | s) as usize }),

@@ -1,23 +1,18 @@
 //! Advanced SIMD integer, permute and structure load/store instructions.
 //!
-//! The decoder rows below are encoding classes (with the FP opcodes of each class left
-//! out, so [`super::fp`] owns those words); each class handler picks the helper in
-//! [`crate::simd`] that implements the instruction from a table indexed by `U:opcode`
-//! and checks that the arrangement (Q, `size`) is allocated, so an unallocated one
-//! raises SIGILL at translation. The common integer instructions then become IR
-//! vector ops or plain state moves instead ([`vector`]); the rest become one call of
-//! the helper, whose argument is the instruction word and which does the lane work on
-//! the guest state.
+//! Most rows are one instruction each, as in Dynarmic's `a64.inc`: [`op!`] names the
+//! instruction, its pattern (the FP opcodes of each encoding class are other rows, of
+//! [`super::fp`]), the helper in [`crate::simd`] that implements it and the
+//! arrangements it is allocated for, so an unallocated arrangement raises SIGILL at
+//! translation and an unallocated opcode matches no row. The common integer
+//! instructions then become IR vector ops or plain state moves instead ([`vector`]),
+//! from the row's fields; the rest become one call of the helper, whose argument is
+//! the instruction word and which does the lane work on the guest state. The rows of
+//! copies, immediates, table lookups and structure loads and stores are encoding
+//! classes whose handlers choose by their fields; so are the shifts by immediate,
+//! whose words with `immh` = 0 are the modified immediates ([`shift_by_immediate`]).
 //!
-//! The word is what the helper (and `vector`'s lowering, keyed by helper) decodes,
-//! so every handler passes [`Fields::insn`] on. Handlers whose decisions need only
-//! their row's letters read those; the op-table handlers (three same, three different,
-//! two-register miscellaneous, across lanes, shift by immediate, by element, permute)
-//! still index their tables by the word's `U:opcode`, Q and `size` bits, because their
-//! rows are encoding classes split around the FP opcodes: the row fixes part of the
-//! opcode (and U, Q or the scalar bit), so no letter holds the whole key.
-//!
-//! Integer opcodes claimed per class (FP ones are the rest):
+//! Integer opcodes per class (FP ones are the rest):
 //! - three same: `0xxxx`, `10xxx` (FP: `11xxx`);
 //! - two-register miscellaneous: `00xxx`, `010xx`, `10010`, `10011`, `10100`, and
 //!   `11100` with `size` = `10` (URECPE, URSQRTE);
@@ -33,67 +28,243 @@ mod vector;
 
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry, Fields};
-use crate::simd::lanes::{bit, bits};
-use crate::simd::shift::immediate_size;
-use crate::simd::structure::{multiple_layout, single_target};
+use crate::simd::shift::size_of_immh;
+use crate::simd::structure::{multiple_layout, single_element};
 use crate::simd::{arith, bitwise, copy, permute, reduce, shift, structure, unary, widen};
 use archway_ir::Helper;
+use Form::*;
+
+/// A row of one instruction: `op!(Vector, "ADD", pattern, arith::ADD, NO_1D)` is the
+/// instruction `ADD`, one call of `arith::ADD` (or its lowering) when the arrangement
+/// that `Vector` reads from the fields is one of `NO_1D`, else UNDEFINED.
+macro_rules! op {
+    ($form:expr, $name:literal, $pattern:literal, $helper:path, $shapes:expr) => {
+        inst($name, $pattern, {
+            fn handler(ctx: &mut Ctx, f: Fields) -> Flow {
+                emit_op(ctx, f, $form, &$helper, $shapes)
+            }
+            handler
+        })
+    };
+}
 
 pub const TABLE: &[Entry] = &[
-    // Vector forms.
-    inst("SIMD_TBL_TBX", "0Q001110000mmmmm0iio00nnnnnddddd", table_lookup),
-    inst("SIMD_ZIP_UZP_TRN", "0Q001110zz0mmmmm0ooo10nnnnnddddd", permute),
-    inst("SIMD_EXT", "0Q101110000mmmmm0iiii0nnnnnddddd", extract),
-    inst("SIMD_COPY", "0Qo01110000iiiii0jjjj1nnnnnddddd", copy),
-    inst("SIMD_THREE_SAME", "0QU01110zz1mmmmm0oooo1nnnnnddddd", three_same),
-    inst("SIMD_THREE_SAME", "0QU01110zz1mmmmm10ooo1nnnnnddddd", three_same),
-    inst("SIMD_THREE_DIFFERENT", "0QU01110zz1mmmmmoooo00nnnnnddddd", three_different),
-    inst("SIMD_TWO_REG_MISC", "0QU01110zz1000000ooo10nnnnnddddd", two_reg_misc),
-    inst("SIMD_TWO_REG_MISC", "0QU01110zz10000010oo10nnnnnddddd", two_reg_misc),
-    inst("SIMD_TWO_REG_MISC", "0QU01110zz100001001o10nnnnnddddd", two_reg_misc),
-    inst("SIMD_TWO_REG_MISC", "0QU01110zz100001010010nnnnnddddd", two_reg_misc),
-    inst("SIMD_URECPE_URSQRTE", "0QU0111010100001110010nnnnnddddd", two_reg_misc),
-    inst("SIMD_ACROSS_LANES", "0QU01110zz110000001110nnnnnddddd", across_lanes),
-    inst("SIMD_ACROSS_LANES", "0QU01110zz110000101010nnnnnddddd", across_lanes),
-    inst("SIMD_ACROSS_LANES", "0QU01110zz110001101o10nnnnnddddd", across_lanes),
-    inst("SIMD_MODIFIED_IMM", "0Qo0111100000iii0ccc01iiiiiddddd", modified_immediate),
-    inst("SIMD_MODIFIED_IMM", "0Qo0111100000iii10cc01iiiiiddddd", modified_immediate),
-    inst("SIMD_MODIFIED_IMM", "0Qo0111100000iii110c01iiiiiddddd", modified_immediate),
-    inst("SIMD_MODIFIED_IMM", "0Qo0111100000iii111001iiiiiddddd", modified_immediate),
-    inst("SIMD_SHIFT_IMM", "0QU011110hhhhbbb0oooo1nnnnnddddd", shift_by_immediate),
-    inst("SIMD_SHIFT_IMM", "0QU011110hhhhbbb10ooo1nnnnnddddd", shift_by_immediate),
-    inst("SIMD_MLA_ELEMENT", "0Q101111zzLMmmmm0000H0nnnnnddddd", by_element),
-    inst("SIMD_MLS_ELEMENT", "0Q101111zzLMmmmm0100H0nnnnnddddd", by_element),
-    inst("SIMD_MUL_ELEMENT", "0Q001111zzLMmmmm1000H0nnnnnddddd", by_element),
-    inst("SIMD_LONG_ELEMENT", "0QU01111zzLMmmmmoo10H0nnnnnddddd", by_element),
-    inst("SIMD_SQDML_ELEMENT", "0Q001111zzLMmmmm0o11H0nnnnnddddd", by_element),
-    inst("SIMD_SQDMULL_ELEMENT", "0Q001111zzLMmmmm1011H0nnnnnddddd", by_element),
-    inst("SIMD_SQDMULH_ELEMENT", "0Q001111zzLMmmmm110oH0nnnnnddddd", by_element),
-    // Scalar forms.
-    inst("SIMD_DUP_SCALAR", "01011110000iiiii000001nnnnnddddd", dup_scalar),
-    inst("SIMD_ADDP_SCALAR", "01011110zz110001101110nnnnnddddd", addp_scalar),
-    inst("SIMD_SCALAR_THREE_SAME", "01U11110zz1mmmmm0oooo1nnnnnddddd", three_same),
-    inst("SIMD_SCALAR_THREE_SAME", "01U11110zz1mmmmm10ooo1nnnnnddddd", three_same),
-    inst("SIMD_SCALAR_THREE_DIFFERENT", "01011110zz1mmmmm10o100nnnnnddddd", three_different),
-    inst("SIMD_SCALAR_THREE_DIFFERENT", "01011110zz1mmmmm110100nnnnnddddd", three_different),
-    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110zz1000000o1110nnnnnddddd", two_reg_misc),
-    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110zz10000010oo10nnnnnddddd", two_reg_misc),
-    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110zz100001001010nnnnnddddd", two_reg_misc),
-    inst("SIMD_SCALAR_TWO_REG_MISC", "01U11110zz100001010010nnnnnddddd", two_reg_misc),
-    inst("SIMD_SCALAR_SHIFT_IMM", "01U111110hhhhbbb0oooo1nnnnnddddd", shift_by_immediate),
-    inst("SIMD_SCALAR_SHIFT_IMM", "01U111110hhhhbbb10ooo1nnnnnddddd", shift_by_immediate),
-    inst("SIMD_SCALAR_SQDML_ELEMENT", "01011111zzLMmmmm0o11H0nnnnnddddd", by_element),
-    inst("SIMD_SCALAR_SQDMULL_ELEMENT", "01011111zzLMmmmm1011H0nnnnnddddd", by_element),
-    inst("SIMD_SCALAR_SQDMULH_ELEMENT", "01011111zzLMmmmm110oH0nnnnnddddd", by_element),
-    // Structure loads and stores.
-    inst("SIMD_LDST_MULTIPLE", "0Q0011000L000000oooozznnnnnttttt", multiple_structures),
-    inst("SIMD_LDST_MULTIPLE_POST", "0Q0011001L0mmmmmoooozznnnnnttttt", multiple_structures),
-    inst("SIMD_LDST_SINGLE", "0Q0011010LR00000oooSzznnnnnttttt", single_structure),
-    inst("SIMD_LDST_SINGLE_POST", "0Q0011011LRmmmmmoooSzznnnnnttttt", single_structure),
+    // Classes whose handlers choose by their fields.
+    inst("TBL_TBX", "0Q001110000mmmmm0iio00nnnnnddddd", table_lookup),
+    inst("EXT", "0Q101110000mmmmm0iiii0nnnnnddddd", extract),
+    inst("DUP_INS_UMOV_SMOV", "0Qo01110000iiiii0jjjj1nnnnnddddd", copy),
+    inst("MOVI_MVNI_ORR_BIC_imm", "0Qo0111100000iii0ccc01iiiiiddddd", modified_immediate),
+    inst("MOVI_MVNI_ORR_BIC_imm", "0Qo0111100000iii10cc01iiiiiddddd", modified_immediate),
+    inst("MOVI_MVNI_ORR_BIC_imm", "0Qo0111100000iii110c01iiiiiddddd", modified_immediate),
+    inst("MOVI_MVNI_ORR_BIC_imm", "0Qo0111100000iii111001iiiiiddddd", modified_immediate),
+    inst("DUP_element_scalar", "01011110000iiiii000001nnnnnddddd", dup_scalar),
+    inst("LD_ST_multiple", "0Q0011000L000000oooozznnnnnttttt", multiple_structures),
+    inst("LD_ST_multiple_post", "0Q0011001L0mmmmmoooozznnnnnttttt", multiple_structures),
+    inst("LD_ST_single", "0Q0011010LR00000oooSzznnnnnttttt", single_structure),
+    inst("LD_ST_single_post", "0Q0011011LRmmmmmoooSzznnnnnttttt", single_structure),
+    // Permutes.
+    op!(Vector, "UZP1", "0Q001110zz0mmmmm000110nnnnnddddd", permute::UZP1, NO_1D),
+    op!(Vector, "TRN1", "0Q001110zz0mmmmm001010nnnnnddddd", permute::TRN1, NO_1D),
+    op!(Vector, "ZIP1", "0Q001110zz0mmmmm001110nnnnnddddd", permute::ZIP1, NO_1D),
+    op!(Vector, "UZP2", "0Q001110zz0mmmmm010110nnnnnddddd", permute::UZP2, NO_1D),
+    op!(Vector, "TRN2", "0Q001110zz0mmmmm011010nnnnnddddd", permute::TRN2, NO_1D),
+    op!(Vector, "ZIP2", "0Q001110zz0mmmmm011110nnnnnddddd", permute::ZIP2, NO_1D),
+    // Logical operations: three same with opcode `00011`, `size` part of the operation.
+    op!(Bytes, "AND", "0Q001110001mmmmm000111nnnnnddddd", bitwise::AND, B),
+    op!(Bytes, "BIC", "0Q001110011mmmmm000111nnnnnddddd", bitwise::BIC, B),
+    op!(Bytes, "ORR", "0Q001110101mmmmm000111nnnnnddddd", bitwise::ORR, B),
+    op!(Bytes, "ORN", "0Q001110111mmmmm000111nnnnnddddd", bitwise::ORN, B),
+    op!(Bytes, "EOR", "0Q101110001mmmmm000111nnnnnddddd", bitwise::EOR, B),
+    op!(Bytes, "BSL", "0Q101110011mmmmm000111nnnnnddddd", bitwise::BSL, B),
+    op!(Bytes, "BIT", "0Q101110101mmmmm000111nnnnnddddd", bitwise::BIT, B),
+    op!(Bytes, "BIF", "0Q101110111mmmmm000111nnnnnddddd", bitwise::BIF, B),
+    // NOT and RBIT: two-register miscellaneous `1:00101`, told apart by `size`.
+    op!(Bytes, "NOT", "0Q10111000100000010110nnnnnddddd", bitwise::NOT, B),
+    op!(Bytes, "RBIT", "0Q10111001100000010110nnnnnddddd", bitwise::RBIT, B),
+    // Scalar pairwise.
+    op!(Scalar, "ADDP_scalar", "01011110zz110001101110nnnnnddddd", reduce::ADDP_SCALAR, SCALAR_D),
+    // Three same.
+    op!(Vector, "SHADD", "0Q001110zz1mmmmm000001nnnnnddddd", arith::SHADD, BHS),
+    op!(Vector, "SQADD", "0Q001110zz1mmmmm000011nnnnnddddd", arith::SQADD, NO_1D),
+    op!(Vector, "SRHADD", "0Q001110zz1mmmmm000101nnnnnddddd", arith::SRHADD, BHS),
+    op!(Vector, "SHSUB", "0Q001110zz1mmmmm001001nnnnnddddd", arith::SHSUB, BHS),
+    op!(Vector, "SQSUB", "0Q001110zz1mmmmm001011nnnnnddddd", arith::SQSUB, NO_1D),
+    op!(Vector, "CMGT", "0Q001110zz1mmmmm001101nnnnnddddd", arith::CMGT, NO_1D),
+    op!(Vector, "CMGE", "0Q001110zz1mmmmm001111nnnnnddddd", arith::CMGE, NO_1D),
+    op!(Vector, "SSHL", "0Q001110zz1mmmmm010001nnnnnddddd", shift::SSHL, NO_1D),
+    op!(Vector, "SQSHL", "0Q001110zz1mmmmm010011nnnnnddddd", shift::SQSHL, NO_1D),
+    op!(Vector, "SRSHL", "0Q001110zz1mmmmm010101nnnnnddddd", shift::SRSHL, NO_1D),
+    op!(Vector, "SQRSHL", "0Q001110zz1mmmmm010111nnnnnddddd", shift::SQRSHL, NO_1D),
+    op!(Vector, "SMAX", "0Q001110zz1mmmmm011001nnnnnddddd", arith::SMAX, BHS),
+    op!(Vector, "SMIN", "0Q001110zz1mmmmm011011nnnnnddddd", arith::SMIN, BHS),
+    op!(Vector, "SABD", "0Q001110zz1mmmmm011101nnnnnddddd", arith::SABD, BHS),
+    op!(Vector, "SABA", "0Q001110zz1mmmmm011111nnnnnddddd", arith::SABA, BHS),
+    op!(Vector, "ADD", "0Q001110zz1mmmmm100001nnnnnddddd", arith::ADD, NO_1D),
+    op!(Vector, "CMTST", "0Q001110zz1mmmmm100011nnnnnddddd", arith::CMTST, NO_1D),
+    op!(Vector, "MLA", "0Q001110zz1mmmmm100101nnnnnddddd", arith::MLA, BHS),
+    op!(Vector, "MUL", "0Q001110zz1mmmmm100111nnnnnddddd", arith::MUL, BHS),
+    op!(Vector, "SMAXP", "0Q001110zz1mmmmm101001nnnnnddddd", reduce::SMAXP, BHS),
+    op!(Vector, "SMINP", "0Q001110zz1mmmmm101011nnnnnddddd", reduce::SMINP, BHS),
+    op!(Vector, "SQDMULH", "0Q001110zz1mmmmm101101nnnnnddddd", arith::SQDMULH, HS),
+    op!(Vector, "ADDP", "0Q001110zz1mmmmm101111nnnnnddddd", reduce::ADDP, NO_1D),
+    op!(Vector, "UHADD", "0Q101110zz1mmmmm000001nnnnnddddd", arith::UHADD, BHS),
+    op!(Vector, "UQADD", "0Q101110zz1mmmmm000011nnnnnddddd", arith::UQADD, NO_1D),
+    op!(Vector, "URHADD", "0Q101110zz1mmmmm000101nnnnnddddd", arith::URHADD, BHS),
+    op!(Vector, "UHSUB", "0Q101110zz1mmmmm001001nnnnnddddd", arith::UHSUB, BHS),
+    op!(Vector, "UQSUB", "0Q101110zz1mmmmm001011nnnnnddddd", arith::UQSUB, NO_1D),
+    op!(Vector, "CMHI", "0Q101110zz1mmmmm001101nnnnnddddd", arith::CMHI, NO_1D),
+    op!(Vector, "CMHS", "0Q101110zz1mmmmm001111nnnnnddddd", arith::CMHS, NO_1D),
+    op!(Vector, "USHL", "0Q101110zz1mmmmm010001nnnnnddddd", shift::USHL, NO_1D),
+    op!(Vector, "UQSHL", "0Q101110zz1mmmmm010011nnnnnddddd", shift::UQSHL, NO_1D),
+    op!(Vector, "URSHL", "0Q101110zz1mmmmm010101nnnnnddddd", shift::URSHL, NO_1D),
+    op!(Vector, "UQRSHL", "0Q101110zz1mmmmm010111nnnnnddddd", shift::UQRSHL, NO_1D),
+    op!(Vector, "UMAX", "0Q101110zz1mmmmm011001nnnnnddddd", arith::UMAX, BHS),
+    op!(Vector, "UMIN", "0Q101110zz1mmmmm011011nnnnnddddd", arith::UMIN, BHS),
+    op!(Vector, "UABD", "0Q101110zz1mmmmm011101nnnnnddddd", arith::UABD, BHS),
+    op!(Vector, "UABA", "0Q101110zz1mmmmm011111nnnnnddddd", arith::UABA, BHS),
+    op!(Vector, "SUB", "0Q101110zz1mmmmm100001nnnnnddddd", arith::SUB, NO_1D),
+    op!(Vector, "CMEQ", "0Q101110zz1mmmmm100011nnnnnddddd", arith::CMEQ, NO_1D),
+    op!(Vector, "MLS", "0Q101110zz1mmmmm100101nnnnnddddd", arith::MLS, BHS),
+    op!(Vector, "PMUL", "0Q101110zz1mmmmm100111nnnnnddddd", arith::PMUL, B),
+    op!(Vector, "UMAXP", "0Q101110zz1mmmmm101001nnnnnddddd", reduce::UMAXP, BHS),
+    op!(Vector, "UMINP", "0Q101110zz1mmmmm101011nnnnnddddd", reduce::UMINP, BHS),
+    op!(Vector, "SQRDMULH", "0Q101110zz1mmmmm101101nnnnnddddd", arith::SQRDMULH, HS),
+    // Three different.
+    op!(Vector, "SADDL", "0Q001110zz1mmmmm000000nnnnnddddd", widen::SADDL, BHS),
+    op!(Vector, "SADDW", "0Q001110zz1mmmmm000100nnnnnddddd", widen::SADDW, BHS),
+    op!(Vector, "SSUBL", "0Q001110zz1mmmmm001000nnnnnddddd", widen::SSUBL, BHS),
+    op!(Vector, "SSUBW", "0Q001110zz1mmmmm001100nnnnnddddd", widen::SSUBW, BHS),
+    op!(Vector, "ADDHN", "0Q001110zz1mmmmm010000nnnnnddddd", widen::ADDHN, BHS),
+    op!(Vector, "SABAL", "0Q001110zz1mmmmm010100nnnnnddddd", widen::SABAL, BHS),
+    op!(Vector, "SUBHN", "0Q001110zz1mmmmm011000nnnnnddddd", widen::SUBHN, BHS),
+    op!(Vector, "SABDL", "0Q001110zz1mmmmm011100nnnnnddddd", widen::SABDL, BHS),
+    op!(Vector, "SMLAL", "0Q001110zz1mmmmm100000nnnnnddddd", widen::SMLAL, BHS),
+    op!(Vector, "SQDMLAL", "0Q001110zz1mmmmm100100nnnnnddddd", widen::SQDMLAL, HS),
+    op!(Vector, "SMLSL", "0Q001110zz1mmmmm101000nnnnnddddd", widen::SMLSL, BHS),
+    op!(Vector, "SQDMLSL", "0Q001110zz1mmmmm101100nnnnnddddd", widen::SQDMLSL, HS),
+    op!(Vector, "SMULL", "0Q001110zz1mmmmm110000nnnnnddddd", widen::SMULL, BHS),
+    op!(Vector, "SQDMULL", "0Q001110zz1mmmmm110100nnnnnddddd", widen::SQDMULL, HS),
+    op!(Vector, "PMULL", "0Q001110zz1mmmmm111000nnnnnddddd", widen::PMULL, B),
+    op!(Vector, "UADDL", "0Q101110zz1mmmmm000000nnnnnddddd", widen::UADDL, BHS),
+    op!(Vector, "UADDW", "0Q101110zz1mmmmm000100nnnnnddddd", widen::UADDW, BHS),
+    op!(Vector, "USUBL", "0Q101110zz1mmmmm001000nnnnnddddd", widen::USUBL, BHS),
+    op!(Vector, "USUBW", "0Q101110zz1mmmmm001100nnnnnddddd", widen::USUBW, BHS),
+    op!(Vector, "RADDHN", "0Q101110zz1mmmmm010000nnnnnddddd", widen::RADDHN, BHS),
+    op!(Vector, "UABAL", "0Q101110zz1mmmmm010100nnnnnddddd", widen::UABAL, BHS),
+    op!(Vector, "RSUBHN", "0Q101110zz1mmmmm011000nnnnnddddd", widen::RSUBHN, BHS),
+    op!(Vector, "UABDL", "0Q101110zz1mmmmm011100nnnnnddddd", widen::UABDL, BHS),
+    op!(Vector, "UMLAL", "0Q101110zz1mmmmm100000nnnnnddddd", widen::UMLAL, BHS),
+    op!(Vector, "UMLSL", "0Q101110zz1mmmmm101000nnnnnddddd", widen::UMLSL, BHS),
+    op!(Vector, "UMULL", "0Q101110zz1mmmmm110000nnnnnddddd", widen::UMULL, BHS),
+    // Two-register miscellaneous.
+    op!(Vector, "REV64", "0Q001110zz100000000010nnnnnddddd", permute::REV64, BHS),
+    op!(Vector, "REV16", "0Q001110zz100000000110nnnnnddddd", permute::REV16, B),
+    op!(Vector, "SADDLP", "0Q001110zz100000001010nnnnnddddd", widen::SADDLP, BHS),
+    op!(Vector, "SUQADD", "0Q001110zz100000001110nnnnnddddd", unary::SUQADD, NO_1D),
+    op!(Vector, "CLS", "0Q001110zz100000010010nnnnnddddd", unary::CLS, BHS),
+    op!(Vector, "CNT", "0Q001110zz100000010110nnnnnddddd", bitwise::CNT, B),
+    op!(Vector, "SADALP", "0Q001110zz100000011010nnnnnddddd", widen::SADALP, BHS),
+    op!(Vector, "SQABS", "0Q001110zz100000011110nnnnnddddd", unary::SQABS, NO_1D),
+    op!(Vector, "CMGT_ZERO", "0Q001110zz100000100010nnnnnddddd", unary::CMGT_ZERO, NO_1D),
+    op!(Vector, "CMEQ_ZERO", "0Q001110zz100000100110nnnnnddddd", unary::CMEQ_ZERO, NO_1D),
+    op!(Vector, "CMLT_ZERO", "0Q001110zz100000101010nnnnnddddd", unary::CMLT_ZERO, NO_1D),
+    op!(Vector, "ABS", "0Q001110zz100000101110nnnnnddddd", unary::ABS, NO_1D),
+    op!(Vector, "XTN", "0Q001110zz100001001010nnnnnddddd", widen::XTN, BHS),
+    op!(Vector, "SQXTN", "0Q001110zz100001010010nnnnnddddd", widen::SQXTN, BHS),
+    op!(Vector, "REV32", "0Q101110zz100000000010nnnnnddddd", permute::REV32, BH),
+    op!(Vector, "UADDLP", "0Q101110zz100000001010nnnnnddddd", widen::UADDLP, BHS),
+    op!(Vector, "USQADD", "0Q101110zz100000001110nnnnnddddd", unary::USQADD, NO_1D),
+    op!(Vector, "CLZ", "0Q101110zz100000010010nnnnnddddd", unary::CLZ, BHS),
+    op!(Vector, "UADALP", "0Q101110zz100000011010nnnnnddddd", widen::UADALP, BHS),
+    op!(Vector, "SQNEG", "0Q101110zz100000011110nnnnnddddd", unary::SQNEG, NO_1D),
+    op!(Vector, "CMGE_ZERO", "0Q101110zz100000100010nnnnnddddd", unary::CMGE_ZERO, NO_1D),
+    op!(Vector, "CMLE_ZERO", "0Q101110zz100000100110nnnnnddddd", unary::CMLE_ZERO, NO_1D),
+    op!(Vector, "NEG", "0Q101110zz100000101110nnnnnddddd", unary::NEG, NO_1D),
+    op!(Vector, "SQXTUN", "0Q101110zz100001001010nnnnnddddd", widen::SQXTUN, BHS),
+    op!(Vector, "SHLL", "0Q101110zz100001001110nnnnnddddd", widen::SHLL, BHS),
+    op!(Vector, "UQXTN", "0Q101110zz100001010010nnnnnddddd", widen::UQXTN, BHS),
+    op!(Words, "URECPE", "0Q00111010100001110010nnnnnddddd", unary::URECPE, S),
+    op!(Words, "URSQRTE", "0Q10111010100001110010nnnnnddddd", unary::URSQRTE, S),
+    // Across lanes.
+    op!(Vector, "SADDLV", "0Q001110zz110000001110nnnnnddddd", reduce::SADDLV, ACROSS),
+    op!(Vector, "SMAXV", "0Q001110zz110000101010nnnnnddddd", reduce::SMAXV, ACROSS),
+    op!(Vector, "SMINV", "0Q001110zz110001101010nnnnnddddd", reduce::SMINV, ACROSS),
+    op!(Vector, "ADDV", "0Q001110zz110001101110nnnnnddddd", reduce::ADDV, ACROSS),
+    op!(Vector, "UADDLV", "0Q101110zz110000001110nnnnnddddd", reduce::UADDLV, ACROSS),
+    op!(Vector, "UMAXV", "0Q101110zz110000101010nnnnnddddd", reduce::UMAXV, ACROSS),
+    op!(Vector, "UMINV", "0Q101110zz110001101010nnnnnddddd", reduce::UMINV, ACROSS),
+    // Shift by immediate: classes, see [`shift_by_immediate`].
+    inst("SHIFT_IMM", "0QU011110hhhhbbb0oooo1nnnnnddddd", shift_by_immediate::<0b00000>),
+    inst("SHIFT_IMM", "0QU011110hhhhbbb10ooo1nnnnnddddd", shift_by_immediate::<0b10000>),
+    inst("SHIFT_IMM_scalar", "01U111110hhhhbbb0oooo1nnnnnddddd", scalar_shift_by_immediate::<0b00000>),
+    inst("SHIFT_IMM_scalar", "01U111110hhhhbbb10ooo1nnnnnddddd", scalar_shift_by_immediate::<0b10000>),
+    // By element.
+    op!(Vector, "SMLAL_ELEMENT", "0Q001111zzLMmmmm0010H0nnnnnddddd", widen::SMLAL_ELEMENT, HS),
+    op!(Vector, "SQDMLAL_ELEMENT", "0Q001111zzLMmmmm0011H0nnnnnddddd", widen::SQDMLAL_ELEMENT, HS),
+    op!(Vector, "SMLSL_ELEMENT", "0Q001111zzLMmmmm0110H0nnnnnddddd", widen::SMLSL_ELEMENT, HS),
+    op!(Vector, "SQDMLSL_ELEMENT", "0Q001111zzLMmmmm0111H0nnnnnddddd", widen::SQDMLSL_ELEMENT, HS),
+    op!(Vector, "MUL_ELEMENT", "0Q001111zzLMmmmm1000H0nnnnnddddd", arith::MUL_ELEMENT, HS),
+    op!(Vector, "SMULL_ELEMENT", "0Q001111zzLMmmmm1010H0nnnnnddddd", widen::SMULL_ELEMENT, HS),
+    op!(Vector, "SQDMULL_ELEMENT", "0Q001111zzLMmmmm1011H0nnnnnddddd", widen::SQDMULL_ELEMENT, HS),
+    op!(Vector, "SQDMULH_ELEMENT", "0Q001111zzLMmmmm1100H0nnnnnddddd", arith::SQDMULH_ELEMENT, HS),
+    op!(Vector, "SQRDMULH_ELEMENT", "0Q001111zzLMmmmm1101H0nnnnnddddd", arith::SQRDMULH_ELEMENT, HS),
+    op!(Vector, "MLA_ELEMENT", "0Q101111zzLMmmmm0000H0nnnnnddddd", arith::MLA_ELEMENT, HS),
+    op!(Vector, "UMLAL_ELEMENT", "0Q101111zzLMmmmm0010H0nnnnnddddd", widen::UMLAL_ELEMENT, HS),
+    op!(Vector, "MLS_ELEMENT", "0Q101111zzLMmmmm0100H0nnnnnddddd", arith::MLS_ELEMENT, HS),
+    op!(Vector, "UMLSL_ELEMENT", "0Q101111zzLMmmmm0110H0nnnnnddddd", widen::UMLSL_ELEMENT, HS),
+    op!(Vector, "UMULL_ELEMENT", "0Q101111zzLMmmmm1010H0nnnnnddddd", widen::UMULL_ELEMENT, HS),
+    // Scalar three same.
+    op!(Scalar, "SQADD_scalar", "01011110zz1mmmmm000011nnnnnddddd", arith::SQADD, SCALAR_ANY),
+    op!(Scalar, "SQSUB_scalar", "01011110zz1mmmmm001011nnnnnddddd", arith::SQSUB, SCALAR_ANY),
+    op!(Scalar, "CMGT_scalar", "01011110zz1mmmmm001101nnnnnddddd", arith::CMGT, SCALAR_D),
+    op!(Scalar, "CMGE_scalar", "01011110zz1mmmmm001111nnnnnddddd", arith::CMGE, SCALAR_D),
+    op!(Scalar, "SSHL_scalar", "01011110zz1mmmmm010001nnnnnddddd", shift::SSHL, SCALAR_D),
+    op!(Scalar, "SQSHL_scalar", "01011110zz1mmmmm010011nnnnnddddd", shift::SQSHL, SCALAR_ANY),
+    op!(Scalar, "SRSHL_scalar", "01011110zz1mmmmm010101nnnnnddddd", shift::SRSHL, SCALAR_D),
+    op!(Scalar, "SQRSHL_scalar", "01011110zz1mmmmm010111nnnnnddddd", shift::SQRSHL, SCALAR_ANY),
+    op!(Scalar, "ADD_scalar", "01011110zz1mmmmm100001nnnnnddddd", arith::ADD, SCALAR_D),
+    op!(Scalar, "CMTST_scalar", "01011110zz1mmmmm100011nnnnnddddd", arith::CMTST, SCALAR_D),
+    op!(Scalar, "SQDMULH_scalar", "01011110zz1mmmmm101101nnnnnddddd", arith::SQDMULH, SCALAR_HS),
+    op!(Scalar, "UQADD_scalar", "01111110zz1mmmmm000011nnnnnddddd", arith::UQADD, SCALAR_ANY),
+    op!(Scalar, "UQSUB_scalar", "01111110zz1mmmmm001011nnnnnddddd", arith::UQSUB, SCALAR_ANY),
+    op!(Scalar, "CMHI_scalar", "01111110zz1mmmmm001101nnnnnddddd", arith::CMHI, SCALAR_D),
+    op!(Scalar, "CMHS_scalar", "01111110zz1mmmmm001111nnnnnddddd", arith::CMHS, SCALAR_D),
+    op!(Scalar, "USHL_scalar", "01111110zz1mmmmm010001nnnnnddddd", shift::USHL, SCALAR_D),
+    op!(Scalar, "UQSHL_scalar", "01111110zz1mmmmm010011nnnnnddddd", shift::UQSHL, SCALAR_ANY),
+    op!(Scalar, "URSHL_scalar", "01111110zz1mmmmm010101nnnnnddddd", shift::URSHL, SCALAR_D),
+    op!(Scalar, "UQRSHL_scalar", "01111110zz1mmmmm010111nnnnnddddd", shift::UQRSHL, SCALAR_ANY),
+    op!(Scalar, "SUB_scalar", "01111110zz1mmmmm100001nnnnnddddd", arith::SUB, SCALAR_D),
+    op!(Scalar, "CMEQ_scalar", "01111110zz1mmmmm100011nnnnnddddd", arith::CMEQ, SCALAR_D),
+    op!(Scalar, "SQRDMULH_scalar", "01111110zz1mmmmm101101nnnnnddddd", arith::SQRDMULH, SCALAR_HS),
+    // Scalar three different.
+    op!(Scalar, "SQDMLAL_scalar", "01011110zz1mmmmm100100nnnnnddddd", widen::SQDMLAL, SCALAR_HS),
+    op!(Scalar, "SQDMLSL_scalar", "01011110zz1mmmmm101100nnnnnddddd", widen::SQDMLSL, SCALAR_HS),
+    op!(Scalar, "SQDMULL_scalar", "01011110zz1mmmmm110100nnnnnddddd", widen::SQDMULL, SCALAR_HS),
+    // Scalar two-register miscellaneous.
+    op!(Scalar, "SUQADD_scalar", "01011110zz100000001110nnnnnddddd", unary::SUQADD, SCALAR_ANY),
+    op!(Scalar, "SQABS_scalar", "01011110zz100000011110nnnnnddddd", unary::SQABS, SCALAR_ANY),
+    op!(Scalar, "CMGT_ZERO_scalar", "01011110zz100000100010nnnnnddddd", unary::CMGT_ZERO, SCALAR_D),
+    op!(Scalar, "CMEQ_ZERO_scalar", "01011110zz100000100110nnnnnddddd", unary::CMEQ_ZERO, SCALAR_D),
+    op!(Scalar, "CMLT_ZERO_scalar", "01011110zz100000101010nnnnnddddd", unary::CMLT_ZERO, SCALAR_D),
+    op!(Scalar, "ABS_scalar", "01011110zz100000101110nnnnnddddd", unary::ABS, SCALAR_D),
+    op!(Scalar, "SQXTN_scalar", "01011110zz100001010010nnnnnddddd", widen::SQXTN, SCALAR_BHS),
+    op!(Scalar, "USQADD_scalar", "01111110zz100000001110nnnnnddddd", unary::USQADD, SCALAR_ANY),
+    op!(Scalar, "SQNEG_scalar", "01111110zz100000011110nnnnnddddd", unary::SQNEG, SCALAR_ANY),
+    op!(Scalar, "CMGE_ZERO_scalar", "01111110zz100000100010nnnnnddddd", unary::CMGE_ZERO, SCALAR_D),
+    op!(Scalar, "CMLE_ZERO_scalar", "01111110zz100000100110nnnnnddddd", unary::CMLE_ZERO, SCALAR_D),
+    op!(Scalar, "NEG_scalar", "01111110zz100000101110nnnnnddddd", unary::NEG, SCALAR_D),
+    op!(Scalar, "SQXTUN_scalar", "01111110zz100001001010nnnnnddddd", widen::SQXTUN, SCALAR_BHS),
+    op!(Scalar, "UQXTN_scalar", "01111110zz100001010010nnnnnddddd", widen::UQXTN, SCALAR_BHS),
+    // Scalar by element.
+    op!(Scalar, "SQDMLAL_ELEMENT_scalar", "01011111zzLMmmmm0011H0nnnnnddddd", widen::SQDMLAL_ELEMENT, SCALAR_HS),
+    op!(Scalar, "SQDMLSL_ELEMENT_scalar", "01011111zzLMmmmm0111H0nnnnnddddd", widen::SQDMLSL_ELEMENT, SCALAR_HS),
+    op!(Scalar, "SQDMULL_ELEMENT_scalar", "01011111zzLMmmmm1011H0nnnnnddddd", widen::SQDMULL_ELEMENT, SCALAR_HS),
+    op!(Scalar, "SQDMULH_ELEMENT_scalar", "01011111zzLMmmmm1100H0nnnnnddddd", arith::SQDMULH_ELEMENT, SCALAR_HS),
+    op!(Scalar, "SQRDMULH_ELEMENT_scalar", "01011111zzLMmmmm1101H0nnnnnddddd", arith::SQRDMULH_ELEMENT, SCALAR_HS),
 ];
 
 /// Arrangements an operation is allocated for: bit `Q * 4 + size` is set for each
-/// allowed pair. Scalar words have bit 30 set, so scalar tables use the Q = 1 bits.
+/// allowed pair. Scalar rows use the Q = 1 bits ([`Form::arrangement`]).
 #[derive(Clone, Copy)]
 struct Shapes(u8);
 
@@ -118,284 +289,68 @@ const SCALAR_BHS: Shapes = Shapes(0b0111_0000);
 const SCALAR_HS: Shapes = Shapes(0b0110_0000);
 const SCALAR_D: Shapes = Shapes(0b1000_0000);
 
-/// One operation of a class: its helper and where it is allocated.
-#[derive(Clone, Copy)]
-struct Op {
-    helper: &'static Helper,
-    shapes: Shapes,
+/// How a row gives the arrangement (`Q`, element size) of its operation.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    /// `Q` and `size` (`z`).
+    Vector,
+    /// One element of `size` (`z`); [`Shapes`] of scalars use the `Q` = 1 bits.
+    Scalar,
+    /// `Q`, and the element size from the highest set bit of `immh` (`h`; 0 is
+    /// UNDEFINED: the modified-immediate class).
+    VectorShift,
+    /// As `VectorShift`, one element.
+    ScalarShift,
+    /// `Q`, byte elements: the row fixes `size` (as part of the operation, or as the
+    /// only size allowed).
+    Bytes,
+    /// `Q`, 32-bit elements fixed by the row (URECPE, URSQRTE).
+    Words,
 }
 
-/// A class's operations by `U:opcode`.
-type OpTable<const N: usize> = [Option<Op>; N];
-
-/// Build an [`OpTable`] from `(U:opcode, helper, shapes)` rows.
-const fn op_table<const N: usize>(rows: &[(usize, &'static Helper, Shapes)]) -> OpTable<N> {
-    let mut table = [None; N];
-    let mut i = 0;
-    while i < rows.len() {
-        let (key, helper, shapes) = rows[i];
-        table[key] = Some(Op { helper, shapes });
-        i += 1;
+impl Form {
+    /// Whether the row is a scalar one.
+    fn scalar(self) -> bool {
+        matches!(self, Scalar | ScalarShift)
     }
-    table
+
+    /// `Q` (scalars: set) and the element size (log2 bytes) of `f`, or `None` when
+    /// the word is of another class.
+    fn arrangement(self, f: Fields) -> Option<(bool, u32)> {
+        let q = self.scalar() || f.bit('Q');
+        let size = match self {
+            Vector | Scalar => f.get('z'),
+            VectorShift | ScalarShift => size_of_immh(f.get('h'))?,
+            Bytes => 0,
+            Words => 2,
+        };
+        Some((q, size))
+    }
 }
 
-/// Emit `insn`, whose helper is `helper`: as IR when [`vector`] has it, else the call.
-fn emit(ctx: &mut Ctx, helper: &'static Helper, insn: u32) -> Flow {
-    if !vector::lower(ctx, helper, insn) {
-        let word = ctx.k64(insn as u64);
+/// Emit the instruction of `f`, whose helper is `helper`: as IR when [`vector`] has
+/// it, else the call.
+fn emit(ctx: &mut Ctx, f: Fields, form: Form, helper: &'static Helper) -> Flow {
+    if !vector::lower(ctx, helper, f, form) {
+        let word = ctx.k64(f.insn() as u64);
         ctx.b.call_void(helper, &[word]);
     }
     Flow::Continue
 }
 
-/// Emit `op` when it exists and allows the arrangement (`Q`, `size`), else SIGILL.
-fn emit_op(ctx: &mut Ctx, insn: u32, op: Option<Op>, size: u32) -> Flow {
-    match op {
-        Some(op) if op.shapes.allow(bit(insn, 30), size) => emit(ctx, op.helper, insn),
+/// Emit the instruction of an [`op!`] row when `shapes` allows its arrangement, else
+/// SIGILL.
+fn emit_op(ctx: &mut Ctx, f: Fields, form: Form, helper: &'static Helper, shapes: Shapes) -> Flow {
+    match form.arrangement(f) {
+        Some((q, size)) if shapes.allow(q, size) => emit(ctx, f, form, helper),
         _ => Flow::Undefined,
     }
 }
 
-/// `U` (bit 29) followed by the opcode field `high..=low`: an [`OpTable`] index.
-fn key(insn: u32, high: u32, low: u32) -> usize {
-    ((bits(insn, 29, 29) << (high - low + 1)) | bits(insn, high, low)) as usize
-}
+/// Shifts by immediate by `U:opcode`: their helpers and arrangements.
+type ShiftTable = [(u32, &'static Helper, Shapes)];
 
-/// The table of a class: the scalar one for scalar words (bit 28).
-fn pick<'t, const N: usize>(insn: u32, vector: &'t OpTable<N>, scalar: &'t OpTable<N>) -> &'t OpTable<N> {
-    if bit(insn, 28) {
-        scalar
-    } else {
-        vector
-    }
-}
-
-static THREE_SAME: OpTable<64> = op_table(&[
-    (0b0_00000, &arith::SHADD, BHS),
-    (0b0_00001, &arith::SQADD, NO_1D),
-    (0b0_00010, &arith::SRHADD, BHS),
-    (0b0_00100, &arith::SHSUB, BHS),
-    (0b0_00101, &arith::SQSUB, NO_1D),
-    (0b0_00110, &arith::CMGT, NO_1D),
-    (0b0_00111, &arith::CMGE, NO_1D),
-    (0b0_01000, &shift::SSHL, NO_1D),
-    (0b0_01001, &shift::SQSHL, NO_1D),
-    (0b0_01010, &shift::SRSHL, NO_1D),
-    (0b0_01011, &shift::SQRSHL, NO_1D),
-    (0b0_01100, &arith::SMAX, BHS),
-    (0b0_01101, &arith::SMIN, BHS),
-    (0b0_01110, &arith::SABD, BHS),
-    (0b0_01111, &arith::SABA, BHS),
-    (0b0_10000, &arith::ADD, NO_1D),
-    (0b0_10001, &arith::CMTST, NO_1D),
-    (0b0_10010, &arith::MLA, BHS),
-    (0b0_10011, &arith::MUL, BHS),
-    (0b0_10100, &reduce::SMAXP, BHS),
-    (0b0_10101, &reduce::SMINP, BHS),
-    (0b0_10110, &arith::SQDMULH, HS),
-    (0b0_10111, &reduce::ADDP, NO_1D),
-    (0b1_00000, &arith::UHADD, BHS),
-    (0b1_00001, &arith::UQADD, NO_1D),
-    (0b1_00010, &arith::URHADD, BHS),
-    (0b1_00100, &arith::UHSUB, BHS),
-    (0b1_00101, &arith::UQSUB, NO_1D),
-    (0b1_00110, &arith::CMHI, NO_1D),
-    (0b1_00111, &arith::CMHS, NO_1D),
-    (0b1_01000, &shift::USHL, NO_1D),
-    (0b1_01001, &shift::UQSHL, NO_1D),
-    (0b1_01010, &shift::URSHL, NO_1D),
-    (0b1_01011, &shift::UQRSHL, NO_1D),
-    (0b1_01100, &arith::UMAX, BHS),
-    (0b1_01101, &arith::UMIN, BHS),
-    (0b1_01110, &arith::UABD, BHS),
-    (0b1_01111, &arith::UABA, BHS),
-    (0b1_10000, &arith::SUB, NO_1D),
-    (0b1_10001, &arith::CMEQ, NO_1D),
-    (0b1_10010, &arith::MLS, BHS),
-    (0b1_10011, &arith::PMUL, B),
-    (0b1_10100, &reduce::UMAXP, BHS),
-    (0b1_10101, &reduce::UMINP, BHS),
-    (0b1_10110, &arith::SQRDMULH, HS),
-]);
-
-static SCALAR_THREE_SAME: OpTable<64> = op_table(&[
-    (0b0_00001, &arith::SQADD, SCALAR_ANY),
-    (0b0_00101, &arith::SQSUB, SCALAR_ANY),
-    (0b0_00110, &arith::CMGT, SCALAR_D),
-    (0b0_00111, &arith::CMGE, SCALAR_D),
-    (0b0_01000, &shift::SSHL, SCALAR_D),
-    (0b0_01001, &shift::SQSHL, SCALAR_ANY),
-    (0b0_01010, &shift::SRSHL, SCALAR_D),
-    (0b0_01011, &shift::SQRSHL, SCALAR_ANY),
-    (0b0_10000, &arith::ADD, SCALAR_D),
-    (0b0_10001, &arith::CMTST, SCALAR_D),
-    (0b0_10110, &arith::SQDMULH, SCALAR_HS),
-    (0b1_00001, &arith::UQADD, SCALAR_ANY),
-    (0b1_00101, &arith::UQSUB, SCALAR_ANY),
-    (0b1_00110, &arith::CMHI, SCALAR_D),
-    (0b1_00111, &arith::CMHS, SCALAR_D),
-    (0b1_01000, &shift::USHL, SCALAR_D),
-    (0b1_01001, &shift::UQSHL, SCALAR_ANY),
-    (0b1_01010, &shift::URSHL, SCALAR_D),
-    (0b1_01011, &shift::UQRSHL, SCALAR_ANY),
-    (0b1_10000, &arith::SUB, SCALAR_D),
-    (0b1_10001, &arith::CMEQ, SCALAR_D),
-    (0b1_10110, &arith::SQRDMULH, SCALAR_HS),
-]);
-
-/// The logical operations of three same (opcode `00011`), by `U:size`.
-static LOGICAL: [&Helper; 8] = [
-    &bitwise::AND,
-    &bitwise::BIC,
-    &bitwise::ORR,
-    &bitwise::ORN,
-    &bitwise::EOR,
-    &bitwise::BSL,
-    &bitwise::BIT,
-    &bitwise::BIF,
-];
-
-fn three_same(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let opcode = bits(insn, 15, 11);
-    if opcode == 0b00011 {
-        if bit(insn, 28) {
-            return Flow::Undefined;
-        }
-        return emit(ctx, LOGICAL[key(insn, 23, 22)], insn);
-    }
-    let table = pick(insn, &THREE_SAME, &SCALAR_THREE_SAME);
-    emit_op(ctx, insn, table[key(insn, 15, 11)], bits(insn, 23, 22))
-}
-
-static THREE_DIFFERENT: OpTable<32> = op_table(&[
-    (0b0_0000, &widen::SADDL, BHS),
-    (0b0_0001, &widen::SADDW, BHS),
-    (0b0_0010, &widen::SSUBL, BHS),
-    (0b0_0011, &widen::SSUBW, BHS),
-    (0b0_0100, &widen::ADDHN, BHS),
-    (0b0_0101, &widen::SABAL, BHS),
-    (0b0_0110, &widen::SUBHN, BHS),
-    (0b0_0111, &widen::SABDL, BHS),
-    (0b0_1000, &widen::SMLAL, BHS),
-    (0b0_1001, &widen::SQDMLAL, HS),
-    (0b0_1010, &widen::SMLSL, BHS),
-    (0b0_1011, &widen::SQDMLSL, HS),
-    (0b0_1100, &widen::SMULL, BHS),
-    (0b0_1101, &widen::SQDMULL, HS),
-    (0b0_1110, &widen::PMULL, B),
-    (0b1_0000, &widen::UADDL, BHS),
-    (0b1_0001, &widen::UADDW, BHS),
-    (0b1_0010, &widen::USUBL, BHS),
-    (0b1_0011, &widen::USUBW, BHS),
-    (0b1_0100, &widen::RADDHN, BHS),
-    (0b1_0101, &widen::UABAL, BHS),
-    (0b1_0110, &widen::RSUBHN, BHS),
-    (0b1_0111, &widen::UABDL, BHS),
-    (0b1_1000, &widen::UMLAL, BHS),
-    (0b1_1010, &widen::UMLSL, BHS),
-    (0b1_1100, &widen::UMULL, BHS),
-]);
-
-static SCALAR_THREE_DIFFERENT: OpTable<32> = op_table(&[
-    (0b0_1001, &widen::SQDMLAL, SCALAR_HS),
-    (0b0_1011, &widen::SQDMLSL, SCALAR_HS),
-    (0b0_1101, &widen::SQDMULL, SCALAR_HS),
-]);
-
-fn three_different(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let table = pick(insn, &THREE_DIFFERENT, &SCALAR_THREE_DIFFERENT);
-    emit_op(ctx, insn, table[key(insn, 15, 12)], bits(insn, 23, 22))
-}
-
-static TWO_REG_MISC: OpTable<64> = op_table(&[
-    (0b0_00000, &permute::REV64, BHS),
-    (0b0_00001, &permute::REV16, B),
-    (0b0_00010, &widen::SADDLP, BHS),
-    (0b0_00011, &unary::SUQADD, NO_1D),
-    (0b0_00100, &unary::CLS, BHS),
-    (0b0_00101, &bitwise::CNT, B),
-    (0b0_00110, &widen::SADALP, BHS),
-    (0b0_00111, &unary::SQABS, NO_1D),
-    (0b0_01000, &unary::CMGT_ZERO, NO_1D),
-    (0b0_01001, &unary::CMEQ_ZERO, NO_1D),
-    (0b0_01010, &unary::CMLT_ZERO, NO_1D),
-    (0b0_01011, &unary::ABS, NO_1D),
-    (0b0_10010, &widen::XTN, BHS),
-    (0b0_10100, &widen::SQXTN, BHS),
-    (0b1_00000, &permute::REV32, BH),
-    (0b1_00010, &widen::UADDLP, BHS),
-    (0b1_00011, &unary::USQADD, NO_1D),
-    (0b1_00100, &unary::CLZ, BHS),
-    (0b1_00110, &widen::UADALP, BHS),
-    (0b1_00111, &unary::SQNEG, NO_1D),
-    (0b1_01000, &unary::CMGE_ZERO, NO_1D),
-    (0b1_01001, &unary::CMLE_ZERO, NO_1D),
-    (0b1_01011, &unary::NEG, NO_1D),
-    (0b1_10010, &widen::SQXTUN, BHS),
-    (0b1_10011, &widen::SHLL, BHS),
-    (0b1_10100, &widen::UQXTN, BHS),
-    (0b0_11100, &unary::URECPE, S),
-    (0b1_11100, &unary::URSQRTE, S),
-]);
-
-static SCALAR_TWO_REG_MISC: OpTable<64> = op_table(&[
-    (0b0_00011, &unary::SUQADD, SCALAR_ANY),
-    (0b0_00111, &unary::SQABS, SCALAR_ANY),
-    (0b0_01000, &unary::CMGT_ZERO, SCALAR_D),
-    (0b0_01001, &unary::CMEQ_ZERO, SCALAR_D),
-    (0b0_01010, &unary::CMLT_ZERO, SCALAR_D),
-    (0b0_01011, &unary::ABS, SCALAR_D),
-    (0b0_10100, &widen::SQXTN, SCALAR_BHS),
-    (0b1_00011, &unary::USQADD, SCALAR_ANY),
-    (0b1_00111, &unary::SQNEG, SCALAR_ANY),
-    (0b1_01000, &unary::CMGE_ZERO, SCALAR_D),
-    (0b1_01001, &unary::CMLE_ZERO, SCALAR_D),
-    (0b1_01011, &unary::NEG, SCALAR_D),
-    (0b1_10010, &widen::SQXTUN, SCALAR_BHS),
-    (0b1_10100, &widen::UQXTN, SCALAR_BHS),
-]);
-
-fn two_reg_misc(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let size = bits(insn, 23, 22);
-    if key(insn, 16, 12) == 0b1_00101 && !bit(insn, 28) {
-        // NOT and RBIT share the opcode; `size` tells them apart.
-        return match size {
-            0 => emit(ctx, &bitwise::NOT, insn),
-            1 => emit(ctx, &bitwise::RBIT, insn),
-            _ => Flow::Undefined,
-        };
-    }
-    let table = pick(insn, &TWO_REG_MISC, &SCALAR_TWO_REG_MISC);
-    emit_op(ctx, insn, table[key(insn, 16, 12)], size)
-}
-
-static ACROSS_LANES: OpTable<64> = op_table(&[
-    (0b0_00011, &reduce::SADDLV, ACROSS),
-    (0b0_01010, &reduce::SMAXV, ACROSS),
-    (0b0_11010, &reduce::SMINV, ACROSS),
-    (0b0_11011, &reduce::ADDV, ACROSS),
-    (0b1_00011, &reduce::UADDLV, ACROSS),
-    (0b1_01010, &reduce::UMAXV, ACROSS),
-    (0b1_11010, &reduce::UMINV, ACROSS),
-]);
-
-fn across_lanes(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    emit_op(ctx, insn, ACROSS_LANES[key(insn, 16, 12)], bits(insn, 23, 22))
-}
-
-fn addp_scalar(ctx: &mut Ctx, f: Fields) -> Flow {
-    if f.get('z') != 0b11 {
-        return Flow::Undefined;
-    }
-    emit(ctx, &reduce::ADDP_SCALAR, f.insn())
-}
-
-static SHIFT_BY_IMMEDIATE: OpTable<64> = op_table(&[
+static SHIFTS: &ShiftTable = &[
     (0b0_00000, &shift::SSHR, NO_1D),
     (0b0_00010, &shift::SSRA, NO_1D),
     (0b0_00100, &shift::SRSHR, NO_1D),
@@ -420,9 +375,9 @@ static SHIFT_BY_IMMEDIATE: OpTable<64> = op_table(&[
     (0b1_10010, &widen::UQSHRN, BHS),
     (0b1_10011, &widen::UQRSHRN, BHS),
     (0b1_10100, &widen::USHLL, BHS),
-]);
+];
 
-static SCALAR_SHIFT_BY_IMMEDIATE: OpTable<64> = op_table(&[
+static SCALAR_SHIFTS: &ShiftTable = &[
     (0b0_00000, &shift::SSHR, SCALAR_D),
     (0b0_00010, &shift::SSRA, SCALAR_D),
     (0b0_00100, &shift::SRSHR, SCALAR_D),
@@ -443,51 +398,33 @@ static SCALAR_SHIFT_BY_IMMEDIATE: OpTable<64> = op_table(&[
     (0b1_10001, &widen::SQRSHRUN, SCALAR_BHS),
     (0b1_10010, &widen::UQSHRN, SCALAR_BHS),
     (0b1_10011, &widen::UQRSHRN, SCALAR_BHS),
-]);
+];
 
-fn shift_by_immediate(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    if bits(insn, 22, 19) == 0 {
-        // immh = 0 is the modified-immediate class.
-        return Flow::Undefined;
-    }
-    let table = pick(insn, &SHIFT_BY_IMMEDIATE, &SCALAR_SHIFT_BY_IMMEDIATE);
-    emit_op(ctx, insn, table[key(insn, 15, 11)], immediate_size(insn))
+/// Shift by immediate, vector: the row fixes the bits `OPCODE` of the opcode and `o`
+/// gives the rest. These rows are encoding classes, not one instruction each: a word
+/// with `immh` = 0 is a modified immediate, and the modified-immediate rows (which
+/// leave `cmode`, the opcode's place, to a letter) are strictly more specific only
+/// than rows that leave the opcode to a letter too.
+fn shift_by_immediate<const OPCODE: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
+    shift(ctx, f, VectorShift, SHIFTS, OPCODE | f.get('o'))
 }
 
-static BY_ELEMENT: OpTable<32> = op_table(&[
-    (0b0_0010, &widen::SMLAL_ELEMENT, HS),
-    (0b0_0011, &widen::SQDMLAL_ELEMENT, HS),
-    (0b0_0110, &widen::SMLSL_ELEMENT, HS),
-    (0b0_0111, &widen::SQDMLSL_ELEMENT, HS),
-    (0b0_1000, &arith::MUL_ELEMENT, HS),
-    (0b0_1010, &widen::SMULL_ELEMENT, HS),
-    (0b0_1011, &widen::SQDMULL_ELEMENT, HS),
-    (0b0_1100, &arith::SQDMULH_ELEMENT, HS),
-    (0b0_1101, &arith::SQRDMULH_ELEMENT, HS),
-    (0b1_0000, &arith::MLA_ELEMENT, HS),
-    (0b1_0010, &widen::UMLAL_ELEMENT, HS),
-    (0b1_0100, &arith::MLS_ELEMENT, HS),
-    (0b1_0110, &widen::UMLSL_ELEMENT, HS),
-    (0b1_1010, &widen::UMULL_ELEMENT, HS),
-]);
+/// Shift by immediate, scalar: as [`shift_by_immediate`].
+fn scalar_shift_by_immediate<const OPCODE: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
+    shift(ctx, f, ScalarShift, SCALAR_SHIFTS, OPCODE | f.get('o'))
+}
 
-static SCALAR_BY_ELEMENT: OpTable<32> = op_table(&[
-    (0b0_0011, &widen::SQDMLAL_ELEMENT, SCALAR_HS),
-    (0b0_0111, &widen::SQDMLSL_ELEMENT, SCALAR_HS),
-    (0b0_1011, &widen::SQDMULL_ELEMENT, SCALAR_HS),
-    (0b0_1100, &arith::SQDMULH_ELEMENT, SCALAR_HS),
-    (0b0_1101, &arith::SQRDMULH_ELEMENT, SCALAR_HS),
-]);
-
-fn by_element(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let table = pick(insn, &BY_ELEMENT, &SCALAR_BY_ELEMENT);
-    emit_op(ctx, insn, table[key(insn, 15, 12)], bits(insn, 23, 22))
+/// Emit the shift `U:opcode` of `table`, if there is one.
+fn shift(ctx: &mut Ctx, f: Fields, form: Form, table: &ShiftTable, opcode: u32) -> Flow {
+    let key = (f.get('U') << 5) | opcode;
+    match table.iter().find(|&&(k, _, _)| k == key) {
+        Some(&(_, helper, shapes)) => emit_op(ctx, f, form, helper, shapes),
+        None => Flow::Undefined,
+    }
 }
 
 fn modified_immediate(ctx: &mut Ctx, f: Fields) -> Flow {
-    emit(ctx, &copy::MODIFIED_IMMEDIATE, f.insn())
+    emit(ctx, f, Vector, &copy::MODIFIED_IMMEDIATE)
 }
 
 fn copy(ctx: &mut Ctx, f: Fields) -> Flow {
@@ -508,31 +445,14 @@ fn copy(ctx: &mut Ctx, f: Fields) -> Flow {
         (false, 0b0111) if (size == 3) == q => &copy::UMOV,
         _ => return Flow::Undefined,
     };
-    emit(ctx, helper, f.insn())
+    emit(ctx, f, Vector, helper)
 }
 
 fn dup_scalar(ctx: &mut Ctx, f: Fields) -> Flow {
     if f.get('i') & 0b1111 == 0 {
         return Flow::Undefined;
     }
-    emit(ctx, &copy::DUP_ELEMENT, f.insn())
-}
-
-static PERMUTES: [Option<&Helper>; 8] = [
-    None,
-    Some(&permute::UZP1),
-    Some(&permute::TRN1),
-    Some(&permute::ZIP1),
-    None,
-    Some(&permute::UZP2),
-    Some(&permute::TRN2),
-    Some(&permute::ZIP2),
-];
-
-fn permute(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    let op = PERMUTES[bits(insn, 14, 12) as usize].map(|helper| Op { helper, shapes: NO_1D });
-    emit_op(ctx, insn, op, bits(insn, 23, 22))
+    emit(ctx, f, Scalar, &copy::DUP_ELEMENT)
 }
 
 fn extract(ctx: &mut Ctx, f: Fields) -> Flow {
@@ -540,27 +460,26 @@ fn extract(ctx: &mut Ctx, f: Fields) -> Flow {
         // A 64-bit EXT starts within the first 8 bytes.
         return Flow::Undefined;
     }
-    emit(ctx, &permute::EXT, f.insn())
+    emit(ctx, f, Bytes, &permute::EXT)
 }
 
 fn table_lookup(ctx: &mut Ctx, f: Fields) -> Flow {
-    emit(ctx, &permute::TABLE_LOOKUP, f.insn())
+    emit(ctx, f, Vector, &permute::TABLE_LOOKUP)
 }
 
 fn multiple_structures(ctx: &mut Ctx, f: Fields) -> Flow {
     match multiple_layout(f.get('o')) {
         // 1D arrangements exist only for LD1/ST1.
         Some(layout) if layout.selem == 1 || f.bit('Q') || f.get('z') != 0b11 => {
-            emit(ctx, &structure::MULTIPLE_STRUCTURES, f.insn())
+            emit(ctx, f, Vector, &structure::MULTIPLE_STRUCTURES)
         }
         _ => Flow::Undefined,
     }
 }
 
 fn single_structure(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    match single_target(insn) {
-        Some(_) => emit(ctx, &structure::SINGLE_STRUCTURE, insn),
+    match single_element(f.get('o') >> 1, f.bit('L'), f.get('Q'), f.get('S'), f.get('z')) {
+        Some(_) => emit(ctx, f, Vector, &structure::SINGLE_STRUCTURE),
         None => Flow::Undefined,
     }
 }
@@ -687,8 +606,10 @@ mod tests {
         for entry in TABLE {
             for _ in 0..2000 {
                 let word = random_word(entry, &mut seed);
-                let found = decode::lookup(word).map_or("none", |e| e.name);
-                assert!(found.starts_with("SIMD_"), "{word:#010x} ({}) decodes as {found}", entry.name);
+                let found = decode::lookup(word);
+                let ours = found.is_some_and(|found| TABLE.iter().any(|e| e.pattern.text == found.pattern.text));
+                let found = found.map_or("none", |e| e.name);
+                assert!(ours, "{word:#010x} ({}) decodes as {found}", entry.name);
             }
         }
     }

@@ -2,10 +2,12 @@
 //! DUP (general, and the scalar `MOV Bd, Vn.B[i]`), INS (general, element), UMOV,
 //! SMOV and MOVI/MVNI/ORR/BIC (immediate). A lane is a state field of its own width,
 //! so the IR passes forward and drop lane writes as they do general registers.
-//! Each function emits its instruction (already checked as allocated) and returns true.
+//! Each function emits the instruction of its row's fields (already checked as
+//! allocated) and returns true.
 
-use crate::simd::copy::{element_of_imm5, expand_immediate};
-use crate::simd::lanes::{bit, bits};
+use crate::decode::Fields;
+use crate::simd::copy::{element_of, expand_immediate};
+use crate::simd::lanes::bits;
 use crate::state::off;
 use crate::translate::Ctx;
 use archway_ir::{BinOp, Type, Value};
@@ -15,14 +17,6 @@ const LANE: [Type; 4] = [Type::I8, Type::I16, Type::I32, Type::I64];
 
 /// A lane of `size` copied to every lane of 64 bits: the multiplier of its zero extension.
 const REPLICATE: [u64; 4] = [0x0101_0101_0101_0101, 0x0001_0001_0001_0001, 0x0000_0001_0000_0001, 1];
-
-fn rd(insn: u32) -> u32 {
-    bits(insn, 4, 0)
-}
-
-fn rn(insn: u32) -> u32 {
-    bits(insn, 9, 5)
-}
 
 /// Offset of element `index` (of size `size`) of V`n`.
 fn element(n: u32, size: u32, index: usize) -> u32 {
@@ -37,66 +31,68 @@ fn set_vector(ctx: &mut Ctx, d: u32, lo: Value, hi: Option<Value>) {
 }
 
 /// DUP (general): the low bits of X`n` in every lane.
-pub(super) fn dup_general(ctx: &mut Ctx, insn: u32) -> bool {
-    let (size, _) = element_of_imm5(insn);
-    let x = ctx.x(rn(insn));
+pub(super) fn dup_general(ctx: &mut Ctx, f: Fields) -> bool {
+    let (size, _) = element_of(f.get('i'));
+    let x = ctx.x(f.reg('n'));
     let lane = ctx.b.zext_or_trunc(LANE[size as usize], x);
     let lane = ctx.b.zext_or_trunc(Type::I64, lane);
     let k = ctx.k64(REPLICATE[size as usize]);
     let v = ctx.b.bin(BinOp::Mul, lane, k);
-    set_vector(ctx, rd(insn), v, bit(insn, 30).then_some(v));
+    set_vector(ctx, f.reg('d'), v, f.bit('Q').then_some(v));
     true
 }
 
 /// INS (general): the low bits of X`n` to one element of V`d`.
-pub(super) fn ins_general(ctx: &mut Ctx, insn: u32) -> bool {
-    let (size, index) = element_of_imm5(insn);
-    let x = ctx.x(rn(insn));
+pub(super) fn ins_general(ctx: &mut Ctx, f: Fields) -> bool {
+    let (size, index) = element_of(f.get('i'));
+    let x = ctx.x(f.reg('n'));
     let lane = ctx.b.zext_or_trunc(LANE[size as usize], x);
-    ctx.b.set_state(element(rd(insn), size, index), lane);
+    ctx.b.set_state(element(f.reg('d'), size, index), lane);
     true
 }
 
 /// INS (element): one element of V`n` to one element of V`d`.
-pub(super) fn ins_element(ctx: &mut Ctx, insn: u32) -> bool {
-    let (size, index) = element_of_imm5(insn);
-    let source = (bits(insn, 14, 11) >> size) as usize;
-    let lane = ctx.b.get_state(LANE[size as usize], element(rn(insn), size, source));
-    ctx.b.set_state(element(rd(insn), size, index), lane);
+pub(super) fn ins_element(ctx: &mut Ctx, f: Fields) -> bool {
+    let (size, index) = element_of(f.get('i'));
+    let source = (f.get('j') >> size) as usize;
+    let lane = ctx.b.get_state(LANE[size as usize], element(f.reg('n'), size, source));
+    ctx.b.set_state(element(f.reg('d'), size, index), lane);
     true
 }
 
 /// UMOV: an element zero-extended to W`d`/X`d`.
-pub(super) fn umov(ctx: &mut Ctx, insn: u32) -> bool {
-    let (size, index) = element_of_imm5(insn);
-    let lane = ctx.b.get_state(LANE[size as usize], element(rn(insn), size, index));
-    ctx.set_x(rd(insn), lane);
+pub(super) fn umov(ctx: &mut Ctx, f: Fields) -> bool {
+    let (size, index) = element_of(f.get('i'));
+    let lane = ctx.b.get_state(LANE[size as usize], element(f.reg('n'), size, index));
+    ctx.set_x(f.reg('d'), lane);
     true
 }
 
 /// SMOV: an element sign-extended to W`d` (Q clear; the upper word zeroed) or X`d`.
-pub(super) fn smov(ctx: &mut Ctx, insn: u32) -> bool {
-    let (size, index) = element_of_imm5(insn);
-    let lane = ctx.b.get_state(LANE[size as usize], element(rn(insn), size, index));
-    let wide = ctx.b.sext_or_trunc(if bit(insn, 30) { Type::I64 } else { Type::I32 }, lane);
-    ctx.set_x(rd(insn), wide);
+pub(super) fn smov(ctx: &mut Ctx, f: Fields) -> bool {
+    let (size, index) = element_of(f.get('i'));
+    let lane = ctx.b.get_state(LANE[size as usize], element(f.reg('n'), size, index));
+    let wide = ctx.b.sext_or_trunc(if f.bit('Q') { Type::I64 } else { Type::I32 }, lane);
+    ctx.set_x(f.reg('d'), wide);
     true
 }
 
 /// DUP (element), scalar: one element of V`n` to V`d`, every other bit cleared.
-pub(super) fn dup_scalar(ctx: &mut Ctx, insn: u32) -> bool {
-    let (size, index) = element_of_imm5(insn);
-    let lane = ctx.b.get_state(LANE[size as usize], element(rn(insn), size, index));
+pub(super) fn dup_scalar(ctx: &mut Ctx, f: Fields) -> bool {
+    let (size, index) = element_of(f.get('i'));
+    let lane = ctx.b.get_state(LANE[size as usize], element(f.reg('n'), size, index));
     let lo = ctx.b.zext_or_trunc(Type::I64, lane);
-    set_vector(ctx, rd(insn), lo, None);
+    set_vector(ctx, f.reg('d'), lo, None);
     true
 }
 
 /// MOVI, MVNI (a constant), ORR, BIC (immediate) (the halves of V`d` or-ed with it or
 /// cleared where it is set); 64-bit vectors clear the upper half.
-pub(super) fn modified_immediate(ctx: &mut Ctx, insn: u32) -> bool {
-    let (op, cmode, q, d) = (bit(insn, 29), bits(insn, 15, 12), bit(insn, 30), rd(insn));
-    let imm = expand_immediate(insn);
+pub(super) fn modified_immediate(ctx: &mut Ctx, f: Fields) -> bool {
+    // `cmode` is split between the row's fixed bits and `c`: read from the word, as
+    // the helper's `expand_immediate` does.
+    let (op, cmode, q, d) = (f.bit('o'), bits(f.insn(), 15, 12), f.bit('Q'), f.reg('d'));
+    let imm = expand_immediate(f.insn());
     if cmode & 1 == 1 && cmode < 0b1100 {
         let binop = if op { BinOp::AndNot } else { BinOp::Or };
         let mut half = |offset| {

@@ -2,23 +2,22 @@
 //! IR vector ops ([`archway_ir::Op::Vec`], SSE code in the JIT), lane copies and
 //! immediates as plain state reads and writes ([`super::moves`]).
 //!
-//! [`LOWERINGS`] maps a helper to what replaces its call: the class handlers in
-//! [`super`] pick the helper and check the arrangement as before, and [`lower`] decodes
-//! the word's fields for the replacement. A helper not in the table (saturating,
+//! [`LOWERINGS`] maps a helper to what replaces its call: the rows of [`super`] name
+//! the helper and check the arrangement as before, and [`lower`] builds the
+//! replacement from the row's fields. A helper not in the table (saturating,
 //! rounding, long and wide operations, table lookups, structure loads...) is called.
 
-use super::moves;
-use crate::simd::copy::element_of_imm5;
-use crate::simd::lanes::{bit, bits};
-use crate::simd::shift::immediate_size;
+use super::{moves, Form};
+use crate::decode::Fields;
+use crate::simd::copy::element_of;
 use crate::simd::{arith, bitwise, copy, permute, reduce, shift, unary, widen};
 use crate::state::off;
 use crate::translate::Ctx;
 use archway_ir::{Helper, Op, Type, VecInst, VecOp};
 
-/// How a word's fields give a [`VecInst`].
+/// How a row's fields give a [`VecInst`].
 #[derive(Clone, Copy)]
-enum Fields {
+enum Operands {
     /// `Vd`, `Vn`, `Vm`, lanes by `size` (three same, permutes); a scalar word is the
     /// one-lane 64-bit form.
     Same,
@@ -39,14 +38,14 @@ enum Fields {
 /// What replaces a helper call.
 #[derive(Clone, Copy)]
 enum Lowering {
-    Vec(VecOp, Fields),
-    /// Reads and writes of state, emitted by the function (false: it emitted nothing,
-    /// call the helper).
-    Moves(fn(&mut Ctx, u32) -> bool),
+    Vec(VecOp, Operands),
+    /// Reads and writes of state, emitted by the function from the row's fields
+    /// (false: it emitted nothing, call the helper).
+    Moves(fn(&mut Ctx, Fields) -> bool),
 }
 
-use Fields::*;
 use Lowering::{Moves, Vec};
+use Operands::*;
 use VecOp::*;
 
 static LOWERINGS: &[(&Helper, Lowering)] = &[
@@ -71,7 +70,6 @@ static LOWERINGS: &[(&Helper, Lowering)] = &[
     (&bitwise::BSL, Vec(Bsl, Bytes)),
     (&bitwise::BIT, Vec(Bit, Bytes)),
     (&bitwise::BIF, Vec(Bif, Bytes)),
-    (&bitwise::NOT, Vec(Not, Bytes)),
     (&unary::NEG, Vec(Neg, Unary)),
     (&unary::ABS, Vec(Abs, Unary)),
     (&unary::CMEQ_ZERO, Vec(CmEq0, Unary)),
@@ -115,9 +113,10 @@ static LOWERINGS: &[(&Helper, Lowering)] = &[
     (&copy::MODIFIED_IMMEDIATE, Moves(moves::modified_immediate)),
 ];
 
-/// Emit the IR that replaces the call of `helper` for `insn`, if there is one; false
-/// when the helper must be called. `insn` is allocated (the caller checked).
-pub(super) fn lower(ctx: &mut Ctx, helper: &'static Helper, insn: u32) -> bool {
+/// Emit the IR that replaces the call of `helper` for the instruction of `f` (a row
+/// of `form`), if there is one; false when the helper must be called. The arrangement
+/// is allocated (the caller checked).
+pub(super) fn lower(ctx: &mut Ctx, helper: &'static Helper, f: Fields, form: Form) -> bool {
     #[cfg(test)]
     if tests::HELPERS_ONLY.with(core::cell::Cell::get) {
         return false;
@@ -126,60 +125,60 @@ pub(super) fn lower(ctx: &mut Ctx, helper: &'static Helper, insn: u32) -> bool {
         return false;
     };
     match lowering {
-        Vec(op, fields) => decode(op, fields, insn).map(|v| ctx.b.push(Type::Void, Op::Vec(v))).is_some(),
-        Moves(emit) => emit(ctx, insn),
+        Vec(op, operands) => vec_inst(op, operands, f, form).map(|v| ctx.b.push(Type::Void, Op::Vec(v))).is_some(),
+        Moves(emit) => emit(ctx, f),
     }
 }
 
-/// The vector instruction of `insn` for `op`, if its arrangement has one.
-fn decode(op: VecOp, fields: Fields, insn: u32) -> Option<VecInst> {
-    let reg = |lo| off::v_lo(bits(insn, lo + 4, lo));
-    let scalar = bit(insn, 28);
-    let size = bits(insn, 23, 22);
-    let (esize, imm) = match fields {
-        Same | Unary => (8 << size, 0),
-        Bytes => (8, 0),
-        ShiftByLaneSize => (8 << size, 8 << size),
-        Extract => (8, bits(insn, 14, 11)),
-        ShiftRight => {
-            let esize: u32 = 8 << immediate_size(insn);
-            (esize, (2 * esize).checked_sub(bits(insn, 22, 16))?)
-        }
-        ShiftLeft => {
-            let esize: u32 = 8 << immediate_size(insn);
-            (esize, bits(insn, 22, 16).checked_sub(esize)?)
-        }
+/// The vector instruction `op` of `f`, if its arrangement has one.
+fn vec_inst(op: VecOp, operands: Operands, f: Fields, form: Form) -> Option<VecInst> {
+    let scalar = form.scalar();
+    let (_, size) = form.arrangement(f)?;
+    let esize: u32 = 8 << size;
+    let imm = match operands {
+        Same | Bytes | Unary => 0,
+        ShiftByLaneSize => esize,
+        Extract => f.get('i'),
+        ShiftRight => (2 * esize).checked_sub(shift_immediate(f))?,
+        ShiftLeft => shift_immediate(f).checked_sub(esize)?,
     };
-    let reads_b = matches!(fields, Same | Bytes | Extract);
+    let reads_b = matches!(operands, Same | Bytes | Extract);
     let v = VecInst {
         op,
         esize: esize as u8,
         // A scalar form is the 64-bit vector of one lane (the caller allows only D).
-        full: bit(insn, 30) && !scalar,
-        dst: reg(0),
-        a: reg(5),
-        b: if reads_b { reg(16) } else { 0 },
+        full: !scalar && f.bit('Q'),
+        dst: off::v_lo(f.reg('d')),
+        a: off::v_lo(f.reg('n')),
+        b: if reads_b { off::v_lo(f.reg('m')) } else { 0 },
         imm,
     };
     let one_lane = !scalar || (esize == 64 && !v.full);
     (one_lane && v.check().is_ok()).then_some(v)
 }
 
-/// DUP (element): a vector op for the vector form, moves for the scalar one.
-fn dup_element(ctx: &mut Ctx, insn: u32) -> bool {
-    let (size, index) = element_of_imm5(insn);
+/// `immh:immb` of a shift by immediate.
+fn shift_immediate(f: Fields) -> u32 {
+    (f.get('h') << f.width('b')) | f.get('b')
+}
+
+/// DUP (element): a vector op for the vector form, moves for the scalar one (whose
+/// row has no `Q`).
+fn dup_element(ctx: &mut Ctx, f: Fields) -> bool {
+    if f.width('Q') == 0 {
+        return moves::dup_scalar(ctx, f);
+    }
+    let (size, index) = element_of(f.get('i'));
     let v = VecInst {
         op: Dup,
         esize: 8 << size,
-        full: bit(insn, 30),
-        dst: off::v_lo(bits(insn, 4, 0)),
-        a: off::v_lo(bits(insn, 9, 5)),
+        full: f.bit('Q'),
+        dst: off::v_lo(f.reg('d')),
+        a: off::v_lo(f.reg('n')),
         b: 0,
         imm: index as u32,
     };
-    if bit(insn, 28) {
-        moves::dup_scalar(ctx, insn)
-    } else if v.check().is_ok() {
+    if v.check().is_ok() {
         ctx.b.push(Type::Void, Op::Vec(v));
         true
     } else {

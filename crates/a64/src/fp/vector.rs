@@ -63,9 +63,10 @@ pub enum VectorOp {
     MulAdd { negate: bool },
 }
 
-/// Three same, by `opcode` = `U:a:opcode<2:0>` (the FP opcodes are 11xxx): FMAXNM, FMLA, FADD, FMULX, FCMEQ, -, FMAX, FRECPS; FMINNM, FMLS, FSUB,
-/// -, -, -, FMIN, FRSQRTS; FMAXNMP, -, FADDP, FMUL, FCMGE, FACGE, FMAXP, FDIV;
-/// FMINNMP, -, FABD, -, FCMGT, FACGT, FMINP, -.
+/// Three same, by `opcode` = `U:a:opcode<2:0>` (the FP opcodes are 11xxx): FMAXNM,
+/// FMLA, FADD, FMULX, FCMEQ, -, FMAX, FRECPS; FMINNM, FMLS, FSUB, -, -, -, FMIN,
+/// FRSQRTS; FMAXNMP, -, FADDP, FMUL, FCMGE, FACGE, FMAXP, FDIV; FMINNMP, -, FABD, -,
+/// FCMGT, FACGT, FMINP, -.
 const THREE_SAME: [Option<VectorOp>; 32] = {
     use Binary::*;
     use VectorOp::{Lanes as L, MulAdd, Pairwise as P};

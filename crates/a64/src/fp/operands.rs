@@ -40,7 +40,8 @@ pub struct Operands {
     pub fixed: bool,
 }
 
-/// Bit position and width of each field in the packed word, in [`FIELDS`] order.
+/// Bit position and width of each numeric field in the packed word, in the order of
+/// `Operands::numbers`.
 const LAYOUT: [(u32, u32); 8] = [(0, 5), (5, 5), (10, 5), (15, 5), (20, 2), (22, 8), (30, 2), (32, 8)];
 
 /// Bit position of the first flag; the flags follow one bit each.

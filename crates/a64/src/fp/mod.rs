@@ -14,25 +14,27 @@
 //!   AArch64: NaNs, tiny results, flushed denormals.
 //! - [`lanes`]: the operations of one instruction over all lanes of 128-bit registers,
 //!   trying the host path first, and the lane layout of a register.
+//! - [`operands`]: the decoded operands translated code passes those helpers.
 //! - [`scalar`], [`vector`]: the helpers translated code calls, one per encoding class.
-//! - [`word`]: the instruction-word fields those helpers decode at run time.
 //!
 //! Not implemented (the decoder leaves them undefined, and the ID registers say so):
 //! FP16 arithmetic (only conversions to and from half precision exist), BFloat16,
 //! `FJCVTZS`, `FRINT32*`/`FRINT64*`, `FCMLA`/`FCADD`, `FMLAL`, and the FPCR.AH/FIZ/NEP
 //! alternate behaviours; FP exception traps (FPCR.xxE) are never taken.
 
-/// Define a [`archway_ir::Helper`] named `$label` that runs `$body(&mut CpuState, insn)`
-/// on the instruction word translated code passes as its first argument.
-macro_rules! insn_helper {
+/// Define a [`archway_ir::Helper`] named `$label` that runs
+/// `$body(&mut CpuState, Operands)` on the [`operands::Operands`] translated code
+/// packs into its first argument.
+macro_rules! operands_helper {
     ($(#[$doc:meta])* $name:ident = $label:literal, $body:path) => {
         $(#[$doc])*
         pub static $name: archway_ir::Helper = archway_ir::Helper {
             name: $label,
             func: {
-                unsafe extern "C" fn call(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
+                unsafe extern "C" fn call(state: *mut u8, operands: u64, _: u64, _: u64, _: u64) -> u64 {
+                    let operands = crate::fp::operands::Operands::unpack(operands);
                     // SAFETY: translated code passes the live state of the running thread.
-                    $body(unsafe { crate::state::CpuState::from_ptr(state) }, insn as u32);
+                    $body(unsafe { crate::state::CpuState::from_ptr(state) }, operands);
                     0
                 }
                 call
@@ -51,10 +53,10 @@ pub mod estimate;
 pub mod format;
 pub mod host;
 pub mod lanes;
+pub mod operands;
 pub mod round;
 pub mod scalar;
 pub mod vector;
-pub mod word;
 
 pub use env::{Env, Rounding};
 pub use format::Fmt;

@@ -1,9 +1,9 @@
 //! Helpers for the scalar floating-point classes: data processing with one, two and
 //! three sources, compares, and conversions to and from general registers.
 //!
-//! Each helper takes the instruction word and re-reads its fields; the `decode_*`
-//! functions are shared with the translator, which turns the encodings they reject
-//! into SIGILL, so a helper only ever sees words its decoder accepts. Moves, absolute
+//! Each helper takes the instruction's decoded [`Operands`]; the `decode_*`
+//! functions are shared with the translator, which turns the operands they reject
+//! into SIGILL, so a helper only ever sees operands its decoder accepts. Moves, absolute
 //! value, negation, FCSEL and FMOV immediate are plain bit moves and are translated
 //! to IR directly (see `crate::translate::fp`).
 
@@ -12,7 +12,7 @@ use super::convert::{convert, from_fixed, to_fixed};
 use super::env::{Env, Rounding};
 use super::format::Fmt;
 use super::lanes::{binary_lanes, lane, mul_add_lanes, unary_lanes, Binary, Unary};
-use super::word::{bit, bits, ra, rd, rm, rn};
+use super::operands::Operands;
 use crate::state::CpuState;
 
 /// The format of scalar arithmetic from `ftype`: single or double. Half precision (3)
@@ -23,11 +23,6 @@ pub fn arith_fmt(ftype: u32) -> Option<Fmt> {
         1 => Some(Fmt::D),
         _ => None,
     }
-}
-
-/// The `ftype` field (bits 23:22) of a scalar floating-point word.
-fn ftype(insn: u32) -> u32 {
-    bits(insn, 23, 22)
 }
 
 /// The format of a precision conversion's operand from a two-bit type field.
@@ -70,40 +65,40 @@ const FRINT: [Option<Unary>; 8] = {
     ]
 };
 
-/// FSQRT, FCVT and FRINT* (opcode, bits 20:15): the source format and the operation.
-pub fn decode_dp1(insn: u32) -> Option<(Fmt, Dp1)> {
-    let opcode = bits(insn, 20, 15);
-    match opcode {
-        0b000011 => Some((arith_fmt(ftype(insn))?, Dp1::Lane(Unary::Sqrt))),
+/// FSQRT, FCVT and FRINT* by `ftype` (`size`) and the six-bit `opcode`: the source
+/// format and the operation.
+pub fn decode_dp1(ops: &Operands) -> Option<(Fmt, Dp1)> {
+    match ops.opcode {
+        0b000011 => Some((arith_fmt(ops.size)?, Dp1::Lane(Unary::Sqrt))),
         0b000100..=0b000111 => {
-            let from = conversion_fmt(bits(insn, 23, 22))?;
-            let to = conversion_fmt(opcode & 3)?;
+            let from = conversion_fmt(ops.size)?;
+            let to = conversion_fmt(ops.opcode & 3)?;
             (from != to).then_some((from, Dp1::Convert(to)))
         }
-        0b001000..=0b001111 => Some((arith_fmt(ftype(insn))?, Dp1::Lane(FRINT[opcode as usize & 7]?))),
+        0b001000..=0b001111 => Some((arith_fmt(ops.size)?, Dp1::Lane(FRINT[ops.opcode as usize & 7]?))),
         _ => None,
     }
 }
 
-fn dp1(state: &mut CpuState, insn: u32) {
-    let Some((fmt, op)) = decode_dp1(insn) else { return };
+fn dp1(state: &mut CpuState, ops: Operands) {
+    let Some((fmt, op)) = decode_dp1(&ops) else { return };
     let mut env = Env::new(state.fpcr);
-    let a = state.vreg(rn(insn) as usize);
+    let a = state.vreg(ops.n as usize);
     let result = match op {
         Dp1::Lane(op) => unary_lanes(op, fmt, a, 1, &mut env),
         Dp1::Convert(to) => convert(fmt, to, lane(fmt, a, 0), env.rounding(), &mut env) as u128,
     };
-    write_scalar(state, rd(insn), result);
+    write_scalar(state, ops.d, result);
     state.fpsr |= env.flags;
 }
 
-insn_helper!(
+operands_helper!(
     /// FSQRT, FCVT, FRINT* (scalar).
     FP_DP1 = "fp_dp1",
     dp1
 );
 
-/// FMUL, FDIV, FADD, FSUB, FMAX, FMIN, FMAXNM, FMINNM, FNMUL by opcode (bits 15:12).
+/// FMUL, FDIV, FADD, FSUB, FMAX, FMIN, FMAXNM, FMINNM, FNMUL by the four-bit opcode.
 const DP2: [Binary; 9] = [
     Binary::Mul,
     Binary::Div,
@@ -116,73 +111,75 @@ const DP2: [Binary; 9] = [
     Binary::NegMul,
 ];
 
-pub fn decode_dp2(insn: u32) -> Option<(Fmt, Binary)> {
-    Some((arith_fmt(ftype(insn))?, *DP2.get(bits(insn, 15, 12) as usize)?))
+/// The format (from `ftype`, `size`) and operation (from `opcode`) of [`FP_DP2`].
+pub fn decode_dp2(ops: &Operands) -> Option<(Fmt, Binary)> {
+    Some((arith_fmt(ops.size)?, *DP2.get(ops.opcode as usize)?))
 }
 
-fn dp2(state: &mut CpuState, insn: u32) {
-    let Some((fmt, op)) = decode_dp2(insn) else { return };
+fn dp2(state: &mut CpuState, ops: Operands) {
+    let Some((fmt, op)) = decode_dp2(&ops) else { return };
     let mut env = Env::new(state.fpcr);
-    let (a, b) = (state.vreg(rn(insn) as usize), state.vreg(rm(insn) as usize));
+    let (a, b) = (state.vreg(ops.n as usize), state.vreg(ops.m as usize));
     let result = binary_lanes(op, fmt, a, b, 1, &mut env);
-    write_scalar(state, rd(insn), result);
+    write_scalar(state, ops.d, result);
     state.fpsr |= env.flags;
 }
 
-insn_helper!(
+operands_helper!(
     /// FMUL, FDIV, FADD, FSUB, FMAX, FMIN, FMAXNM, FMINNM, FNMUL (scalar).
     FP_DP2 = "fp_dp2",
     dp2
 );
 
-/// FMADD (`a + n*m`), FMSUB (`a - n*m`), FNMADD (`-a - n*m`), FNMSUB (`-a + n*m`):
-/// `o1` (bit 21) negates the addend, `o1 != o0` (bit 15) the first factor, both
+/// FMADD (`a + n*m`), FMSUB (`a - n*m`), FNMADD (`-a - n*m`), FNMSUB (`-a + n*m`)
+/// by `opcode` = `o1:o0`: `o1` negates the addend, `o1 != o0` the first factor, both
 /// before the operation (so NaN operands come out with their sign flipped).
-fn dp3(state: &mut CpuState, insn: u32) {
-    let Some(fmt) = arith_fmt(ftype(insn)) else { return };
-    let (o1, o0) = (bit(insn, 21), bit(insn, 15));
+fn dp3(state: &mut CpuState, ops: Operands) {
+    let Some(fmt) = arith_fmt(ops.size) else { return };
+    let (o1, o0) = (ops.opcode & 2 != 0, ops.opcode & 1 != 0);
     let negate = |v: u128, yes: bool| if yes { v ^ fmt.sign_bit() as u128 } else { v };
-    let addend = negate(state.vreg(ra(insn) as usize), o1);
-    let factor = negate(state.vreg(rn(insn) as usize), o1 != o0);
+    let addend = negate(state.vreg(ops.a as usize), o1);
+    let factor = negate(state.vreg(ops.n as usize), o1 != o0);
     let mut env = Env::new(state.fpcr);
-    let result = mul_add_lanes(fmt, addend, factor, state.vreg(rm(insn) as usize), 1, &mut env);
-    write_scalar(state, rd(insn), result);
+    let result = mul_add_lanes(fmt, addend, factor, state.vreg(ops.m as usize), 1, &mut env);
+    write_scalar(state, ops.d, result);
     state.fpsr |= env.flags;
 }
 
-insn_helper!(
+operands_helper!(
     /// FMADD, FMSUB, FNMADD, FNMSUB.
     FP_DP3 = "fp_dp3",
     dp3
 );
 
-/// FCMP, FCMPE (bit 10 clear; bit 3 compares with +0.0) and, when the condition
-/// (passed by translated code as `holds`) is true, FCCMP, FCCMPE (bit 10 set; NZCV
-/// from bits 3:0 otherwise). Bit 4 makes quiet NaNs raise Invalid.
-pub fn compare_nzcv(state: &mut CpuState, insn: u32, holds: bool) {
-    let Some(fmt) = arith_fmt(ftype(insn)) else { return };
-    let conditional = bit(insn, 10);
-    let nzcv = if conditional && !holds {
-        bits(insn, 3, 0)
+/// FCMP, FCMPE (`holds` always true; `zero` compares with +0.0) and FCCMP, FCCMPE
+/// (which compare when their condition, passed by translated code as `holds`, is
+/// true, and otherwise set NZCV to their immediate `imm`). `signalling` makes quiet
+/// NaNs raise Invalid.
+pub fn compare_nzcv(state: &mut CpuState, ops: Operands, holds: bool) {
+    let Some(fmt) = arith_fmt(ops.size) else { return };
+    let nzcv = if !holds {
+        ops.imm
     } else {
         let mut env = Env::new(state.fpcr);
-        let a = lane(fmt, state.vreg(rn(insn) as usize), 0);
-        let b = if !conditional && bit(insn, 3) { 0 } else { lane(fmt, state.vreg(rm(insn) as usize), 0) };
-        let nzcv = compare::compare(fmt, a, b, bit(insn, 4), &mut env);
+        let a = lane(fmt, state.vreg(ops.n as usize), 0);
+        let b = if ops.zero { 0 } else { lane(fmt, state.vreg(ops.m as usize), 0) };
+        let nzcv = compare::compare(fmt, a, b, ops.signalling, &mut env);
         state.fpsr |= env.flags;
         nzcv
     };
     state.nzcv = nzcv << 28;
 }
 
-/// FCMP, FCMPE, FCCMP, FCCMPE: `(state, insn, holds)` where `holds` is whether the
+/// FCMP, FCMPE, FCCMP, FCCMPE: `(state, operands, holds)` where `holds` is whether the
 /// condition of FCCMP/FCCMPE holds (FCMP passes 1). Writes NZCV.
 pub static FP_COMPARE: archway_ir::Helper = archway_ir::Helper {
     name: "fp_compare",
     func: {
-        unsafe extern "C" fn call(state: *mut u8, insn: u64, holds: u64, _: u64, _: u64) -> u64 {
+        unsafe extern "C" fn call(state: *mut u8, operands: u64, holds: u64, _: u64, _: u64) -> u64 {
+            let operands = Operands::unpack(operands);
             // SAFETY: translated code passes the live state of the running thread.
-            compare_nzcv(unsafe { CpuState::from_ptr(state) }, insn as u32, holds != 0);
+            compare_nzcv(unsafe { CpuState::from_ptr(state) }, operands, holds != 0);
             0
         }
         call
@@ -200,14 +197,14 @@ pub enum GprConversion {
     FromInt { unsigned: bool, fbits: u32 },
 }
 
-/// The FP <-> integer (bit 21 set) and FP <-> fixed-point (bit 21 clear) conversions,
-/// from `rmode` (bits 20:19) and `opcode` (bits 18:16). FMOV between registers is
-/// translated to IR and not decoded here.
-pub fn decode_gpr_conversion(insn: u32) -> Option<(Fmt, GprConversion)> {
-    let fmt = arith_fmt(ftype(insn))?;
-    let (rmode, opcode) = (bits(insn, 20, 19), bits(insn, 18, 16));
+/// The FP <-> integer and FP <-> fixed-point (`fixed`) conversions, from `ftype`
+/// (`size`), `rmode`, the three-bit `opcode` and, for fixed point, `scale` (`imm`).
+/// FMOV between registers is translated to IR and not decoded here.
+pub fn decode_gpr_conversion(ops: &Operands) -> Option<(Fmt, GprConversion)> {
+    let fmt = arith_fmt(ops.size)?;
+    let (rmode, opcode) = (ops.rmode, ops.opcode);
     let unsigned = opcode & 1 != 0;
-    let conversion = if bit(insn, 21) {
+    let conversion = if !ops.fixed {
         match (rmode, opcode >> 1) {
             (_, 0) => GprConversion::ToInt { rounding: Rounding::from_rmode(rmode), unsigned, fbits: 0 },
             (0, 1) => GprConversion::FromInt { unsigned, fbits: 0 },
@@ -215,8 +212,8 @@ pub fn decode_gpr_conversion(insn: u32) -> Option<(Fmt, GprConversion)> {
             _ => return None,
         }
     } else {
-        let scale = bits(insn, 15, 10);
-        if !bit(insn, 31) && scale < 32 {
+        let scale = ops.imm;
+        if !ops.sf && scale < 32 {
             return None;
         }
         let fbits = 64 - scale;
@@ -229,11 +226,11 @@ pub fn decode_gpr_conversion(insn: u32) -> Option<(Fmt, GprConversion)> {
     Some((fmt, conversion))
 }
 
-fn gpr_conversion(state: &mut CpuState, insn: u32) {
-    let Some((fmt, conversion)) = decode_gpr_conversion(insn) else { return };
-    let width = if bit(insn, 31) { 64 } else { 32 };
+fn gpr_conversion(state: &mut CpuState, ops: Operands) {
+    let Some((fmt, conversion)) = decode_gpr_conversion(&ops) else { return };
+    let width = if ops.sf { 64 } else { 32 };
     let mut env = Env::new(state.fpcr);
-    let (n, d) = (rn(insn) as usize, rd(insn) as usize);
+    let (n, d) = (ops.n as usize, ops.d as usize);
     match conversion {
         GprConversion::ToInt { rounding, unsigned, fbits } => {
             let a = lane(fmt, state.vreg(n), 0);
@@ -251,7 +248,7 @@ fn gpr_conversion(state: &mut CpuState, insn: u32) {
     state.fpsr |= env.flags;
 }
 
-insn_helper!(
+operands_helper!(
     /// FCVT[NPMZA][SU], SCVTF, UCVTF between FP and general registers (integer and
     /// fixed point).
     FP_GPR_CONVERSION = "fp_gpr_conversion",
@@ -277,23 +274,23 @@ mod tests {
     const QNAN_S: u64 = 0x7fc0_0001;
     const SNAN_S: u64 = 0x7f80_0002;
 
-    /// Run `helper` on `insn` with V1, V2, V3 = `inputs` (top halves garbage) and V0
+    /// Run `helper` on `ops` with V1, V2, V3 = `inputs` (top halves garbage) and V0
     /// garbage: V0 and FPSR afterwards.
-    fn run(helper: &Helper, insn: u32, fpcr: u32, inputs: &[u64]) -> (u128, u32) {
+    fn run(helper: &Helper, ops: Operands, fpcr: u32, inputs: &[u64]) -> (u128, u32) {
         let mut state = CpuState { fpcr, ..Default::default() };
         state.v[0] = [0xdead, 0xbeef];
         for (i, &v) in inputs.iter().enumerate() {
             state.v[i + 1] = [v, 0x1234];
         }
         // SAFETY: a live state.
-        unsafe { (helper.func)(state.as_mut_ptr(), insn as u64, 1, 0, 0) };
+        unsafe { (helper.func)(state.as_mut_ptr(), ops.pack(), 1, 0, 0) };
         (state.vreg(0), state.fpsr)
     }
 
     /// FP data-processing (2 source) `Vd = V0, Vn = V1, Vm = V2`: opcode FMUL 0, FDIV 1,
     /// FADD 2, FSUB 3, FMAX 4, FMIN 5, FMAXNM 6, FMINNM 7, FNMUL 8.
-    fn dp2_word(opcode: u32, double: bool) -> u32 {
-        0x1e20_0800 | (double as u32) << 22 | 2 << 16 | opcode << 12 | 1 << 5
+    fn dp2_ops(opcode: u32, double: bool) -> Operands {
+        Operands { d: 0, n: 1, m: 2, size: double as u32, opcode, ..Default::default() }
     }
 
     const FMUL: u32 = 0;
@@ -306,7 +303,7 @@ mod tests {
     const FNMUL: u32 = 8;
 
     fn dp2_s(opcode: u32, fpcr: u32, a: u64, b: u64) -> (u128, u32) {
-        run(&FP_DP2, dp2_word(opcode, false), fpcr, &[a, b])
+        run(&FP_DP2, dp2_ops(opcode, false), fpcr, &[a, b])
     }
 
     #[test]
@@ -318,7 +315,7 @@ mod tests {
         // -1/3 rounds the other way under the directed modes.
         assert_eq!(dp2_s(FDIV, RP, ONE_S | 1 << 31, THREE_S), (0xbeaa_aaaa, IXC));
         assert_eq!(dp2_s(FDIV, RM, ONE_S | 1 << 31, THREE_S), (0xbeaa_aaab, IXC));
-        let d = |fpcr| run(&FP_DP2, dp2_word(FDIV, true), fpcr, &[ONE_D, THREE_D]);
+        let d = |fpcr| run(&FP_DP2, dp2_ops(FDIV, true), fpcr, &[ONE_D, THREE_D]);
         assert_eq!(d(0), (0x3fd5_5555_5555_5555, IXC));
         assert_eq!(d(RP), (0x3fd5_5555_5555_5556, IXC));
     }
@@ -389,42 +386,42 @@ mod tests {
     }
 
     /// FMADD family `Vd = V0, Vn = V1, Vm = V2, Va = V3`.
-    fn dp3_word(o1: u32, o0: u32, double: bool) -> u32 {
-        0x1f00_0000 | (double as u32) << 22 | o1 << 21 | 2 << 16 | o0 << 15 | 3 << 10 | 1 << 5
+    fn dp3_ops(o1: u32, o0: u32, double: bool) -> Operands {
+        Operands { d: 0, n: 1, m: 2, a: 3, size: double as u32, opcode: o1 << 1 | o0, ..Default::default() }
     }
 
     #[test]
     fn fused_multiply_add_rounds_once() {
         // (1 + 2^-27)^2 - 1 = 2^-26 + 2^-54, which a separate multiply would lose.
         let x = ONE_D | 1 << 25;
-        let fmadd = run(&FP_DP3, dp3_word(0, 0, true), 0, &[x, x, ONE_D | 1 << 63]);
+        let fmadd = run(&FP_DP3, dp3_ops(0, 0, true), 0, &[x, x, ONE_D | 1 << 63]);
         assert_eq!(fmadd, (0x3e50_0000_0100_0000, 0));
         // FMSUB: a - n*m; FNMADD: -a - n*m; FNMSUB: -a + n*m.
         let ops = [ONE_D, THREE_D, 0x4000_0000_0000_0000]; // n = 1, m = 3, a = 2
-        assert_eq!(run(&FP_DP3, dp3_word(0, 1, true), 0, &ops).0, 0xbff0_0000_0000_0000);
-        assert_eq!(run(&FP_DP3, dp3_word(1, 0, true), 0, &ops).0, 0xc014_0000_0000_0000);
-        assert_eq!(run(&FP_DP3, dp3_word(1, 1, true), 0, &ops).0, ONE_D as u128);
+        assert_eq!(run(&FP_DP3, dp3_ops(0, 1, true), 0, &ops).0, 0xbff0_0000_0000_0000);
+        assert_eq!(run(&FP_DP3, dp3_ops(1, 0, true), 0, &ops).0, 0xc014_0000_0000_0000);
+        assert_eq!(run(&FP_DP3, dp3_ops(1, 1, true), 0, &ops).0, ONE_D as u128);
     }
 
     #[test]
     fn fused_multiply_add_nan_order_is_addend_first() {
-        let fmadd = |a, n, m| run(&FP_DP3, dp3_word(0, 0, false), 0, &[n, m, a]);
+        let fmadd = |a, n, m| run(&FP_DP3, dp3_ops(0, 0, false), 0, &[n, m, a]);
         assert_eq!(fmadd(QNAN_S, 0x7fc0_0005, ONE_S), (QNAN_S as u128, 0));
         assert_eq!(fmadd(QNAN_S, SNAN_S, ONE_S), (0x7fc0_0002, IOC));
         // 0 * inf with a quiet NaN addend is still invalid.
         assert_eq!(fmadd(QNAN_S, 0, 0x7f80_0000), (0x7fc0_0000, IOC));
         // FMSUB negates the NaN it propagates from Vn.
-        let fmsub = run(&FP_DP3, dp3_word(0, 1, false), 0, &[QNAN_S, ONE_S, ONE_S]);
+        let fmsub = run(&FP_DP3, dp3_ops(0, 1, false), 0, &[QNAN_S, ONE_S, ONE_S]);
         assert_eq!(fmsub, (0xffc0_0001, 0));
     }
 
     /// FCMP/FCMPE `Sn = V1, Sm = V2` (or with zero), NZCV and FPSR.
     fn fcmp(signalling: bool, zero: bool, a: u64, b: u64) -> (u32, u32) {
-        let insn = 0x1e20_2000 | 2 << 16 | 1 << 5 | (signalling as u32) << 4 | (zero as u32) << 3;
+        let ops = Operands { n: 1, m: 2, signalling, zero, ..Default::default() };
         let mut state = CpuState::default();
         state.v[1][0] = a;
         state.v[2][0] = b;
-        compare_nzcv(&mut state, insn, true);
+        compare_nzcv(&mut state, ops, true);
         (state.nzcv >> 28, state.fpsr)
     }
 
@@ -441,26 +438,26 @@ mod tests {
 
     #[test]
     fn conditional_compare_takes_the_immediate_when_the_condition_fails() {
-        let insn = 0x1e20_0400 | 2 << 16 | 1 << 5 | 0b0101;
+        let fccmpe = Operands { n: 1, m: 2, imm: 0b0101, signalling: true, ..Default::default() };
         let mut state = CpuState::default();
         state.v[1][0] = QNAN_S;
-        compare_nzcv(&mut state, insn | 1 << 4, false);
+        compare_nzcv(&mut state, fccmpe, false);
         assert_eq!((state.nzcv, state.fpsr), (0b0101 << 28, 0));
-        compare_nzcv(&mut state, insn | 1 << 4, true);
+        compare_nzcv(&mut state, fccmpe, true);
         assert_eq!((state.nzcv, state.fpsr), (0b0011 << 28, IOC));
     }
 
     /// FP <-> integer conversion `(sf, ftype, rmode, opcode)` with Rd = 1, Rn = 2.
-    fn int_conv(sf: bool, ftype: u32, rmode: u32, opcode: u32) -> u32 {
-        0x1e20_0000 | (sf as u32) << 31 | ftype << 22 | rmode << 19 | opcode << 16 | 2 << 5 | 1
+    fn int_conv(sf: bool, ftype: u32, rmode: u32, opcode: u32) -> Operands {
+        Operands { d: 1, n: 2, sf, size: ftype, rmode, opcode, ..Default::default() }
     }
 
     /// Convert V2 (an FP value) to X1.
-    fn to_int(insn: u32, value: u64) -> (u64, u32) {
+    fn to_int(ops: Operands, value: u64) -> (u64, u32) {
         let mut state = CpuState::default();
         state.v[2][0] = value;
         state.x[1] = 0xdead;
-        gpr_conversion(&mut state, insn);
+        gpr_conversion(&mut state, ops);
         (state.x[1], state.fpsr)
     }
 
@@ -489,46 +486,46 @@ mod tests {
         let ucvtf_s_x = int_conv(true, 0, 0, 3);
         let mut state = CpuState { fpcr: RZ, ..Default::default() };
         state.x[2] = u64::MAX;
-        gpr_conversion(&mut state, ucvtf_s_x & !31 | 3);
+        gpr_conversion(&mut state, Operands { d: 3, ..ucvtf_s_x });
         assert_eq!((state.vreg(3), state.fpsr), (0x5f7f_ffff, IXC));
         // SCVTF D from XZR is +0.
-        let scvtf_d_xzr = int_conv(true, 1, 0, 2) | 31 << 5;
+        let scvtf_d_xzr = Operands { n: 31, ..int_conv(true, 1, 0, 2) };
         gpr_conversion(&mut state, scvtf_d_xzr);
         assert_eq!(state.vreg(1), 0);
         // Fixed point: SCVTF Dd, Xn, #4 of -8 is -0.5.
-        let scvtf_fixed = 0x9e42_0000 | (64 - 4) << 10 | 2 << 5 | 1;
+        let scvtf_fixed = Operands { fixed: true, imm: 64 - 4, ..int_conv(true, 1, 0, 2) };
         state.x[2] = -8i64 as u64;
         gpr_conversion(&mut state, scvtf_fixed);
         assert_eq!(state.vreg(1), (-0.5f64).to_bits() as u128);
     }
 
     /// One-source `Vd = V0, Vn = V1` by opcode and type.
-    fn dp1_word(opcode: u32, ftype: u32) -> u32 {
-        0x1e20_4000 | ftype << 22 | opcode << 15 | 1 << 5
+    fn dp1_ops(opcode: u32, ftype: u32) -> Operands {
+        Operands { d: 0, n: 1, size: ftype, opcode, ..Default::default() }
     }
 
     #[test]
     fn precision_conversions_round_overflow_and_keep_nan_payloads() {
-        let fcvt_s_d = dp1_word(0b000100, 1);
+        let fcvt_s_d = dp1_ops(0b000100, 1);
         assert_eq!(run(&FP_DP1, fcvt_s_d, 0, &[1e300f64.to_bits()]), (0x7f80_0000, OFC | IXC));
         assert_eq!(run(&FP_DP1, fcvt_s_d, RZ, &[1e300f64.to_bits()]), (0x7f7f_ffff, OFC | IXC));
         assert_eq!(run(&FP_DP1, fcvt_s_d, 0, &[0x7ff0_0000_2000_0000]), (0x7fc0_0001, IOC));
         // Half precision: 65520 overflows, and under FPCR.AHP there is no infinity.
-        let fcvt_h_s = dp1_word(0b000111, 0);
+        let fcvt_h_s = dp1_ops(0b000111, 0);
         assert_eq!(run(&FP_DP1, fcvt_h_s, 0, &[65520f32.to_bits() as u64]), (0x7c00, OFC | IXC));
         let ahp = 1 << 26;
         assert_eq!(run(&FP_DP1, fcvt_h_s, ahp, &[0x7f80_0000]), (0x7fff, IOC));
-        let fcvt_d_h = dp1_word(0b000101, 3);
+        let fcvt_d_h = dp1_ops(0b000101, 3);
         assert_eq!(run(&FP_DP1, fcvt_d_h, 0, &[0x3c00]), (ONE_D as u128, 0));
         assert_eq!(run(&FP_DP1, fcvt_d_h, ahp, &[0x7c00]), (0x40f0_0000_0000_0000, 0));
-        assert_eq!(run(&FP_DP1, dp1_word(0b000110, 1), 0, &[0]).0, 0xdead | 0xbeef << 64, "BFCVT");
+        assert_eq!(run(&FP_DP1, dp1_ops(0b000110, 1), 0, &[0]).0, 0xdead | 0xbeef << 64, "BFCVT");
     }
 
     #[test]
     fn round_to_integral() {
-        let frinta = dp1_word(0b001100, 0);
-        let frintn = dp1_word(0b001000, 0);
-        let frintx = dp1_word(0b001110, 0);
+        let frinta = dp1_ops(0b001100, 0);
+        let frintn = dp1_ops(0b001000, 0);
+        let frintx = dp1_ops(0b001110, 0);
         let minus_2_5 = (-2.5f32).to_bits() as u64;
         assert_eq!(run(&FP_DP1, frinta, 0, &[minus_2_5]), ((-3f32).to_bits() as u128, 0));
         assert_eq!(run(&FP_DP1, frintn, 0, &[minus_2_5]), ((-2f32).to_bits() as u128, 0));
@@ -540,7 +537,7 @@ mod tests {
 
     #[test]
     fn square_root() {
-        let fsqrt = dp1_word(0b000011, 1);
+        let fsqrt = dp1_ops(0b000011, 1);
         assert_eq!(run(&FP_DP1, fsqrt, 0, &[0x4010_0000_0000_0000]), (0x4000_0000_0000_0000, 0));
         assert_eq!(run(&FP_DP1, fsqrt, 0, &[ONE_D | 1 << 63]), (0x7ff8_0000_0000_0000, IOC));
         assert_eq!(run(&FP_DP1, fsqrt, 0, &[1 << 63]), (1 << 63, 0));

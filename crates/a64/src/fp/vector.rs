@@ -2,10 +2,11 @@
 //! three same, two-register miscellaneous, by element, pairwise and across lanes, and
 //! the fixed-point conversions of the shift-by-immediate class.
 //!
-//! The scalar forms (bit 28 set) are the vector operation on one lane; every result
-//! is written whole, so scalar forms zero the rest of the register and 64-bit vectors
-//! (Q = 0) the top half. The `decode_*` functions are shared with the translator,
-//! which makes the encodings they reject undefined.
+//! The scalar forms are the vector operation on one lane; every result is written
+//! whole, so scalar forms zero the rest of the register and 64-bit vectors (Q = 0)
+//! the top half. Each helper takes the instruction's decoded [`Operands`]; the
+//! `decode_*` functions are shared with the translator, which makes the operands
+//! they reject undefined.
 
 use super::compare::Condition;
 use super::convert::convert;
@@ -14,22 +15,18 @@ use super::format::Fmt;
 use super::lanes::{
     binary, binary_lanes, from_lanes, lane, lanes_mask, mul_add_lanes, replicate, unary_lanes, Binary, Unary,
 };
-use super::word::{bit, bits, rd, rm, rn};
+use super::operands::Operands;
 use crate::state::CpuState;
 
-/// Whether the instruction is a scalar form (bit 28 set).
-fn is_scalar(insn: u32) -> bool {
-    bit(insn, 28)
-}
-
-/// Element format (`sz`, bit 22) and lane count (`Q`, bit 30; one lane for the scalar
+/// Element format (`sz`, `size`) and lane count (`Q`; one lane for the scalar
 /// forms). Doubles need Q = 1.
-pub fn shape(insn: u32) -> Option<(Fmt, u32)> {
-    if is_scalar(insn) {
-        let fmt = if bit(insn, 22) { Fmt::D } else { Fmt::S };
+pub fn shape(ops: &Operands) -> Option<(Fmt, u32)> {
+    let double = ops.size != 0;
+    if ops.scalar {
+        let fmt = if double { Fmt::D } else { Fmt::S };
         return Some((fmt, 1));
     }
-    vector_shape(bit(insn, 30), bit(insn, 22))
+    vector_shape(ops.q, double)
 }
 
 /// The format and lane count of a vector of doubles (`double`, from `sz`) or singles
@@ -66,10 +63,10 @@ pub enum VectorOp {
     MulAdd { negate: bool },
 }
 
-/// Three same, by `U` (bit 29), `a` (bit 23) and opcode<2:0> (bits 13:11; the opcode
-/// is 11xxx): FMAXNM, FMLA, FADD, FMULX, FCMEQ, -, FMAX, FRECPS; FMINNM, FMLS, FSUB,
-/// -, -, -, FMIN, FRSQRTS; FMAXNMP, -, FADDP, FMUL, FCMGE, FACGE, FMAXP, FDIV;
-/// FMINNMP, -, FABD, -, FCMGT, FACGT, FMINP, -.
+/// Three same, by `opcode` = `U:a:opcode<2:0>` (the FP opcodes are 11xxx): FMAXNM,
+/// FMLA, FADD, FMULX, FCMEQ, -, FMAX, FRECPS; FMINNM, FMLS, FSUB, -, -, -, FMIN,
+/// FRSQRTS; FMAXNMP, -, FADDP, FMUL, FCMGE, FACGE, FMAXP, FDIV; FMINNMP, -, FABD, -,
+/// FCMGT, FACGT, FMINP, -.
 const THREE_SAME: [Option<VectorOp>; 32] = {
     use Binary::*;
     use VectorOp::{Lanes as L, MulAdd, Pairwise as P};
@@ -111,9 +108,8 @@ const THREE_SAME: [Option<VectorOp>; 32] = {
 
 /// The three-same FP instructions, vector and scalar (scalar: FMULX, FCMxx, FACxx,
 /// FRECPS, FRSQRTS, FABD only).
-pub fn decode_three_same(insn: u32) -> Option<(Fmt, u32, VectorOp)> {
-    let key = (bit(insn, 29) as usize) << 4 | (bit(insn, 23) as usize) << 3 | bits(insn, 13, 11) as usize;
-    let op = THREE_SAME[key]?;
+pub fn decode_three_same(ops: &Operands) -> Option<(Fmt, u32, VectorOp)> {
+    let op = (*THREE_SAME.get(ops.opcode as usize)?)?;
     let scalar_form = matches!(
         op,
         VectorOp::Lanes(
@@ -125,17 +121,17 @@ pub fn decode_three_same(insn: u32) -> Option<(Fmt, u32, VectorOp)> {
                 | Binary::AbsDiff
         )
     );
-    if is_scalar(insn) && !scalar_form {
+    if ops.scalar && !scalar_form {
         return None;
     }
-    let (fmt, lanes) = shape(insn)?;
+    let (fmt, lanes) = shape(ops)?;
     Some((fmt, lanes, op))
 }
 
-/// Run `op` with operands `a` (Vn) and `b` (Vm, or the broadcast element) into Vd.
-fn run(state: &mut CpuState, insn: u32, fmt: Fmt, lanes: u32, op: VectorOp, a: u128, b: u128) {
+/// Run `op` with operands `a` (Vn) and `b` (Vm, or the broadcast element) into V`d`.
+fn run(state: &mut CpuState, d: u32, fmt: Fmt, lanes: u32, op: VectorOp, a: u128, b: u128) {
     let mut env = Env::new(state.fpcr);
-    let d = rd(insn) as usize;
+    let d = d as usize;
     let result = match op {
         VectorOp::Lanes(op) => binary_lanes(op, fmt, a, b, lanes, &mut env),
         VectorOp::Pairwise(op) => {
@@ -158,46 +154,46 @@ fn run(state: &mut CpuState, insn: u32, fmt: Fmt, lanes: u32, op: VectorOp, a: u
     state.fpsr |= env.flags;
 }
 
-fn three_same(state: &mut CpuState, insn: u32) {
-    let Some((fmt, lanes, op)) = decode_three_same(insn) else { return };
-    let (a, b) = (state.vreg(rn(insn) as usize), state.vreg(rm(insn) as usize));
-    run(state, insn, fmt, lanes, op, a, b);
+fn three_same(state: &mut CpuState, ops: Operands) {
+    let Some((fmt, lanes, op)) = decode_three_same(&ops) else { return };
+    let (a, b) = (state.vreg(ops.n as usize), state.vreg(ops.m as usize));
+    run(state, ops.d, fmt, lanes, op, a, b);
 }
 
-insn_helper!(
+operands_helper!(
     /// The three-same FP instructions (FADD, FMLA, FCMGE, FADDP... vector and scalar).
     FP_THREE_SAME = "fp_three_same",
     three_same
 );
 
-/// By element, by `U` (bit 29) and opcode (bits 15:12): FMLA, FMLS, FMUL, FMULX.
-/// Returns the shape, the operation, Vm and the element index.
-pub fn decode_by_element(insn: u32) -> Option<(Fmt, u32, VectorOp, u32, u32)> {
-    let op = match (bit(insn, 29), bits(insn, 15, 12)) {
-        (false, 0b0001) => VectorOp::MulAdd { negate: false },
-        (false, 0b0101) => VectorOp::MulAdd { negate: true },
-        (false, 0b1001) => VectorOp::Lanes(Binary::Mul),
-        (true, 0b1001) => VectorOp::Lanes(Binary::MulX),
+/// By element, by `opcode` = `U:opcode`: FMLA, FMLS, FMUL, FMULX; `imm` is `H:L`
+/// and `m` is `M:Rm`. Returns the shape, the operation, Vm and the element index.
+pub fn decode_by_element(ops: &Operands) -> Option<(Fmt, u32, VectorOp, u32, u32)> {
+    let op = match ops.opcode {
+        0b0_0001 => VectorOp::MulAdd { negate: false },
+        0b0_0101 => VectorOp::MulAdd { negate: true },
+        0b0_1001 => VectorOp::Lanes(Binary::Mul),
+        0b1_1001 => VectorOp::Lanes(Binary::MulX),
         _ => return None,
     };
-    let (fmt, lanes) = shape(insn)?;
-    let (h, l) = (bit(insn, 11) as u32, bit(insn, 21));
+    let (fmt, lanes) = shape(ops)?;
+    let (h, l) = (ops.imm >> 1, ops.imm & 1 != 0);
     let index = match fmt {
         Fmt::D if l => return None,
         Fmt::D => h,
         _ => h << 1 | l as u32,
     };
-    Some((fmt, lanes, op, bits(insn, 20, 16), index))
+    Some((fmt, lanes, op, ops.m, index))
 }
 
-fn by_element(state: &mut CpuState, insn: u32) {
-    let Some((fmt, lanes, op, m, index)) = decode_by_element(insn) else { return };
+fn by_element(state: &mut CpuState, ops: Operands) {
+    let Some((fmt, lanes, op, m, index)) = decode_by_element(&ops) else { return };
     let element = lane(fmt, state.vreg(m as usize), index);
-    let a = state.vreg(rn(insn) as usize);
-    run(state, insn, fmt, lanes, op, a, replicate(fmt, element) & lanes_mask(fmt, lanes));
+    let a = state.vreg(ops.n as usize);
+    run(state, ops.d, fmt, lanes, op, a, replicate(fmt, element) & lanes_mask(fmt, lanes));
 }
 
-insn_helper!(
+operands_helper!(
     /// FMLA, FMLS, FMUL, FMULX by element (vector and scalar).
     FP_BY_ELEMENT = "fp_by_element",
     by_element
@@ -252,14 +248,14 @@ const TO_INT_ROUNDING: [[Option<Rounding>; 3]; 2] = [
     [Some(Rounding::PosInf), Some(Rounding::Zero), None],
 ];
 
-/// The FP two-register miscellaneous instructions by `U` (bit 29), `a` (bit 23) and
-/// opcode (bits 16:12), vector and scalar. FABS and FNEG (vector) are translated to
+/// The FP two-register miscellaneous instructions by `opcode` = `U:a:opcode`, vector
+/// and scalar. FABS and FNEG (vector) are translated to
 /// IR and not decoded here; URECPE and URSQRTE are integer instructions.
-pub fn decode_misc(insn: u32) -> Option<Misc> {
-    let scalar = is_scalar(insn);
-    let (u, a, opcode) = (bit(insn, 29), bit(insn, 23), bits(insn, 16, 12));
-    let upper = !scalar && bit(insn, 30);
-    let (narrow, wide) = if bit(insn, 22) { (Fmt::S, Fmt::D) } else { (Fmt::H, Fmt::S) };
+pub fn decode_misc(ops: &Operands) -> Option<Misc> {
+    let scalar = ops.scalar;
+    let (u, a, opcode) = (ops.opcode & 0b100_0000 != 0, ops.opcode & 0b10_0000 != 0, ops.opcode & 0b1_1111);
+    let upper = !scalar && ops.q;
+    let (narrow, wide) = if ops.size != 0 { (Fmt::S, Fmt::D) } else { (Fmt::H, Fmt::S) };
     match (u, a, opcode) {
         (false, false, 0b10110) if !scalar => {
             return Some(Misc::Narrow { from: wide, to: narrow, lanes: 64 / narrow.width(), odd: false, upper })
@@ -289,14 +285,14 @@ pub fn decode_misc(insn: u32) -> Option<Misc> {
         (true, true, 0b01101) => Unary::CompareZero { cond: Condition::Ge, swapped: true },
         _ => return None,
     };
-    let (fmt, lanes) = shape(insn)?;
+    let (fmt, lanes) = shape(ops)?;
     Some(Misc::Lanes { fmt, lanes, op })
 }
 
-fn misc(state: &mut CpuState, insn: u32) {
-    let Some(op) = decode_misc(insn) else { return };
+fn misc(state: &mut CpuState, ops: Operands) {
+    let Some(op) = decode_misc(&ops) else { return };
     let mut env = Env::new(state.fpcr);
-    let (n, d) = (rn(insn) as usize, rd(insn) as usize);
+    let (n, d) = (ops.n as usize, ops.d as usize);
     let src = state.vreg(n);
     let result = match op {
         Misc::Lanes { fmt, lanes, op } => unary_lanes(op, fmt, src, lanes, &mut env),
@@ -319,30 +315,30 @@ fn misc(state: &mut CpuState, insn: u32) {
     state.fpsr |= env.flags;
 }
 
-insn_helper!(
+operands_helper!(
     /// The FP two-register miscellaneous instructions (FSQRT, FRINT*, FCVT*, SCVTF,
     /// FCMxx with zero, FRECPE, FRSQRTE, FRECPX, FCVTN, FCVTL, FCVTXN; vector and scalar).
     FP_MISC = "fp_misc",
     misc
 );
 
-/// FMAXNMP, FADDP, FMAXP, FMINNMP, FMINP (scalar pairwise, bit 28 set: the two
-/// lanes of Vn selected by `sz`) and FMAXNMV, FMAXV, FMINNMV, FMINV (across the four
-/// single lanes of Vn), by `a` (bit 23) and opcode (bits 16:12).
-pub fn decode_reduce(insn: u32) -> Option<(Fmt, u32, Binary)> {
-    let op = match (bit(insn, 23), bits(insn, 16, 12)) {
-        (false, 0b01100) => Binary::MaxNum,
-        (false, 0b01101) if is_scalar(insn) => Binary::Add,
-        (false, 0b01111) => Binary::Max,
-        (true, 0b01100) => Binary::MinNum,
-        (true, 0b01111) => Binary::Min,
+/// FMAXNMP, FADDP, FMAXP, FMINNMP, FMINP (scalar pairwise: the two lanes of Vn
+/// selected by `sz`) and FMAXNMV, FMAXV, FMINNMV, FMINV (across the four single
+/// lanes of Vn), by `opcode` = `a:opcode<1:0>` (the opcodes are 011xx).
+pub fn decode_reduce(ops: &Operands) -> Option<(Fmt, u32, Binary)> {
+    let op = match ops.opcode {
+        0b000 => Binary::MaxNum,
+        0b001 if ops.scalar => Binary::Add,
+        0b011 => Binary::Max,
+        0b100 => Binary::MinNum,
+        0b111 => Binary::Min,
         _ => return None,
     };
-    if is_scalar(insn) {
-        let fmt = if bit(insn, 22) { Fmt::D } else { Fmt::S };
+    if ops.scalar {
+        let fmt = if ops.size != 0 { Fmt::D } else { Fmt::S };
         Some((fmt, 2, op))
     } else {
-        (bit(insn, 30) && !bit(insn, 22)).then_some((Fmt::S, 4, op))
+        (ops.q && ops.size == 0).then_some((Fmt::S, 4, op))
     }
 }
 
@@ -358,37 +354,37 @@ fn reduce_lanes(op: Binary, fmt: Fmt, v: u128, first: u32, count: u32, env: &mut
     binary(op, fmt, low, high, env)
 }
 
-fn reduce(state: &mut CpuState, insn: u32) {
-    let Some((fmt, lanes, op)) = decode_reduce(insn) else { return };
+fn reduce(state: &mut CpuState, ops: Operands) {
+    let Some((fmt, lanes, op)) = decode_reduce(&ops) else { return };
     let mut env = Env::new(state.fpcr);
-    let result = reduce_lanes(op, fmt, state.vreg(rn(insn) as usize), 0, lanes, &mut env);
-    state.set_vreg(rd(insn) as usize, result as u128);
+    let result = reduce_lanes(op, fmt, state.vreg(ops.n as usize), 0, lanes, &mut env);
+    state.set_vreg(ops.d as usize, result as u128);
     state.fpsr |= env.flags;
 }
 
-insn_helper!(
+operands_helper!(
     /// Scalar pairwise (FADDP, FMAXP...) and across-lanes (FMAXV, FMINNMV...) FP reductions.
     FP_REDUCE = "fp_reduce",
     reduce
 );
 
+/// [`decode_fixed_point`]'s opcode of SCVTF, UCVTF: from fixed point.
+pub const FROM_FIXED: u32 = 0;
+/// [`decode_fixed_point`]'s opcode of FCVTZS, FCVTZU: to fixed point.
+pub const TO_FIXED: u32 = 1;
+
 /// SCVTF, UCVTF, FCVTZS, FCVTZU with fraction bits (shift by immediate class, vector
-/// and scalar): the element size and fraction bits come from `immh:immb` (bits 22:16),
-/// the operation from `U` (bit 29) and opcode (bits 15:11).
-pub fn decode_fixed_point(insn: u32) -> Option<(Fmt, u32, Unary)> {
-    let (immh, shift) = (bits(insn, 22, 19), bits(insn, 22, 16));
-    let (fmt, fbits) = match immh {
-        8.. => (Fmt::D, 128 - shift),
-        4.. => (Fmt::S, 64 - shift),
+/// and scalar): doubles (`size` 1) or singles, `imm` fraction bits, the operation by
+/// `opcode` ([`FROM_FIXED`], [`TO_FIXED`]) and `U`.
+pub fn decode_fixed_point(ops: &Operands) -> Option<(Fmt, u32, Unary)> {
+    let (fmt, fbits) = (if ops.size != 0 { Fmt::D } else { Fmt::S }, ops.imm);
+    let unsigned = ops.unsigned;
+    let op = match ops.opcode {
+        FROM_FIXED => Unary::FromFixed { unsigned, fbits },
+        TO_FIXED => Unary::ToFixed { rounding: Rounding::Zero, unsigned, fbits },
         _ => return None,
     };
-    let unsigned = bit(insn, 29);
-    let op = match bits(insn, 15, 11) {
-        0b11100 => Unary::FromFixed { unsigned, fbits },
-        0b11111 => Unary::ToFixed { rounding: Rounding::Zero, unsigned, fbits },
-        _ => return None,
-    };
-    let lanes = match (is_scalar(insn), bit(insn, 30), fmt) {
+    let lanes = match (ops.scalar, ops.q, fmt) {
         (true, _, _) => 1,
         (false, false, Fmt::D) => return None,
         (false, q, _) => vector_lanes(q, fmt),
@@ -396,15 +392,15 @@ pub fn decode_fixed_point(insn: u32) -> Option<(Fmt, u32, Unary)> {
     Some((fmt, lanes, op))
 }
 
-fn fixed_point(state: &mut CpuState, insn: u32) {
-    let Some((fmt, lanes, op)) = decode_fixed_point(insn) else { return };
+fn fixed_point(state: &mut CpuState, ops: Operands) {
+    let Some((fmt, lanes, op)) = decode_fixed_point(&ops) else { return };
     let mut env = Env::new(state.fpcr);
-    let result = unary_lanes(op, fmt, state.vreg(rn(insn) as usize), lanes, &mut env);
-    state.set_vreg(rd(insn) as usize, result);
+    let result = unary_lanes(op, fmt, state.vreg(ops.n as usize), lanes, &mut env);
+    state.set_vreg(ops.d as usize, result);
     state.fpsr |= env.flags;
 }
 
-insn_helper!(
+operands_helper!(
     /// SCVTF, UCVTF, FCVTZS, FCVTZU with fraction bits (vector and scalar).
     FP_FIXED_POINT = "fp_fixed_point",
     fixed_point

@@ -1,14 +1,15 @@
 //! Floating point, scalar and Advanced SIMD: the decoder rows and their translation.
 //!
 //! Arithmetic, compares and conversions become a call to one helper per encoding
-//! class (in [`crate::fp::scalar`] and [`crate::fp::vector`]) with the instruction word
-//! as argument; the helper re-reads its fields, computes with exact AArch64 semantics
-//! on the guest state and raises the FPSR flags. Those handlers therefore take the
-//! raw word ([`Fields::insn`]): it is the helper's argument, and the class's decoder
-//! runs on it at run time as well as here. The class's `decode_*` function
-//! (shared with the helper) decides here whether the encoding is allocated; if not
-//! the instruction is undefined. Pure bit moves (FMOV between registers and of
-//! immediates, FABS, FNEG, FCSEL) need no FP environment and are translated to IR.
+//! class (in [`crate::fp::scalar`] and [`crate::fp::vector`]) whose argument is the
+//! row's fields, packed as [`Operands`]; the helper computes with exact AArch64
+//! semantics on the guest state and raises the FPSR flags. Where a row fixes bits of
+//! the class's opcode, its handler passes them as a constant (a generic parameter
+//! of the class's handler). The class's `decode_*` function (shared with the helper,
+//! which runs it again on the same operands) decides here whether the encoding is
+//! allocated; if not the instruction is undefined. Pure bit moves (FMOV between
+//! registers and of immediates, FABS, FNEG, FCSEL) need no FP environment and are
+//! translated to IR.
 //!
 //! Rows claim only floating-point opcodes: the integer Advanced SIMD instructions of
 //! the same classes (and URECPE/URSQRTE) belong to [`super::simd`].
@@ -16,8 +17,9 @@
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry, Fields};
 use crate::fp::format::Fmt;
+use crate::fp::operands::Operands;
 use crate::fp::scalar::{self, arith_fmt};
-use crate::fp::vector;
+use crate::fp::vector::{self, FROM_FIXED, TO_FIXED};
 use crate::state::off;
 use archway_ir::{BinOp, Helper, Type, Value};
 
@@ -26,141 +28,236 @@ pub const TABLE: &[Entry] = &[
     inst("FMOV_reg", "00011110pp100000010000nnnnnddddd", scalar_move),
     inst("FABS_scalar", "00011110pp100000110000nnnnnddddd", scalar_abs),
     inst("FNEG_scalar", "00011110pp100001010000nnnnnddddd", scalar_neg),
-    inst("FSQRT_scalar", "00011110pp100001110000nnnnnddddd", dp1),
-    inst("FCVT_precision", "00011110pp10001oo10000nnnnnddddd", dp1),
-    inst("FRINT_scalar", "00011110pp1001ooo10000nnnnnddddd", dp1),
+    inst("FSQRT_scalar", "00011110pp100001110000nnnnnddddd", dp1::<0b000011>),
+    inst("FCVT_precision", "00011110pp10001oo10000nnnnnddddd", dp1::<0b000100>),
+    inst("FRINT_scalar", "00011110pp1001ooo10000nnnnnddddd", dp1::<0b001000>),
     inst("FCMP_FCMPE", "00011110pp1mmmmm001000nnnnnEZ000", compare),
     inst("FCCMP_FCCMPE", "00011110pp1mmmmmcccc01nnnnnEFFFF", cond_compare),
     inst("FCSEL", "00011110pp1mmmmmcccc11nnnnnddddd", fcsel),
     inst("FMOV_imm_scalar", "00011110pp1iiiiiiii10000000ddddd", fmov_imm),
-    inst("FMUL_FDIV_FADD_FSUB_FMAX_FMIN_FMAXNM_FMINNM", "00011110pp1mmmmm0ooo10nnnnnddddd", dp2),
-    inst("FNMUL", "00011110pp1mmmmm100010nnnnnddddd", dp2),
+    inst("FMUL_FDIV_FADD_FSUB_FMAX_FMIN_FMAXNM_FMINNM", "00011110pp1mmmmm0ooo10nnnnnddddd", dp2::<0b0000>),
+    inst("FNMUL", "00011110pp1mmmmm100010nnnnnddddd", dp2::<0b1000>),
     inst("FMADD_FMSUB_FNMADD_FNMSUB", "00011111ppommmmmoaaaaannnnnddddd", dp3),
-    inst("FCVTNS_FCVTPS_FCVTMS_FCVTZS_int", "f0011110pp1kk00o000000nnnnnddddd", gpr_conversion),
-    inst("FCVTAS_FCVTAU_int", "f0011110pp10010o000000nnnnnddddd", gpr_conversion),
-    inst("SCVTF_UCVTF_int", "f0011110pp10001o000000nnnnnddddd", gpr_conversion),
-    inst("SCVTF_UCVTF_fixed", "f0011110pp00001oiiiiiinnnnnddddd", gpr_conversion),
-    inst("FCVTZS_FCVTZU_fixed", "f0011110pp01100oiiiiiinnnnnddddd", gpr_conversion),
+    inst("FCVTNS_FCVTPS_FCVTMS_FCVTZS_int", "f0011110pp1kk00o000000nnnnnddddd", gpr_conversion::<false, 0, 0b000>),
+    inst("FCVTAS_FCVTAU_int", "f0011110pp10010o000000nnnnnddddd", gpr_conversion::<false, 0, 0b100>),
+    inst("SCVTF_UCVTF_int", "f0011110pp10001o000000nnnnnddddd", gpr_conversion::<false, 0, 0b010>),
+    inst("SCVTF_UCVTF_fixed", "f0011110pp00001oiiiiiinnnnnddddd", gpr_conversion::<true, 0, 0b010>),
+    inst("FCVTZS_FCVTZU_fixed", "f0011110pp01100oiiiiiinnnnnddddd", gpr_conversion::<true, 0b11, 0b000>),
     inst("FMOV_gpr", "f0011110pp10011o000000nnnnnddddd", fmov_gpr),
     inst("FMOV_gpr_top", "f0011110pp10111o000000nnnnnddddd", fmov_gpr_top),
     // Advanced SIMD three same.
-    inst("FP_three_same", "0QU01110oz1mmmmm11ooo1nnnnnddddd", three_same),
-    inst("FP_three_same_scalar", "01U11110oz1mmmmm11ooo1nnnnnddddd", three_same),
-    // Advanced SIMD two-register miscellaneous.
-    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero", "0QU011101z100000110o10nnnnnddddd", misc),
-    inst("FCMLT_zero", "0Q0011101z100000111010nnnnnddddd", misc),
+    inst("FP_three_same", "0QU01110oz1mmmmm11ooo1nnnnnddddd", three_same::<false>),
+    inst("FP_three_same_scalar", "01U11110oz1mmmmm11ooo1nnnnnddddd", three_same::<true>),
+    // Advanced SIMD two-register miscellaneous; the constant is U:a:opcode.
+    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero", "0QU011101z100000110o10nnnnnddddd", misc::<false, 0b0101100>),
+    inst("FCMLT_zero", "0Q0011101z100000111010nnnnnddddd", misc::<false, 0b0101110>),
     inst("FABS_FNEG_vector", "0QU011101z100000111110nnnnnddddd", vector_abs_neg),
-    inst("FCVTN_FCVTL", "0Q0011100z100001011o10nnnnnddddd", misc),
-    inst("FCVTXN", "0Q1011100z100001011010nnnnnddddd", misc),
-    inst("FRINTNMAX_FCVTNS_FCVTMS_FCVTAS_SCVTF", "0QU011100z1000011ooo10nnnnnddddd", misc),
-    inst("FRINTPZI_FCVTPS_FCVTZS", "0QU011101z10000110oo10nnnnnddddd", misc),
-    inst("FRECPE_FRSQRTE", "0QU011101z100001110110nnnnnddddd", misc),
-    inst("FSQRT_vector", "0Q1011101z100001111110nnnnnddddd", misc),
-    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero_scalar", "01U111101z100000110o10nnnnnddddd", misc),
-    inst("FCMLT_zero_scalar", "010111101z100000111010nnnnnddddd", misc),
-    inst("FCVTXN_scalar", "011111100z100001011010nnnnnddddd", misc),
-    inst("FCVTNS_FCVTMS_FCVTAS_SCVTF_scalar", "01U111100z1000011ooo10nnnnnddddd", misc),
-    inst("FCVTPS_FCVTZS_scalar", "01U111101z10000110oo10nnnnnddddd", misc),
-    inst("FRECPE_FRSQRTE_scalar", "01U111101z100001110110nnnnnddddd", misc),
-    inst("FRECPX", "010111101z100001111110nnnnnddddd", misc),
-    // Advanced SIMD by element.
-    inst("FMLA_FMLS_element", "0Q0011111zLMmmmm0o01H0nnnnnddddd", by_element),
-    inst("FMUL_FMULX_element", "0QU011111zLMmmmm1001H0nnnnnddddd", by_element),
-    inst("FMLA_FMLS_element_scalar", "010111111zLMmmmm0o01H0nnnnnddddd", by_element),
-    inst("FMUL_FMULX_element_scalar", "01U111111zLMmmmm1001H0nnnnnddddd", by_element),
+    inst("FCVTN_FCVTL", "0Q0011100z100001011o10nnnnnddddd", misc::<false, 0b0010110>),
+    inst("FCVTXN", "0Q1011100z100001011010nnnnnddddd", misc::<false, 0b1010110>),
+    inst("FRINTNMAX_FCVTNS_FCVTMS_FCVTAS_SCVTF", "0QU011100z1000011ooo10nnnnnddddd", misc::<false, 0b0011000>),
+    inst("FRINTPZI_FCVTPS_FCVTZS", "0QU011101z10000110oo10nnnnnddddd", misc::<false, 0b0111000>),
+    inst("FRECPE_FRSQRTE", "0QU011101z100001110110nnnnnddddd", misc::<false, 0b0111101>),
+    inst("FSQRT_vector", "0Q1011101z100001111110nnnnnddddd", misc::<false, 0b1111111>),
+    inst("FCMGT_FCMEQ_FCMGE_FCMLE_zero_scalar", "01U111101z100000110o10nnnnnddddd", misc::<true, 0b0101100>),
+    inst("FCMLT_zero_scalar", "010111101z100000111010nnnnnddddd", misc::<true, 0b0101110>),
+    inst("FCVTXN_scalar", "011111100z100001011010nnnnnddddd", misc::<true, 0b1010110>),
+    inst("FCVTNS_FCVTMS_FCVTAS_SCVTF_scalar", "01U111100z1000011ooo10nnnnnddddd", misc::<true, 0b0011000>),
+    inst("FCVTPS_FCVTZS_scalar", "01U111101z10000110oo10nnnnnddddd", misc::<true, 0b0111000>),
+    inst("FRECPE_FRSQRTE_scalar", "01U111101z100001110110nnnnnddddd", misc::<true, 0b0111101>),
+    inst("FRECPX", "010111101z100001111110nnnnnddddd", misc::<true, 0b0111111>),
+    // Advanced SIMD by element; the constant is U:opcode.
+    inst("FMLA_FMLS_element", "0Q0011111zLMmmmm0o01H0nnnnnddddd", by_element::<false, 0b0_0001>),
+    inst("FMUL_FMULX_element", "0QU011111zLMmmmm1001H0nnnnnddddd", by_element::<false, 0b0_1001>),
+    inst("FMLA_FMLS_element_scalar", "010111111zLMmmmm0o01H0nnnnnddddd", by_element::<true, 0b0_0001>),
+    inst("FMUL_FMULX_element_scalar", "01U111111zLMmmmm1001H0nnnnnddddd", by_element::<true, 0b0_1001>),
     // Advanced SIMD pairwise and across lanes.
-    inst("FADDP_FMAXP_FMINP_FMAXNMP_FMINNMP_scalar", "01111110oz11000011oo10nnnnnddddd", reduce),
-    inst("FMAXV_FMINV_FMAXNMV_FMINNMV", "0Q101110oz11000011oo10nnnnnddddd", reduce),
+    inst("FADDP_FMAXP_FMINP_FMAXNMP_FMINNMP_scalar", "01111110oz11000011oo10nnnnnddddd", reduce::<true>),
+    inst("FMAXV_FMINV_FMAXNMV_FMINNMV", "0Q101110oz11000011oo10nnnnnddddd", reduce::<false>),
     // Advanced SIMD shift by immediate: fixed-point conversions (immh 01xx, 1xxx).
-    inst("SCVTF_UCVTF_fixed_vector_S", "0QU01111001iiiii111001nnnnnddddd", fixed_point),
-    inst("SCVTF_UCVTF_fixed_vector_D", "0QU0111101iiiiii111001nnnnnddddd", fixed_point),
-    inst("FCVTZS_FCVTZU_fixed_vector_S", "0QU01111001iiiii111111nnnnnddddd", fixed_point),
-    inst("FCVTZS_FCVTZU_fixed_vector_D", "0QU0111101iiiiii111111nnnnnddddd", fixed_point),
-    inst("SCVTF_UCVTF_fixed_scalar_S", "01U11111001iiiii111001nnnnnddddd", fixed_point),
-    inst("SCVTF_UCVTF_fixed_scalar_D", "01U1111101iiiiii111001nnnnnddddd", fixed_point),
-    inst("FCVTZS_FCVTZU_fixed_scalar_S", "01U11111001iiiii111111nnnnnddddd", fixed_point),
-    inst("FCVTZS_FCVTZU_fixed_scalar_D", "01U1111101iiiiii111111nnnnnddddd", fixed_point),
+    inst("SCVTF_UCVTF_fixed_vector_S", "0QU01111001iiiii111001nnnnnddddd", fixed_point::<false, false, FROM_FIXED>),
+    inst("SCVTF_UCVTF_fixed_vector_D", "0QU0111101iiiiii111001nnnnnddddd", fixed_point::<false, true, FROM_FIXED>),
+    inst("FCVTZS_FCVTZU_fixed_vector_S", "0QU01111001iiiii111111nnnnnddddd", fixed_point::<false, false, TO_FIXED>),
+    inst("FCVTZS_FCVTZU_fixed_vector_D", "0QU0111101iiiiii111111nnnnnddddd", fixed_point::<false, true, TO_FIXED>),
+    inst("SCVTF_UCVTF_fixed_scalar_S", "01U11111001iiiii111001nnnnnddddd", fixed_point::<true, false, FROM_FIXED>),
+    inst("SCVTF_UCVTF_fixed_scalar_D", "01U1111101iiiiii111001nnnnnddddd", fixed_point::<true, true, FROM_FIXED>),
+    inst("FCVTZS_FCVTZU_fixed_scalar_S", "01U11111001iiiii111111nnnnnddddd", fixed_point::<true, false, TO_FIXED>),
+    inst("FCVTZS_FCVTZU_fixed_scalar_D", "01U1111101iiiiii111111nnnnnddddd", fixed_point::<true, true, TO_FIXED>),
     // Advanced SIMD modified immediate, cmode 1111 with o2 = 0.
     inst("FMOV_vector_imm", "0Qo0111100000iii111101iiiiiddddd", fmov_vector_imm),
 ];
 
-/// Emit a call of `helper` with the instruction word, if `valid`; else undefined.
-fn call_if(ctx: &mut Ctx, valid: bool, helper: &'static Helper, insn: u32) -> Flow {
+/// Emit a call of `helper` with the packed `operands`, if `valid`; else undefined.
+fn call_if(ctx: &mut Ctx, valid: bool, helper: &'static Helper, operands: Operands) -> Flow {
     if !valid {
         return Flow::Undefined;
     }
-    let word = ctx.k64(insn as u64);
+    let word = ctx.k64(operands.pack());
     ctx.b.call_void(helper, &[word]);
     Flow::Continue
 }
 
-fn dp1(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, scalar::decode_dp1(insn).is_some(), &scalar::FP_DP1, insn)
+/// Field `letter`, or zero when the row fixes those bits (the handler's constant
+/// holds them then).
+fn field_or_zero(f: Fields, letter: char) -> u32 {
+    if f.width(letter) == 0 {
+        0
+    } else {
+        f.get(letter)
+    }
 }
 
-fn dp2(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, scalar::decode_dp2(insn).is_some(), &scalar::FP_DP2, insn)
+/// FSQRT, FCVT, FRINT* (scalar): `OPCODE` is the row's opcode, `o` its low bits.
+fn dp1<const OPCODE: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
+    let ops = Operands {
+        d: f.reg('d'),
+        n: f.reg('n'),
+        size: f.get('p'),
+        opcode: OPCODE | field_or_zero(f, 'o'),
+        ..Operands::default()
+    };
+    call_if(ctx, scalar::decode_dp1(&ops).is_some(), &scalar::FP_DP1, ops)
 }
 
+/// FMUL ... FMINNM (`o` is the opcode) and FNMUL (`OPCODE` 1000).
+fn dp2<const OPCODE: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
+    let ops = Operands {
+        d: f.reg('d'),
+        n: f.reg('n'),
+        m: f.reg('m'),
+        size: f.get('p'),
+        opcode: OPCODE | field_or_zero(f, 'o'),
+        ..Operands::default()
+    };
+    call_if(ctx, scalar::decode_dp2(&ops).is_some(), &scalar::FP_DP2, ops)
+}
+
+/// FMADD, FMSUB, FNMADD, FNMSUB by `o1:o0`.
 fn dp3(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, arith_fmt(f.get('p')).is_some(), &scalar::FP_DP3, insn)
+    let ops = Operands {
+        d: f.reg('d'),
+        n: f.reg('n'),
+        m: f.reg('m'),
+        a: f.reg('a'),
+        size: f.get('p'),
+        opcode: f.get('o'),
+        ..Operands::default()
+    };
+    call_if(ctx, arith_fmt(ops.size).is_some(), &scalar::FP_DP3, ops)
 }
 
-fn gpr_conversion(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, scalar::decode_gpr_conversion(insn).is_some(), &scalar::FP_GPR_CONVERSION, insn)
+/// Conversions between FP and general registers: `FIXED` point or integer, the row's
+/// `RMODE` (or its `k` field) and `OPCODE` with `o` as its low bit.
+fn gpr_conversion<const FIXED: bool, const RMODE: u32, const OPCODE: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
+    let ops = Operands {
+        d: f.reg('d'),
+        n: f.reg('n'),
+        sf: f.bit('f'),
+        size: f.get('p'),
+        rmode: RMODE | field_or_zero(f, 'k'),
+        opcode: OPCODE | f.get('o'),
+        imm: field_or_zero(f, 'i'),
+        fixed: FIXED,
+        ..Operands::default()
+    };
+    call_if(ctx, scalar::decode_gpr_conversion(&ops).is_some(), &scalar::FP_GPR_CONVERSION, ops)
 }
 
-fn three_same(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, vector::decode_three_same(insn).is_some(), &vector::FP_THREE_SAME, insn)
+/// The operands of an Advanced SIMD FP row: Vd, Vn, `sz` and `Q` (where the row has
+/// them), and whether the row is a `scalar` form.
+fn simd_operands(f: Fields, scalar: bool) -> Operands {
+    Operands {
+        d: f.reg('d'),
+        n: f.reg('n'),
+        size: field_or_zero(f, 'z'),
+        q: field_or_zero(f, 'Q') != 0,
+        scalar,
+        ..Operands::default()
+    }
 }
 
-fn misc(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, vector::decode_misc(insn).is_some(), &vector::FP_MISC, insn)
+/// Three same: the opcode is `U:o` (`o` is `a:opcode<2:0>`).
+fn three_same<const SCALAR: bool>(ctx: &mut Ctx, f: Fields) -> Flow {
+    let ops = Operands { m: f.reg('m'), opcode: f.get('U') << 4 | f.get('o'), ..simd_operands(f, SCALAR) };
+    call_if(ctx, vector::decode_three_same(&ops).is_some(), &vector::FP_THREE_SAME, ops)
 }
 
-fn by_element(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, vector::decode_by_element(insn).is_some(), &vector::FP_BY_ELEMENT, insn)
+/// Two-register miscellaneous: `KEY` is the row's `U:a:opcode`, completed by its `U`
+/// and `o` fields where it has them.
+fn misc<const SCALAR: bool, const KEY: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
+    let opcode = KEY | field_or_zero(f, 'U') << 6 | field_or_zero(f, 'o');
+    let ops = Operands { opcode, ..simd_operands(f, SCALAR) };
+    call_if(ctx, vector::decode_misc(&ops).is_some(), &vector::FP_MISC, ops)
 }
 
-fn reduce(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, vector::decode_reduce(insn).is_some(), &vector::FP_REDUCE, insn)
+/// By element: `KEY` is the row's `U:opcode`, completed by `U` or `o` (opcode<2>);
+/// the element is `M:Rm` and its index `H:L`.
+fn by_element<const SCALAR: bool, const KEY: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
+    let ops = Operands {
+        m: f.get('M') << 4 | f.reg('m'),
+        opcode: KEY | field_or_zero(f, 'U') << 4 | field_or_zero(f, 'o') << 2,
+        imm: f.get('H') << 1 | f.get('L'),
+        ..simd_operands(f, SCALAR)
+    };
+    call_if(ctx, vector::decode_by_element(&ops).is_some(), &vector::FP_BY_ELEMENT, ops)
 }
 
-fn fixed_point(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    call_if(ctx, vector::decode_fixed_point(insn).is_some(), &vector::FP_FIXED_POINT, insn)
+/// Pairwise and across lanes: the opcode is `o` (`a:opcode<1:0>`).
+fn reduce<const SCALAR: bool>(ctx: &mut Ctx, f: Fields) -> Flow {
+    let ops = Operands { opcode: f.get('o'), ..simd_operands(f, SCALAR) };
+    call_if(ctx, vector::decode_reduce(&ops).is_some(), &vector::FP_REDUCE, ops)
+}
+
+/// Fixed-point conversions of the shift-by-immediate class: `DOUBLE` rows (immh
+/// 1xxx) have 64 - `i` fraction bits, single rows (immh 01xx) 32 - `i`.
+fn fixed_point<const SCALAR: bool, const DOUBLE: bool, const OPCODE: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
+    let width = if DOUBLE { 64 } else { 32 };
+    let ops = Operands {
+        size: DOUBLE as u32,
+        opcode: OPCODE,
+        imm: width - f.get('i'),
+        unsigned: f.bit('U'),
+        ..simd_operands(f, SCALAR)
+    };
+    call_if(ctx, vector::decode_fixed_point(&ops).is_some(), &vector::FP_FIXED_POINT, ops)
 }
 
 /// FCMP, FCMPE: the helper's condition argument is simply true.
 fn compare(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    if arith_fmt(f.get('p')).is_none() {
+    let ops = Operands {
+        n: f.reg('n'),
+        m: f.reg('m'),
+        size: f.get('p'),
+        signalling: f.bit('E'),
+        zero: f.bit('Z'),
+        ..Operands::default()
+    };
+    if arith_fmt(ops.size).is_none() {
         return Flow::Undefined;
     }
-    let (word, holds) = (ctx.k64(insn as u64), ctx.k64(1));
+    let (word, holds) = (ctx.k64(ops.pack()), ctx.k64(1));
     ctx.b.call_void(&scalar::FP_COMPARE, &[word, holds]);
     Flow::Continue
 }
 
 /// FCCMP, FCCMPE: the condition is evaluated in IR and passed to the helper, which
-/// compares (raising FP exceptions) only when it holds.
+/// compares (raising FP exceptions) only when it holds, and otherwise sets NZCV to
+/// the row's `nzcv` field.
 fn cond_compare(ctx: &mut Ctx, f: Fields) -> Flow {
-    let insn = f.insn();
-    if arith_fmt(f.get('p')).is_none() {
+    let ops = Operands {
+        n: f.reg('n'),
+        m: f.reg('m'),
+        size: f.get('p'),
+        signalling: f.bit('E'),
+        imm: f.get('F'),
+        ..Operands::default()
+    };
+    if arith_fmt(ops.size).is_none() {
         return Flow::Undefined;
     }
     let nzcv = ctx.nzcv();
     let holds = ctx.b.cond_holds(f.get('c') as u8, nzcv);
     let holds = ctx.b.zext_or_trunc(Type::I64, holds);
-    let word = ctx.k64(insn as u64);
+    let word = ctx.k64(ops.pack());
     ctx.b.call_void(&scalar::FP_COMPARE, &[word, holds]);
     Flow::Continue
 }

@@ -120,7 +120,8 @@ impl CpuState {
     /// # Safety
     /// `p` must point to a live `CpuState` not otherwise borrowed.
     pub unsafe fn from_ptr<'a>(p: *mut u8) -> &'a mut CpuState {
-        &mut *(p as *mut CpuState)
+        // SAFETY: the caller guarantees a live CpuState not otherwise borrowed.
+        unsafe { &mut *(p as *mut CpuState) }
     }
 
     /// V`n` as a u128.

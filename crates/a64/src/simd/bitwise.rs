@@ -48,7 +48,8 @@ pub const fn bitwise<O: BitOp>(name: &'static str) -> Helper {
 }
 
 unsafe extern "C" fn bitwise_entry<O: BitOp>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     s.set_vreg(f.d, O::apply(s.vreg(f.d), s.vreg(f.n), s.vreg(f.m)));
     clear_from(s, f.d, f.active_bytes(16));

@@ -146,9 +146,13 @@ macro_rules! helpers {
         pub static $name: archway_ir::Helper =
             archway_ir::Helper { name: $label, func: $func, reads_state: true, writes_state: true };
         unsafe extern "C" fn $func(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-            let $s = $crate::simd::lanes::cpu(state);
-            let $insn = insn as u32;
-            $body
+            // SAFETY: translated code calls helpers with its live guest state; guest
+            // memory is host memory, so a bad guest address faults as the guest's would.
+            unsafe {
+                let $s = $crate::simd::lanes::cpu(state);
+                let $insn = insn as u32;
+                $body
+            }
             0
         }
     )*};
@@ -248,7 +252,8 @@ impl Fields {
 /// `state` must be the live `CpuState` the helper was called with.
 #[inline(always)]
 pub unsafe fn cpu<'a>(state: *mut u8) -> &'a mut CpuState {
-    CpuState::from_ptr(state)
+    // SAFETY: the caller guarantees the live CpuState the helper was called with.
+    unsafe { CpuState::from_ptr(state) }
 }
 
 /// The lanes of V`n`.

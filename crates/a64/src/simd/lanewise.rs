@@ -42,14 +42,16 @@ pub const fn by_element<O: LaneOp, F: Family>(name: &'static str) -> Helper {
 }
 
 unsafe extern "C" fn lanewise_entry<O: LaneOp, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     by_size!(f.size, F, apply::<O>(s, f, None));
     0
 }
 
 unsafe extern "C" fn by_element_entry<O: LaneOp, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     by_size!(f.size, F, apply::<O>(s, f, Some(indexed_element(insn as u32))));
     0

@@ -42,7 +42,8 @@ pub const fn permute<const KIND: u32>(name: &'static str) -> Helper {
 }
 
 unsafe extern "C" fn permute_entry<const KIND: u32>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     by_size!(f.size, Unsigned, permute_lanes::<{ KIND }>(s, f));
     0
@@ -75,7 +76,8 @@ pub const fn reverse<const CONTAINER: usize>(name: &'static str) -> Helper {
 }
 
 unsafe extern "C" fn reverse_entry<const CONTAINER: usize>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     let n = read(s, f.n);
     let esize = (1usize << f.size).min(CONTAINER);

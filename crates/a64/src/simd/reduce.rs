@@ -14,7 +14,8 @@ pub const fn pairwise<O: LaneOp, F: Family>(name: &'static str) -> Helper {
 }
 
 unsafe extern "C" fn pairwise_entry<O: LaneOp, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     by_size!(f.size, F, pairs::<O>(s, f));
     0
@@ -108,7 +109,8 @@ pub const fn across<R: Reduction, F: Family>(name: &'static str) -> Helper {
 }
 
 unsafe extern "C" fn across_entry<R: Reduction, F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     let result = by_size!(f.size, F, fold::<R>(s, f));
     s.v[f.d] = [result, 0];

@@ -157,7 +157,8 @@ unsafe extern "C" fn by_immediate_entry<O: ShiftOp, F: Family>(
     _: u64,
     _: u64,
 ) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     let size = immediate_size(insn as u32);
     let left = immediate(insn as u32).wrapping_sub(8 << size) & 63;

@@ -109,35 +109,38 @@ unsafe fn transfer_structures<T: Lane, const SELEM: usize>(
     register_bytes: usize,
     address: u64,
 ) {
-    let total = SELEM * register_bytes;
-    let elements = register_bytes / T::BYTES;
-    let zero = from_halves::<T>([0, 0]);
-    // The memory block as up to four registers' worth of elements.
-    let mut memory = [zero; 4];
-    let mut registers = [zero; 4];
-    let slot = |k: usize| (k / T::LANES, k % T::LANES);
-    if load {
-        core::ptr::copy_nonoverlapping(address as *const u8, memory.as_mut_ptr() as *mut u8, total);
-        for e in 0..elements {
-            for (j, register) in registers.iter_mut().enumerate().take(SELEM) {
-                let (v, lane) = slot(e * SELEM + j);
-                register.as_mut()[e] = memory[v].as_ref()[lane];
+    // SAFETY: guest memory is host memory: the guest's addresses, a bad one faults as the guest's own access would.
+    unsafe {
+        let total = SELEM * register_bytes;
+        let elements = register_bytes / T::BYTES;
+        let zero = from_halves::<T>([0, 0]);
+        // The memory block as up to four registers' worth of elements.
+        let mut memory = [zero; 4];
+        let mut registers = [zero; 4];
+        let slot = |k: usize| (k / T::LANES, k % T::LANES);
+        if load {
+            core::ptr::copy_nonoverlapping(address as *const u8, memory.as_mut_ptr() as *mut u8, total);
+            for e in 0..elements {
+                for (j, register) in registers.iter_mut().enumerate().take(SELEM) {
+                    let (v, lane) = slot(e * SELEM + j);
+                    register.as_mut()[e] = memory[v].as_ref()[lane];
+                }
             }
-        }
-        for (j, register) in registers.iter().enumerate().take(SELEM) {
-            set::<T>(s, (t + j) % 32, *register);
-        }
-    } else {
-        for (j, register) in registers.iter_mut().enumerate().take(SELEM) {
-            *register = get::<T>(s, (t + j) % 32);
-        }
-        for e in 0..elements {
             for (j, register) in registers.iter().enumerate().take(SELEM) {
-                let (v, lane) = slot(e * SELEM + j);
-                memory[v].as_mut()[lane] = register.as_ref()[e];
+                set::<T>(s, (t + j) % 32, *register);
             }
+        } else {
+            for (j, register) in registers.iter_mut().enumerate().take(SELEM) {
+                *register = get::<T>(s, (t + j) % 32);
+            }
+            for e in 0..elements {
+                for (j, register) in registers.iter().enumerate().take(SELEM) {
+                    let (v, lane) = slot(e * SELEM + j);
+                    memory[v].as_mut()[lane] = register.as_ref()[e];
+                }
+            }
+            core::ptr::copy_nonoverlapping(memory.as_ptr() as *const u8, address as *mut u8, total);
         }
-        core::ptr::copy_nonoverlapping(memory.as_ptr() as *const u8, address as *mut u8, total);
     }
 }
 
@@ -148,10 +151,13 @@ unsafe fn transfer_structures<T: Lane, const SELEM: usize>(
 /// The address must be readable.
 #[inline(always)]
 unsafe fn replicate_lane<T: Lane>(s: &mut CpuState, v: usize, address: u64, q: bool) {
-    let mut lanes = get::<T>(s, v);
-    lanes.as_mut().fill((address as *const T).read_unaligned());
-    set::<T>(s, v, lanes);
-    clear_from(s, v, if q { 16 } else { 8 });
+    // SAFETY: guest memory is host memory: the guest's address, a bad one faults as the guest's own access would.
+    unsafe {
+        let mut lanes = get::<T>(s, v);
+        lanes.as_mut().fill((address as *const T).read_unaligned());
+        set::<T>(s, v, lanes);
+        clear_from(s, v, if q { 16 } else { 8 });
+    }
 }
 
 /// Load (`load`) or store lane `index` of V`v` at `address`; other lanes are kept.
@@ -160,13 +166,16 @@ unsafe fn replicate_lane<T: Lane>(s: &mut CpuState, v: usize, address: u64, q: b
 /// The address must be readable or writable.
 #[inline(always)]
 unsafe fn transfer_lane<T: Lane>(s: &mut CpuState, v: usize, index: usize, address: u64, load: bool) {
-    let mut lanes = get::<T>(s, v);
-    let lane = &mut lanes.as_mut()[index % T::LANES];
-    if load {
-        *lane = (address as *const T).read_unaligned();
-        set::<T>(s, v, lanes);
-    } else {
-        (address as *mut T).write_unaligned(*lane);
+    // SAFETY: guest memory is host memory: the guest's address, a bad one faults as the guest's own access would.
+    unsafe {
+        let mut lanes = get::<T>(s, v);
+        let lane = &mut lanes.as_mut()[index % T::LANES];
+        if load {
+            *lane = (address as *const T).read_unaligned();
+            set::<T>(s, v, lanes);
+        } else {
+            (address as *mut T).write_unaligned(*lane);
+        }
     }
 }
 

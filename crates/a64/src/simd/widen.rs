@@ -104,7 +104,8 @@ unsafe extern "C" fn long_entry<O: LongOp, F: Family, const BY_ELEMENT: bool>(
     _: u64,
     _: u64,
 ) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     let element = if BY_ELEMENT { Some(indexed_element(insn as u32)) } else { None };
     match f.size {
@@ -195,7 +196,8 @@ unsafe extern "C" fn pairwise_long_entry<F: Family, const ACCUMULATE: bool>(
     _: u64,
     _: u64,
 ) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     match f.size {
         0 => pairwise_long_lanes::<F::B, F::H, ACCUMULATE>(s, f),
@@ -237,7 +239,8 @@ pub const fn widen<F: Family>(name: &'static str) -> Helper {
 }
 
 unsafe extern "C" fn widen_entry<F: Family>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     let word = insn as u32;
     let (size, shift) = if is_shift_by_immediate(word) {
@@ -314,7 +317,8 @@ pub const fn narrow<N: Narrowing>(name: &'static str) -> Helper {
 }
 
 unsafe extern "C" fn narrow_entry<N: Narrowing>(state: *mut u8, insn: u64, _: u64, _: u64, _: u64) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     let word = insn as u32;
     let (size, shift) = if is_shift_by_immediate(word) {
@@ -401,7 +405,8 @@ unsafe extern "C" fn add_narrow_high_entry<const SUBTRACT: bool, const ROUND: bo
     _: u64,
     _: u64,
 ) -> u64 {
-    let s = cpu(state);
+    // SAFETY: translated code calls helpers with its live guest state.
+    let s = unsafe { cpu(state) };
     let f = Fields::of(insn);
     match f.size {
         0 => add_narrow_high_lanes::<u16, u8, SUBTRACT, ROUND>(s, f),

@@ -163,9 +163,12 @@ const ICACHE_LINE_BYTES: u64 = 4 << (features::CTR_EL0 & 0xf);
 /// IC IVAU Xt: declare the code in the line holding Xt modified. Only the state
 /// header is written; no IR-visible field, so the call is no barrier for the passes.
 unsafe extern "C" fn ic_ivau(state: *mut u8, address: u64, _: u64, _: u64, _: u64) -> u64 {
-    let line = address & !(ICACHE_LINE_BYTES - 1);
-    (*(state as *mut archway_ir::StateHeader)).mark_code_dirty(line, line.wrapping_add(ICACHE_LINE_BYTES));
-    0
+    // SAFETY: translated code calls helpers with its live state, which starts with a StateHeader.
+    unsafe {
+        let line = address & !(ICACHE_LINE_BYTES - 1);
+        (*(state as *mut archway_ir::StateHeader)).mark_code_dirty(line, line.wrapping_add(ICACHE_LINE_BYTES));
+        0
+    }
 }
 
 static IC_IVAU_HELPER: Helper = Helper { name: "ic_ivau", func: ic_ivau, reads_state: false, writes_state: false };

@@ -147,7 +147,8 @@ impl Ctx {
 /// # Safety
 /// `pc` must be readable.
 pub unsafe fn read_insn(pc: u64) -> u32 {
-    core::ptr::read_unaligned(pc as *const u32)
+    // SAFETY: the caller guarantees pc is readable.
+    unsafe { core::ptr::read_unaligned(pc as *const u32) }
 }
 
 /// Translate the block at `pc`, reading instructions through `fetch`

@@ -15,7 +15,7 @@
 //! - [`lanes`]: the operations of one instruction over all lanes of 128-bit registers,
 //!   trying the host path first, and the lane layout of a register.
 //! - [`operands`]: the decoded operands translated code passes those helpers.
-//! - [`scalar`], [`vector`]: the helpers translated code calls, one per encoding class.
+//! - [`scalar`], [`advsimd`] (Advanced SIMD forms): the helpers translated code calls, one per encoding class.
 //!
 //! Not implemented (the decoder leaves them undefined, and the ID registers say so):
 //! FP16 arithmetic (only conversions to and from half precision exist), BFloat16,
@@ -56,7 +56,7 @@ pub mod lanes;
 pub mod operands;
 pub mod round;
 pub mod scalar;
-pub mod vector;
+pub mod advsimd;
 
 pub use env::{Env, Rounding};
 pub use format::Fmt;

@@ -1,5 +1,5 @@
 //! The operands translated code passes to the helpers of [`super::scalar`] and
-//! [`super::vector`]: the decoder row's fields, read by the translator, packed into
+//! [`super::advsimd`]: the decoder row's fields, read by the translator, packed into
 //! the helper call's argument word. Helpers unpack them by name and never see the
 //! instruction word.
 

@@ -1,7 +1,7 @@
 //! Floating point, scalar and Advanced SIMD: the decoder rows and their translation.
 //!
 //! Arithmetic, compares and conversions become a call to one helper per encoding
-//! class (in [`crate::fp::scalar`] and [`crate::fp::vector`]) whose argument is the
+//! class (in [`crate::fp::scalar`] and [`crate::fp::advsimd`]) whose argument is the
 //! row's fields, packed as [`Operands`]; the helper computes with exact AArch64
 //! semantics on the guest state and raises the FPSR flags. Where a row fixes bits of
 //! the class's opcode, its handler passes them as a constant (a generic parameter
@@ -19,7 +19,7 @@ use crate::decode::{inst, Entry, Fields};
 use crate::fp::format::Fmt;
 use crate::fp::operands::Operands;
 use crate::fp::scalar::{self, arith_fmt};
-use crate::fp::vector::{self, FROM_FIXED, TO_FIXED};
+use crate::fp::advsimd::{self, FROM_FIXED, TO_FIXED};
 use crate::state::off;
 use archway_ir::{BinOp, Helper, Type, Value};
 
@@ -178,7 +178,7 @@ fn simd_operands(f: Fields, scalar: bool) -> Operands {
 /// Three same: the opcode is `U:o` (`o` is `a:opcode<2:0>`).
 fn three_same<const SCALAR: bool>(ctx: &mut Ctx, f: Fields) -> Flow {
     let ops = Operands { m: f.reg('m'), opcode: f.get('U') << 4 | f.get('o'), ..simd_operands(f, SCALAR) };
-    call_if(ctx, vector::decode_three_same(&ops).is_some(), &vector::FP_THREE_SAME, ops)
+    call_if(ctx, advsimd::decode_three_same(&ops).is_some(), &advsimd::FP_THREE_SAME, ops)
 }
 
 /// Two-register miscellaneous: `KEY` is the row's `U:a:opcode`, completed by its `U`
@@ -186,7 +186,7 @@ fn three_same<const SCALAR: bool>(ctx: &mut Ctx, f: Fields) -> Flow {
 fn misc<const SCALAR: bool, const KEY: u32>(ctx: &mut Ctx, f: Fields) -> Flow {
     let opcode = KEY | field_or_zero(f, 'U') << 6 | field_or_zero(f, 'o');
     let ops = Operands { opcode, ..simd_operands(f, SCALAR) };
-    call_if(ctx, vector::decode_misc(&ops).is_some(), &vector::FP_MISC, ops)
+    call_if(ctx, advsimd::decode_misc(&ops).is_some(), &advsimd::FP_MISC, ops)
 }
 
 /// By element: `KEY` is the row's `U:opcode`, completed by `U` or `o` (opcode<2>);
@@ -198,13 +198,13 @@ fn by_element<const SCALAR: bool, const KEY: u32>(ctx: &mut Ctx, f: Fields) -> F
         imm: f.get('H') << 1 | f.get('L'),
         ..simd_operands(f, SCALAR)
     };
-    call_if(ctx, vector::decode_by_element(&ops).is_some(), &vector::FP_BY_ELEMENT, ops)
+    call_if(ctx, advsimd::decode_by_element(&ops).is_some(), &advsimd::FP_BY_ELEMENT, ops)
 }
 
 /// Pairwise and across lanes: the opcode is `o` (`a:opcode<1:0>`).
 fn reduce<const SCALAR: bool>(ctx: &mut Ctx, f: Fields) -> Flow {
     let ops = Operands { opcode: f.get('o'), ..simd_operands(f, SCALAR) };
-    call_if(ctx, vector::decode_reduce(&ops).is_some(), &vector::FP_REDUCE, ops)
+    call_if(ctx, advsimd::decode_reduce(&ops).is_some(), &advsimd::FP_REDUCE, ops)
 }
 
 /// Fixed-point conversions of the shift-by-immediate class: `DOUBLE` rows (immh
@@ -218,7 +218,7 @@ fn fixed_point<const SCALAR: bool, const DOUBLE: bool, const OPCODE: u32>(ctx: &
         unsigned: f.bit('U'),
         ..simd_operands(f, SCALAR)
     };
-    call_if(ctx, vector::decode_fixed_point(&ops).is_some(), &vector::FP_FIXED_POINT, ops)
+    call_if(ctx, advsimd::decode_fixed_point(&ops).is_some(), &advsimd::FP_FIXED_POINT, ops)
 }
 
 /// FCMP, FCMPE: the helper's condition argument is simply true.
@@ -384,7 +384,7 @@ fn set_vector(ctx: &mut Ctx, d: u32, lo: Value, hi: Option<Value>) {
 
 /// FABS, FNEG (vector): clear or flip every lane's sign bit.
 fn vector_abs_neg(ctx: &mut Ctx, f: Fields) -> Flow {
-    let Some((fmt, lanes)) = vector::vector_shape(f.bit('Q'), f.bit('z')) else { return Flow::Undefined };
+    let Some((fmt, lanes)) = advsimd::vector_shape(f.bit('Q'), f.bit('z')) else { return Flow::Undefined };
     let signs = crate::fp::lanes::from_lanes(fmt, 64 / fmt.width(), |_| fmt.sign_bit()) as u64;
     let (op, k) = if f.bit('U') { (BinOp::Xor, signs) } else { (BinOp::And, !signs) };
     let half = |ctx: &mut Ctx, offset: u32| {

@@ -5,7 +5,7 @@
 //! [`super::fp`]), the helper in [`crate::simd`] that implements it and the
 //! arrangements it is allocated for, so an unallocated arrangement raises SIGILL at
 //! translation and an unallocated opcode matches no row. The common integer
-//! instructions then become IR vector ops or plain state moves instead ([`vector`]),
+//! instructions then become IR vector ops or plain state moves instead ([`lowering`]),
 //! from the row's fields; the rest become one call of the helper, whose argument is
 //! the instruction word and which does the lane work on the guest state. The rows of
 //! copies, immediates, table lookups and structure loads and stores are encoding
@@ -24,7 +24,7 @@
 //! - three different, copy, permute, extract, table lookup: all of the class.
 
 mod moves;
-mod vector;
+mod lowering;
 
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry, Fields};
@@ -328,10 +328,10 @@ impl Form {
     }
 }
 
-/// Emit the instruction of `f`, whose helper is `helper`: as IR when [`vector`] has
+/// Emit the instruction of `f`, whose helper is `helper`: as IR when [`lowering`] has
 /// it, else the call.
 fn emit(ctx: &mut Ctx, f: Fields, form: Form, helper: &'static Helper) -> Flow {
-    if !vector::lower(ctx, helper, f, form) {
+    if !lowering::lower(ctx, helper, f, form) {
         let word = ctx.k64(f.insn() as u64);
         ctx.b.call_void(helper, &[word]);
     }

@@ -51,7 +51,8 @@ fn every_module_is_named_in_its_parents_doc() {
     let mut missing = Vec::new();
     for file in files.iter().filter(|f| f.components().any(|c| c.as_os_str() == "src")) {
         let source = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let doc: String = source.lines().filter_map(|l| l.trim_start().strip_prefix("//!")).collect::<Vec<_>>().join("\n");
+        let doc: String =
+            source.lines().filter_map(|l| l.trim_start().strip_prefix("//!")).collect::<Vec<_>>().join("\n");
         for name in declared_modules(&source) {
             if !mentions(&doc, name) {
                 missing.push(format!("{}: `{name}`", file.strip_prefix(&root).unwrap_or(file).display()));

@@ -45,6 +45,7 @@ macro_rules! operands_helper {
     };
 }
 
+pub mod advsimd;
 pub mod arith;
 pub mod compare;
 pub mod convert;
@@ -56,7 +57,6 @@ pub mod lanes;
 pub mod operands;
 pub mod round;
 pub mod scalar;
-pub mod advsimd;
 
 pub use env::{Env, Rounding};
 pub use format::Fmt;

@@ -16,10 +16,10 @@
 
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry, Fields};
+use crate::fp::advsimd::{self, FROM_FIXED, TO_FIXED};
 use crate::fp::format::Fmt;
 use crate::fp::operands::Operands;
 use crate::fp::scalar::{self, arith_fmt};
-use crate::fp::advsimd::{self, FROM_FIXED, TO_FIXED};
 use crate::state::off;
 use archway_ir::{BinOp, Helper, Type, Value};
 

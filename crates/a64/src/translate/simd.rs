@@ -23,8 +23,8 @@
 //! - by element: the integer `U:opcode` pairs only;
 //! - three different, copy, permute, extract, table lookup: all of the class.
 
-mod moves;
 mod lowering;
+mod moves;
 
 use super::{Ctx, Flow};
 use crate::decode::{inst, Entry, Fields};

@@ -9,7 +9,9 @@ use archway_a64::A64Frontend;
 use archway_host_x64::{host_listing, HostFeatures};
 use archway_ir::Frontend;
 use std::fmt::Write;
-use std::path::PathBuf;
+use support::check_golden;
+
+mod support;
 
 /// Guest code at this address; listings do not depend on it beyond PC-relative values.
 const PC: u64 = 0x40_0000;
@@ -86,22 +88,5 @@ fn render() -> String {
 
 #[test]
 fn a64_instructions() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/a64.txt");
-    let text = render();
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    if want != text {
-        let first = want.lines().zip(text.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        panic!(
-            "{} differs from the generated code at line {}:\n  want: {:?}\n  got:  {:?}\n\
-             rerun with UPDATE_GOLDEN=1 to accept the new code",
-            path.display(),
-            first + 1,
-            want.lines().nth(first),
-            text.lines().nth(first)
-        );
-    }
+    check_golden("a64.txt", &render());
 }

@@ -17,7 +17,9 @@ use archway_a64::A64Frontend;
 use archway_host_x64::{host_listing, HostFeatures};
 use archway_ir::{Block, Frontend, Terminal};
 use std::fmt::Write;
-use std::path::PathBuf;
+use support::check_golden;
+
+mod support;
 
 /// Guest code at this address.
 const PC: u64 = 0x40_0000;
@@ -98,21 +100,5 @@ fn render() -> (String, Vec<&'static str>) {
 fn every_decoder_row_has_a_golden_case() {
     let (text, without_case) = render();
     assert!(without_case.is_empty(), "decoder rows without a golden case (add a word to EXAMPLES): {without_case:?}");
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/a64_rows.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    if want != text {
-        let first = want.lines().zip(text.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        panic!(
-            "{} differs from the generated code at line {}:\n  want: {:?}\n  got:  {:?}\n\
-             rerun with UPDATE_GOLDEN=1 to accept the new code",
-            path.display(),
-            first + 1,
-            want.lines().nth(first),
-            text.lines().nth(first)
-        );
-    }
+    check_golden("a64_rows.txt", &text);
 }

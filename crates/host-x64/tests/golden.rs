@@ -13,7 +13,9 @@ use archway_ir::{
     VecOp,
 };
 use std::fmt::Write;
-use std::path::PathBuf;
+use support::check_golden;
+
+mod support;
 
 const X0: u32 = 32;
 const NZCV: u32 = 32 + 8 * 31;
@@ -350,29 +352,9 @@ fn render(cases: &[(String, Block)], features: HostFeatures) -> String {
     out
 }
 
-fn check(file: &str, text: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(file);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    if want != text {
-        let first = want.lines().zip(text.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        panic!(
-            "{} differs from the generated code (first difference at line {}):\n  want: {:?}\n  got:  {:?}\n\
-             rerun with UPDATE_GOLDEN=1 to accept the new code",
-            path.display(),
-            first + 1,
-            want.lines().nth(first),
-            text.lines().nth(first)
-        );
-    }
-}
-
 #[test]
 fn alu() {
-    check("alu.txt", &render(&alu_cases(), HostFeatures::BASELINE));
+    check_golden("alu.txt", &render(&alu_cases(), HostFeatures::BASELINE));
 }
 
 #[test]
@@ -381,28 +363,28 @@ fn alu_with_optional_instructions() {
         .into_iter()
         .filter(|(name, _)| name.starts_with("Clz") || name.starts_with("Cls") || name.starts_with("Popcnt"))
         .collect();
-    check("alu_features.txt", &render(&cases, HostFeatures::ALL));
+    check_golden("alu_features.txt", &render(&cases, HostFeatures::ALL));
 }
 
 #[test]
 fn flags() {
-    check("flags.txt", &render(&flag_cases(), HostFeatures::BASELINE));
+    check_golden("flags.txt", &render(&flag_cases(), HostFeatures::BASELINE));
 }
 
 #[test]
 fn flags_without_lahf() {
     let cases: Vec<_> = flag_cases().into_iter().filter(|(name, _)| name.contains("Flags")).collect();
-    check("flags_pushf.txt", &render(&cases, HostFeatures::NONE));
+    check_golden("flags_pushf.txt", &render(&cases, HostFeatures::NONE));
 }
 
 #[test]
 fn memory() {
-    check("memory.txt", &render(&memory_cases(), HostFeatures::BASELINE));
+    check_golden("memory.txt", &render(&memory_cases(), HostFeatures::BASELINE));
 }
 
 #[test]
 fn vectors() {
-    check("vector.txt", &render(&vector_cases(), HostFeatures::ALL));
+    check_golden("vector.txt", &render(&vector_cases(), HostFeatures::ALL));
 }
 
 #[test]
@@ -411,15 +393,15 @@ fn vectors_without_sse4() {
         .into_iter()
         .filter(|(name, _)| ["Mul.4s", "CmGe0", "UMax.8h", "UShll", "SShll"].iter().any(|op| name.contains(op)))
         .collect();
-    check("vector_baseline.txt", &render(&cases, HostFeatures::BASELINE));
+    check_golden("vector_baseline.txt", &render(&cases, HostFeatures::BASELINE));
 }
 
 #[test]
 fn terminals() {
-    check("terminals.txt", &render(&terminal_cases(), HostFeatures::BASELINE));
+    check_golden("terminals.txt", &render(&terminal_cases(), HostFeatures::BASELINE));
 }
 
 #[test]
 fn regalloc() {
-    check("regalloc.txt", &render(&regalloc_cases(), HostFeatures::BASELINE));
+    check_golden("regalloc.txt", &render(&regalloc_cases(), HostFeatures::BASELINE));
 }

@@ -237,24 +237,30 @@ fn all_tables() -> [&'static [Entry]; 6] {
 /// scans these compact triples rather than the entries with their field masks.
 type Candidate = (u32, u32, &'static Entry);
 
-/// The table split by major class (bits 28..25), each bucket most specific first.
-fn buckets() -> &'static [Vec<Candidate>; 16] {
-    static BUCKETS: OnceLock<[Vec<Candidate>; 16]> = OnceLock::new();
-    BUCKETS.get_or_init(|| {
-        let mut buckets: [Vec<Candidate>; 16] = Default::default();
-        for entry in all_tables().into_iter().flatten() {
+/// The bits of an instruction that choose its bucket: 31..21, which hold the major class
+/// (28..25) and most of what tells the rows of a class apart (size, Q, U, opc...).
+const KEY_SHIFT: u32 = 21;
+/// Number of buckets: one per value of the key bits.
+const BUCKETS: usize = 1 << (32 - KEY_SHIFT);
+
+/// The table split by the key bits, each bucket holding the entries that can match an
+/// instruction with that key, most specific first.
+fn buckets() -> &'static [Vec<Candidate>] {
+    static TABLE: OnceLock<Vec<Vec<Candidate>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut buckets: Vec<Vec<Candidate>> = vec![Vec::new(); BUCKETS];
+        let mut entries: Vec<&'static Entry> = entries().collect();
+        // Stable: rows of equal specificity keep the table's order.
+        entries.sort_by_key(|entry| core::cmp::Reverse(entry.pattern.mask.count_ones()));
+        for entry in entries {
             let (mask, value) = (entry.pattern.mask, entry.pattern.value);
-            for (op0, bucket) in buckets.iter_mut().enumerate() {
-                // The entry can match instructions of this class if its fixed bits in
-                // 28..25 agree with op0.
-                let (class_mask, class_value) = (0xf << 25, (op0 as u32) << 25);
-                if mask & class_mask & (value ^ class_value) == 0 {
+            for (key, bucket) in buckets.iter_mut().enumerate() {
+                // The entry can match instructions with this key if its fixed bits
+                // among the key bits agree with it.
+                if (mask & (value ^ ((key as u32) << KEY_SHIFT))) >> KEY_SHIFT == 0 {
                     bucket.push((mask, value, entry));
                 }
             }
-        }
-        for bucket in buckets.iter_mut() {
-            bucket.sort_by_key(|&(mask, _, _)| core::cmp::Reverse(mask.count_ones()));
         }
         buckets
     })
@@ -263,8 +269,10 @@ fn buckets() -> &'static [Vec<Candidate>; 16] {
 /// The table entry for `insn`, or `None` when the encoding is not implemented
 /// (the translator turns that into SIGILL).
 pub fn lookup(insn: u32) -> Option<&'static Entry> {
-    let op0 = ((insn >> 25) & 0xf) as usize;
-    buckets()[op0].iter().find(|&&(mask, value, _)| insn & mask == value).map(|&(_, _, entry)| entry)
+    buckets()[(insn >> KEY_SHIFT) as usize]
+        .iter()
+        .find(|&&(mask, value, _)| insn & mask == value)
+        .map(|&(_, _, entry)| entry)
 }
 
 /// Every entry, for tests that check the table (no overlaps hidden by order, names).

@@ -38,7 +38,7 @@ cargo test --release --workspace --no-fail-fast || status=$?
 # under qemu-aarch64-static (with the environment that keeps qemu 7.2's own locks out of
 # forked children: archway_tests::QEMU_FORK_SAFE_ENV), then under archway (the
 # translator running itself).
-translator_crates=(-p archway-arch -p archway-ir -p archway-a64 -p archway-engine -p archway-host-x64 -p archway-linux)
+translator_crates=(-p archway-arch -p archway-ir -p archway-guest-a64 -p archway-engine -p archway-host-x64 -p archway-linux)
 # qemu 7.2 loses O_LARGEFILE in F_GETFL (it maps flags through the x86_64 glibc value,
 # 0), which the arm64 kernel reports: that one test runs under archway only.
 qemu_differs=(--skip syscall::tests::openat_converts_o_directory)

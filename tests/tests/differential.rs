@@ -21,7 +21,7 @@
 //!
 //! # How
 //!
-//! - [`gen`]: the classes are the decoder tables (`archway_a64::decode::tables`, the
+//! - [`gen`]: the classes are the decoder tables (`archway_guest_a64::decode::tables`, the
 //!   `translate` module an entry comes from) plus `mixed`. A sequence is 1..=8 words,
 //!   each from a random entry of its class with random operand bits, fixed up by
 //!   [`rules`]; words archway's translator rejects (SIGILL) are drawn again. Initial

@@ -104,7 +104,7 @@ fn proc_cpuinfo_describes_the_advertised_cpu() {
     let out = archway("jit", &[busybox().as_os_str(), "cat".as_ref(), "/proc/cpuinfo".as_ref()]);
     assert_eq!(out.ending, Ending::Exited(0), "{}", out.stderr_text());
     let text = out.stdout_text();
-    let features = format!("Features\t: {}\n", archway_a64::features::CPUINFO_FEATURES);
+    let features = format!("Features\t: {}\n", archway_guest_a64::features::CPUINFO_FEATURES);
     assert!(text.starts_with("processor\t: 0\n"), "{text}");
     assert!(text.contains(&features), "{text}");
     assert!(text.contains("CPU implementer\t: 0x41\nCPU architecture: 8\n"), "{text}");

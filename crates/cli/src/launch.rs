@@ -27,7 +27,7 @@ pub struct Launch {
 /// Run the guest; returns only on failure to start it (the guest's exit ends the
 /// process), with the status to exit with.
 pub fn launch(l: Launch) -> i32 {
-    let frontend = Arc::new(archway_a64::A64Frontend);
+    let frontend = Arc::new(archway_guest_a64::A64Frontend);
     let opts = archway_linux::RunOptions {
         program: l.program.clone(),
         program_file: l.program_file,

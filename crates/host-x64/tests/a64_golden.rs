@@ -4,8 +4,8 @@
 //! the back end shows up as a diff in `tests/golden/a64.txt`, to be reviewed.
 //! `UPDATE_GOLDEN=1 cargo test -p archway-host-x64 --test a64_golden` rewrites it.
 
-use archway_a64::translate::translate_block;
-use archway_a64::A64Frontend;
+use archway_guest_a64::translate::translate_block;
+use archway_guest_a64::A64Frontend;
 use archway_host_x64::{host_listing, HostFeatures};
 use archway_ir::Frontend;
 use std::fmt::Write;

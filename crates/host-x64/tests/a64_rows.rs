@@ -11,9 +11,9 @@
 //! as a diff of `tests/golden/a64_rows.txt`; `UPDATE_GOLDEN=1 cargo test -p
 //! archway-host-x64 --test a64_rows` rewrites it.
 
-use archway_a64::decode::{entries, lookup, Entry};
-use archway_a64::translate::translate_block;
-use archway_a64::A64Frontend;
+use archway_guest_a64::decode::{entries, lookup, Entry};
+use archway_guest_a64::translate::translate_block;
+use archway_guest_a64::A64Frontend;
 use archway_host_x64::{host_listing, HostFeatures};
 use archway_ir::{Block, Frontend, Terminal};
 use std::fmt::Write;

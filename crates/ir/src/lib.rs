@@ -1,6 +1,6 @@
 //! archway's intermediate representation.
 //!
-//! A guest front end (aarch64 in `archway-a64`, later x86_64) turns one guest basic
+//! A guest front end (aarch64 in `archway-guest-a64`, later x86_64) turns one guest basic
 //! block into a [`Block`]: a straight-line list of typed SSA instructions ([`Inst`])
 //! followed by exactly one [`Terminal`] that says where control goes next.
 //!

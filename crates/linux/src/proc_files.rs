@@ -14,7 +14,7 @@
 
 use crate::guest_maps::{self, MapsView};
 use crate::process::{lock, GuestProcess};
-use archway_a64::features;
+use archway_guest_a64::features;
 use std::os::unix::ffi::OsStrExt;
 
 /// A `/proc` file the guest sees differently.

@@ -12,7 +12,7 @@ use crate::image::ProcessImage;
 use crate::loader::{host_page_size, page_up};
 use crate::syscall::signal::{self, GuestSigaction, SIGNAL_COUNT};
 use crate::threads::ThreadRegistry;
-use archway_a64::CpuState;
+use archway_guest_a64::CpuState;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::PathBuf;

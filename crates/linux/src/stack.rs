@@ -173,7 +173,7 @@ fn auxiliary_vector(
     let program = &executable.program;
     vec![
         (at::MINSIGSTKSZ, MIN_SIGNAL_STACK_SIZE),
-        (at::HWCAP, archway_a64::features::HWCAP),
+        (at::HWCAP, archway_guest_a64::features::HWCAP),
         (at::PAGESZ, GUEST_PAGE_SIZE),
         (at::CLKTCK, CLOCK_TICKS),
         (at::PHDR, program.phdr),
@@ -189,7 +189,7 @@ fn auxiliary_vector(
         (at::EGID, creds.egid),
         (at::SECURE, u64::from(creds.secure)),
         (at::RANDOM, random),
-        (at::HWCAP2, archway_a64::features::HWCAP2),
+        (at::HWCAP2, archway_guest_a64::features::HWCAP2),
         (at::EXECFN, execfn),
         (at::PLATFORM, platform),
     ]

@@ -79,7 +79,7 @@ impl Asm {
         self.emit(0xad00_0000 | scaled(offset, 16, 6) << 15 | rt2 << 10 | rn << 5 | rt);
     }
 
-    /// `MSR <sysreg>, Xt` (`sysreg` packed as `archway_a64::features::sys_reg`).
+    /// `MSR <sysreg>, Xt` (`sysreg` packed as `archway_guest_a64::features::sys_reg`).
     pub fn msr(&mut self, sysreg: u32, rt: u32) {
         self.emit(0xd500_0000 | sysreg << 5 | rt);
     }

@@ -1,7 +1,7 @@
 //! The generator: random instruction sequences per encoding class, and their
 //! random initial state.
 //!
-//! The classes are the decoder's tables ([`archway_a64::decode::tables`]) plus
+//! The classes are the decoder's tables ([`archway_guest_a64::decode::tables`]) plus
 //! `mixed`, whose sequences draw every instruction from any class. A word is made by
 //! filling an entry's operand bits at random and applying [`crate::rules`]; words the
 //! rules exclude, that stop matching the entry, or that archway's translator rejects
@@ -14,8 +14,8 @@ use crate::rng::Rng;
 use crate::rules::{
     self, reg, Context, ALIGNED_BASE_OFFSET, BASE_OFFSET, INDEX_MAX, MAX_SEQUENCE, QEMU_ONLY_FP_BITS, SCRATCH_BYTES,
 };
-use archway_a64::decode::{self, Entry};
-use archway_a64::translate::{translate_block, SIGILL};
+use archway_guest_a64::decode::{self, Entry};
+use archway_guest_a64::translate::{translate_block, SIGILL};
 use archway_ir::Terminal;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -7,8 +7,8 @@
 //! segments at their link addresses, runs the engine from the entry point and
 //! implements the two system calls the program makes: `write` and `exit_group`.
 
-use archway_a64::{A64Frontend, CpuState};
 use archway_engine::{EngineKind, Exit};
+use archway_guest_a64::{A64Frontend, CpuState};
 use archway_linux::host::new_engine;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;

@@ -15,7 +15,7 @@ use crate::asm::{Asm, SP};
 use crate::gen::Sequence;
 use crate::record::{self, off, Regs};
 use crate::rules::SCRATCH_BYTES;
-use archway_a64::features::sys_reg;
+use archway_guest_a64::features::sys_reg;
 
 /// Where the image is linked (and mapped, by qemu and by the in-process runner).
 pub const LOAD_ADDRESS: u64 = 0x40_0000;

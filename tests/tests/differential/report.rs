@@ -5,7 +5,7 @@ use crate::harness::{Runner, RUNNERS};
 use crate::image::Dump;
 use crate::record::Regs;
 use crate::rules::{ALIGNED_BASE_OFFSET, BASE_OFFSET};
-use archway_a64::A64Frontend;
+use archway_guest_a64::A64Frontend;
 use archway_ir::Frontend;
 use std::collections::BTreeMap;
 
@@ -71,7 +71,7 @@ pub fn replay_command(catalog: &Catalog, seq: &Sequence) -> String {
 
 /// A word with its decoder entry and disassembly.
 pub fn describe_word(word: u32) -> String {
-    let name = archway_a64::decode::lookup(word).map_or("(no entry)", |e| e.name);
+    let name = archway_guest_a64::decode::lookup(word).map_or("(no entry)", |e| e.name);
     format!("{word:08x}  {name:<24} {}", A64Frontend.disassemble(0, word))
 }
 

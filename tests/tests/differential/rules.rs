@@ -16,8 +16,8 @@
 //! index with [`reg::INDEX`], a small non-negative value.
 
 use crate::rng::Rng;
-use archway_a64::decode::Pattern;
-use archway_a64::features::sys_reg;
+use archway_guest_a64::decode::Pattern;
+use archway_guest_a64::features::sys_reg;
 
 /// Registers the harness gives fixed meanings; generated instructions never write them.
 pub mod reg {

@@ -23,8 +23,8 @@ use crate::process::{lock, GuestProcess};
 use crate::run::die_by_signal;
 use crate::syscall::signal::{AltStack, GuestSigaction};
 use crate::threads::GuestThread;
-use archway_a64::CpuState;
 use archway_engine::fault::GuestFault;
+use archway_guest_a64::CpuState;
 use std::sync::OnceLock;
 
 const SA_NODEFER: u64 = 0x4000_0000;

@@ -17,7 +17,7 @@
 
 use super::SIGINFO_SIZE;
 use crate::guest_memory;
-use archway_a64::CpuState;
+use archway_guest_a64::CpuState;
 
 /// Offset of the ucontext in the frame.
 pub const UCONTEXT: u64 = 128;

@@ -108,8 +108,8 @@ fn built_stack_parses_back() {
     assert_eq!(aux[&at::SECURE], 1);
     assert_eq!(aux[&at::CLKTCK], 100);
     assert_eq!(aux[&at::MINSIGSTKSZ], 5120);
-    assert_eq!(aux[&at::HWCAP], archway_a64::features::HWCAP);
-    assert_eq!(aux[&at::HWCAP2], archway_a64::features::HWCAP2);
+    assert_eq!(aux[&at::HWCAP], archway_guest_a64::features::HWCAP);
+    assert_eq!(aux[&at::HWCAP2], archway_guest_a64::features::HWCAP2);
     assert_eq!(c_string(aux[&at::EXECFN]), "./prog");
     assert_eq!(c_string(aux[&at::PLATFORM]), "aarch64");
     let random = aux[&at::RANDOM];

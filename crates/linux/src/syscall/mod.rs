@@ -33,8 +33,8 @@ pub mod tasks;
 
 use crate::process::GuestProcess;
 use crate::threads::GuestThread;
-use archway_a64::CpuState;
 use archway_engine::Engine;
+use archway_guest_a64::CpuState;
 use std::sync::Arc;
 
 /// The six argument registers X0..X5.

@@ -99,4 +99,4 @@ pub(super) unsafe fn compare_exchange_128(addr: u64, expected: u128, new: u128) 
 }
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-compile_error!("archway-a64 needs a 128-bit compare-and-swap for this host architecture");
+compile_error!("archway-guest-a64 needs a 128-bit compare-and-swap for this host architecture");

@@ -243,33 +243,37 @@ const KEY_SHIFT: u32 = 21;
 /// Number of buckets: one per value of the key bits.
 const BUCKETS: usize = 1 << (32 - KEY_SHIFT);
 
-/// The table split by the key bits, each bucket holding the entries that can match an
-/// instruction with that key, most specific first.
-fn buckets() -> &'static [Vec<Candidate>] {
-    static TABLE: OnceLock<Vec<Vec<Candidate>>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut buckets: Vec<Vec<Candidate>> = vec![Vec::new(); BUCKETS];
+/// Every entry, most specific first (stable: rows of equal specificity keep the
+/// table's order).
+fn by_specificity() -> &'static [&'static Entry] {
+    static SORTED: OnceLock<Vec<&'static Entry>> = OnceLock::new();
+    SORTED.get_or_init(|| {
         let mut entries: Vec<&'static Entry> = entries().collect();
-        // Stable: rows of equal specificity keep the table's order.
         entries.sort_by_key(|entry| core::cmp::Reverse(entry.pattern.mask.count_ones()));
-        for entry in entries {
-            let (mask, value) = (entry.pattern.mask, entry.pattern.value);
-            for (key, bucket) in buckets.iter_mut().enumerate() {
-                // The entry can match instructions with this key if its fixed bits
-                // among the key bits agree with it.
-                if (mask & (value ^ ((key as u32) << KEY_SHIFT))) >> KEY_SHIFT == 0 {
-                    bucket.push((mask, value, entry));
-                }
-            }
-        }
-        buckets
+        entries
+    })
+}
+
+/// The bucket of `key`: the entries that can match an instruction whose key bits are
+/// `key` (their fixed bits among the key bits agree), most specific first. Made on first
+/// use, so a short process pays only for the keys its code uses.
+fn bucket(key: usize) -> &'static [Candidate] {
+    static TABLE: [OnceLock<Box<[Candidate]>>; BUCKETS] = [const { OnceLock::new() }; BUCKETS];
+    TABLE[key].get_or_init(|| {
+        by_specificity()
+            .iter()
+            .filter(|entry| {
+                (entry.pattern.mask & (entry.pattern.value ^ ((key as u32) << KEY_SHIFT))) >> KEY_SHIFT == 0
+            })
+            .map(|&entry| (entry.pattern.mask, entry.pattern.value, entry))
+            .collect()
     })
 }
 
 /// The table entry for `insn`, or `None` when the encoding is not implemented
 /// (the translator turns that into SIGILL).
 pub fn lookup(insn: u32) -> Option<&'static Entry> {
-    buckets()[(insn >> KEY_SHIFT) as usize]
+    bucket((insn >> KEY_SHIFT) as usize)
         .iter()
         .find(|&&(mask, value, _)| insn & mask == value)
         .map(|&(_, _, entry)| entry)

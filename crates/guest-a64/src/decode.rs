@@ -148,25 +148,24 @@ impl Fields {
         Fields { insn, entry }
     }
 
-    /// Field `letter`: its bits gathered most significant first.
-    pub fn get(self, letter: char) -> u32 {
+    /// The bit mask of field `letter` in this row's pattern.
+    fn mask(self, letter: char) -> u32 {
         let Some(mask) = self.entry.pattern.field_mask(letter) else {
             panic!("decoder row {} ({}) has no field '{letter}'", self.entry.name, self.entry.pattern.text);
         };
-        let mut value = 0;
-        let mut rest = mask;
-        while rest != 0 {
-            let top = 31 - rest.leading_zeros();
-            value = (value << 1) | (self.insn >> top) & 1;
-            rest &= !(1 << top);
-        }
-        value
+        mask
+    }
+
+    /// Field `letter`: its bits gathered most significant first.
+    pub fn get(self, letter: char) -> u32 {
+        gather(self.insn, self.mask(letter))
     }
 
     /// One-bit field `letter` as a flag.
     pub fn bit(self, letter: char) -> bool {
-        assert_eq!(self.width(letter), 1, "field '{letter}' of {} is not one bit", self.entry.name);
-        self.get(letter) != 0
+        let mask = self.mask(letter);
+        assert_eq!(mask.count_ones(), 1, "field '{letter}' of {} is not one bit", self.entry.name);
+        self.insn & mask != 0
     }
 
     /// Register-number field `letter` (0..=31; what 31 means is the handler's).
@@ -176,8 +175,9 @@ impl Fields {
 
     /// Field `letter` as a two's complement number of its width.
     pub fn signed(self, letter: char) -> i64 {
-        let width = self.width(letter);
-        let value = u64::from(self.get(letter));
+        let mask = self.mask(letter);
+        let width = mask.count_ones();
+        let value = u64::from(gather(self.insn, mask));
         ((value << (64 - width)) as i64) >> (64 - width)
     }
 
@@ -190,6 +190,23 @@ impl Fields {
     pub fn insn(self) -> u32 {
         self.insn
     }
+}
+
+/// The bits of `insn` under `mask`, packed together most significant first: one shift
+/// for a contiguous field (most are), a run at a time for a split one.
+fn gather(insn: u32, mask: u32) -> u32 {
+    let mut value = 0;
+    let mut rest = mask;
+    while rest != 0 {
+        let top = 31 - rest.leading_zeros();
+        // The run of ones that ends (from the top) at `top`.
+        let run = (!(rest << (31 - top))).leading_zeros();
+        let low = top + 1 - run;
+        let run_mask = ((1u64 << run) - 1) as u32;
+        value = (value << run) | ((insn >> low) & run_mask);
+        rest &= !(run_mask << low);
+    }
+    value
 }
 
 /// Translates one instruction that matched an entry's pattern, given its fields.
@@ -287,6 +304,23 @@ pub fn entries() -> impl Iterator<Item = &'static Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gather_packs_the_bits_of_any_mask_most_significant_first() {
+        let naive = |insn: u32, mask: u32| {
+            (0..32).rev().filter(|b| mask >> b & 1 != 0).fold(0, |value, b| (value << 1) | (insn >> b & 1))
+        };
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..10_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let (insn, mask) = (state as u32, (state >> 32) as u32 & 0x7fff_ffff);
+            assert_eq!(gather(insn, mask), naive(insn, mask), "{insn:#x} under {mask:#x}");
+        }
+        assert_eq!(gather(0xffff_ffff, 0x60ff_ffe0), (1 << 21) - 1);
+        assert_eq!(gather(0x4000_0020, 0x60ff_ffe0), 0b10 << 19 | 1);
+    }
     use archway_ir::BlockBuilder;
 
     fn no_op(_: &mut Ctx, _: Fields) -> Flow {
